@@ -1,0 +1,276 @@
+//! Plugins whose shape is known only at run time.
+
+use std::fmt;
+
+use crate::guard::{check_entity_type, check_key};
+use crate::{
+    Entities, EntityCollection, EntityKey, EntityKeyRef, EntitySchema, GuardError, Plugin,
+    PluginEntities,
+};
+
+/// A plugin whose entity types are data, not a Rust type: parsed from JSON or
+/// TOML, or described by a WebAssembly component.
+///
+/// The host checks every rule of spec 004 for such plugins, in particular
+/// that every entity type used by any plugin is present in every plugin.
+///
+/// ```
+/// use plinth_core::{DynamicPlugin, Entities, GuardError, Host};
+///
+/// let a = DynamicPlugin::new("a")
+///     .with_type("assets", Entities::from([("foo", 1)]))
+///     .with_type("commands", Entities::new());
+/// let b = DynamicPlugin::new("b").with_type("assets", Entities::new());
+/// let err = Host::from_plugins([a, b]).unwrap_err();
+/// assert!(matches!(err, GuardError::MissingEntityType { .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"plugin "b": missing entity type "commands" (use an empty map for none)"#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicPlugin<V> {
+    name: String,
+    entities: DynamicEntities<V>,
+}
+
+impl<V> DynamicPlugin<V> {
+    /// A plugin with a name and no entity types.
+    pub fn new(name: impl Into<String>) -> Self {
+        DynamicPlugin {
+            name: name.into(),
+            entities: DynamicEntities::new(),
+        }
+    }
+
+    /// A plugin with a name and its entities.
+    pub fn with_entities(name: impl Into<String>, entities: DynamicEntities<V>) -> Self {
+        DynamicPlugin {
+            name: name.into(),
+            entities,
+        }
+    }
+
+    /// Adds (or replaces) an entity type and returns the plugin.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities};
+    /// let p = DynamicPlugin::new("p").with_type("assets", Entities::from([("a", 1)]));
+    /// assert_eq!(p.entities().get("assets").unwrap().len(), 1);
+    /// ```
+    pub fn with_type(mut self, entity_type: impl Into<EntityKey>, map: Entities<V>) -> Self {
+        self.entities.insert(entity_type, map);
+        self
+    }
+
+    /// The plugin's entities, mutably (before it is given to a host).
+    pub fn entities_mut(&mut self) -> &mut DynamicEntities<V> {
+        &mut self.entities
+    }
+}
+
+impl<V: Clone> Plugin for DynamicPlugin<V> {
+    type Entities = DynamicEntities<V>;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn entities(&self) -> &DynamicEntities<V> {
+        &self.entities
+    }
+}
+
+/// A plugin's entities record when entity types are data: an
+/// insertion-ordered map from entity type to inner map (the spec's
+/// `ImmutableEntitiesRecord`).
+///
+/// ```
+/// use plinth_core::{DynamicEntities, Entities, Symbol};
+///
+/// let hidden = Symbol::new("hidden");
+/// let mut e = DynamicEntities::new();
+/// e.insert("assets", Entities::from([("a", 1)]));
+/// e.insert(&hidden, Entities::new());
+/// assert_eq!(e.len(), 2);
+/// assert!(e.get(&hidden).unwrap().is_empty());
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct DynamicEntities<V> {
+    types: Entities<Entities<V>>,
+}
+
+impl<V> DynamicEntities<V> {
+    /// An empty record (a plugin that declares no entity types).
+    pub fn new() -> Self {
+        DynamicEntities {
+            types: Entities::new(),
+        }
+    }
+
+    /// Adds or replaces an entity type, returning the map it replaced.
+    pub fn insert(
+        &mut self,
+        entity_type: impl Into<EntityKey>,
+        map: Entities<V>,
+    ) -> Option<Entities<V>> {
+        self.types.insert(entity_type, map)
+    }
+
+    /// The inner map of an entity type.
+    pub fn get<'k>(&self, entity_type: impl Into<EntityKeyRef<'k>>) -> Option<&Entities<V>> {
+        self.types.get(entity_type)
+    }
+
+    /// Number of entity types.
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    /// Whether there are no entity types.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// `(entity type, inner map)` pairs: names in insertion order, then symbols.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (EntityKeyRef<'_>, &Entities<V>)> + Clone {
+        self.types.iter()
+    }
+}
+
+impl<V> Default for DynamicEntities<V> {
+    fn default() -> Self {
+        DynamicEntities::new()
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for DynamicEntities<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.types, f)
+    }
+}
+
+impl<K: Into<EntityKey>, V> FromIterator<(K, Entities<V>)> for DynamicEntities<V> {
+    fn from_iter<I: IntoIterator<Item = (K, Entities<V>)>>(iter: I) -> Self {
+        DynamicEntities {
+            types: iter.into_iter().collect(),
+        }
+    }
+}
+
+impl<V: Clone> EntitySchema for DynamicEntities<V> {
+    type Collections = DynamicCollections<V>;
+
+    fn check(plugins: PluginEntities<'_, Self>) -> Result<(), GuardError> {
+        for (urn, entities) in plugins.iter() {
+            for (ty, map) in entities.iter() {
+                check_entity_type(urn, ty)?;
+                for key in map.keys() {
+                    check_key(urn, ty, key)?;
+                }
+            }
+        }
+        // Every type used anywhere must be present everywhere. Reporting the
+        // first plugin (in order) that lacks the first type (in first-seen
+        // order) makes the error deterministic.
+        for ty in entity_types(plugins) {
+            for (urn, entities) in plugins.iter() {
+                if entities.get(ty).is_none() {
+                    return Err(GuardError::MissingEntityType {
+                        plugin: urn.clone(),
+                        entity_type: ty.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn collect(plugins: PluginEntities<'_, Self>) -> DynamicCollections<V> {
+        let types = entity_types(plugins)
+            .into_iter()
+            .map(|ty| {
+                // `check` guarantees every plugin has the type.
+                let collection =
+                    plugins.collect(|e| e.get(ty).expect("checked by EntitySchema::check"));
+                (ty.to_owned(), collection)
+            })
+            .collect();
+        DynamicCollections { types }
+    }
+}
+
+/// Entity types in first-seen order across plugins.
+fn entity_types<V>(plugins: PluginEntities<'_, DynamicEntities<V>>) -> Vec<EntityKeyRef<'_>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut order = Vec::new();
+    for (_, entities) in plugins.iter() {
+        for (ty, _) in entities.iter() {
+            if seen.insert(ty) {
+                order.push(ty);
+            }
+        }
+    }
+    order
+}
+
+/// The collections of a host of [`DynamicPlugin`]s, one per entity type, in
+/// first-seen order.
+///
+/// ```
+/// use plinth_core::{DynamicPlugin, Entities, Host};
+///
+/// let host = Host::from_plugins([DynamicPlugin::new("a")
+///     .with_type("assets", Entities::from([("x", 1)]))
+///     .with_type("commands", Entities::new())])?;
+/// let types: Vec<String> = host.entities().entity_types().map(|t| t.to_string()).collect();
+/// assert_eq!(types, ["assets", "commands"]);
+/// assert!(host.entities().get("commands").unwrap().is_empty());
+/// assert!(host.entities().get("other").is_none());
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
+#[derive(Clone)]
+pub struct DynamicCollections<V> {
+    // Few entity types: a scan beats hashing and needs no owned key.
+    types: Vec<(EntityKey, EntityCollection<V>)>,
+}
+
+impl<V> DynamicCollections<V> {
+    /// The collection of an entity type, if any plugin declared it.
+    pub fn get<'k>(
+        &self,
+        entity_type: impl Into<EntityKeyRef<'k>>,
+    ) -> Option<&EntityCollection<V>> {
+        let key = entity_type.into();
+        self.types
+            .iter()
+            .find(|(t, _)| t.as_key_ref() == key)
+            .map(|(_, c)| c)
+    }
+
+    /// Entity types in first-seen order.
+    pub fn entity_types(&self) -> impl ExactSizeIterator<Item = &EntityKey> + '_ {
+        self.types.iter().map(|(t, _)| t)
+    }
+
+    /// `(entity type, collection)` pairs in first-seen order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&EntityKey, &EntityCollection<V>)> + '_ {
+        self.types.iter().map(|(t, c)| (t, c))
+    }
+
+    /// Number of entity types.
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    /// Whether there are no entity types.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for DynamicCollections<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}

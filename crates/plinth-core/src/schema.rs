@@ -1,0 +1,154 @@
+//! Entity schemas: which entity types a plugin set has, and how they are aggregated.
+
+use std::sync::Arc;
+
+use crate::guard::check_key;
+use crate::{Entities, EntityCollection, EntityKeyRef, GuardError, PluginUrn};
+
+/// The shape of a plugin's `entities`: which entity types exist and what
+/// collections the host builds from them (the spec's concrete `Entities`
+/// type).
+///
+/// Derive it on a struct whose fields are [`Entities`] maps; the derive
+/// generates a `<Struct>Collections` struct with one [`EntityCollection`]
+/// per field, so a host's collections are typed. A plugin that omits a field
+/// or gives a value of the wrong type does not compile.
+///
+/// ```
+/// use plinth_core::{Entities, EntitySchema, Host, Plugin};
+/// # use plinth_macros::EntitySchema;
+///
+/// #[derive(EntitySchema)]
+/// struct AppEntities {
+///     assets: Entities<&'static str>,
+///     weights: Entities<u32>,
+/// }
+///
+/// struct P(AppEntities);
+/// impl Plugin for P {
+///     type Entities = AppEntities;
+///     fn name(&self) -> &str { "p" }
+///     fn entities(&self) -> &AppEntities { &self.0 }
+/// }
+///
+/// let host = Host::from_plugins([P(AppEntities {
+///     assets: Entities::from([("logo", "logo.svg")]),
+///     weights: Entities::new(),
+/// })])?;
+/// let logo: &[&str] = host.entities().assets.get("logo");
+/// assert_eq!(logo, ["logo.svg"]);
+/// assert!(host.entities().weights.is_empty());
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
+///
+/// [`DynamicEntities`](crate::DynamicEntities) implements it for plugins whose
+/// shape is known only at run time.
+pub trait EntitySchema: Sized {
+    /// The aggregated collections, one per entity type.
+    type Collections;
+
+    /// Checks the rules of spec 004 that the type system did not already
+    /// enforce for this schema.
+    fn check(plugins: PluginEntities<'_, Self>) -> Result<(), GuardError>;
+
+    /// Builds the collections; called only after [`check`](Self::check) passed.
+    fn collect(plugins: PluginEntities<'_, Self>) -> Self::Collections;
+}
+
+/// Implemented by the field types a derived [`EntitySchema`] accepts, to
+/// name their value type.
+///
+/// ```
+/// use plinth_core::{Entities, EntityMap};
+/// fn value_of<M: EntityMap<Value = u8>>() {}
+/// value_of::<Entities<u8>>();
+/// ```
+pub trait EntityMap {
+    /// The entity value type.
+    type Value;
+}
+
+impl<V> EntityMap for Entities<V> {
+    type Value = V;
+}
+
+/// The entities of every plugin of a host, in plugin order, as handed to an
+/// [`EntitySchema`]. Derived schemas use its helpers; hand-written ones may
+/// too.
+///
+/// ```
+/// use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, PluginEntities};
+///
+/// // What the derive writes for `struct Tags { tags: Entities<String> }`.
+/// struct Tags { tags: Entities<String> }
+/// struct TagsCollections { tags: EntityCollection<String> }
+/// impl EntitySchema for Tags {
+///     type Collections = TagsCollections;
+///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> {
+///         p.check_keys("tags", |e| &e.tags)
+///     }
+///     fn collect(p: PluginEntities<'_, Self>) -> TagsCollections {
+///         TagsCollections { tags: p.collect(|e| &e.tags) }
+///     }
+/// }
+/// ```
+pub struct PluginEntities<'a, S> {
+    urns: &'a Arc<[PluginUrn]>,
+    entities: &'a [&'a S],
+}
+
+impl<S> Clone for PluginEntities<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for PluginEntities<'_, S> {}
+
+impl<'a, S> PluginEntities<'a, S> {
+    pub(crate) fn new(urns: &'a Arc<[PluginUrn]>, entities: &'a [&'a S]) -> Self {
+        debug_assert_eq!(urns.len(), entities.len());
+        PluginEntities { urns, entities }
+    }
+
+    /// Number of plugins.
+    pub fn len(&self) -> usize {
+        self.entities.len()
+    }
+
+    /// Whether there are no plugins.
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
+
+    /// Each plugin's URN and entities, in plugin order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a PluginUrn, &'a S)> + Clone {
+        self.urns.iter().zip(self.entities.iter().copied())
+    }
+
+    /// Checks every key of one entity type in every plugin.
+    pub fn check_keys<V>(
+        &self,
+        entity_type: &str,
+        project: impl Fn(&'a S) -> &'a Entities<V>,
+    ) -> Result<(), GuardError>
+    where
+        V: 'a,
+    {
+        let ty = EntityKeyRef::Name(entity_type);
+        for (urn, e) in self.iter() {
+            for key in project(e).keys() {
+                check_key(urn, ty, key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Aggregates one entity type over every plugin.
+    pub fn collect<V: Clone + 'a>(
+        &self,
+        project: impl Fn(&'a S) -> &'a Entities<V>,
+    ) -> EntityCollection<V> {
+        EntityCollection::build(self.urns.clone(), self.entities.iter().map(|&e| project(e)))
+    }
+}

@@ -1,0 +1,94 @@
+//! Plugin identifiers.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::GuardError;
+
+/// The unique, non-empty identifier of a plugin (the spec's `PluginURN`).
+///
+/// Cloning is cheap (a reference count), so collections can attribute every
+/// entity to its plugin without copying strings.
+///
+/// ```
+/// use plinth_core::PluginUrn;
+///
+/// let urn = PluginUrn::new("pluginA")?;
+/// assert_eq!(urn.as_str(), "pluginA");
+/// assert!(PluginUrn::new("").is_err());
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PluginUrn(Arc<str>);
+
+impl PluginUrn {
+    /// Makes a URN, rejecting the empty string.
+    pub fn new(urn: impl AsRef<str>) -> Result<Self, GuardError> {
+        let urn = urn.as_ref();
+        if urn.is_empty() {
+            return Err(GuardError::EmptyUrn);
+        }
+        Ok(PluginUrn(Arc::from(urn)))
+    }
+
+    /// The URN as text.
+    ///
+    /// ```
+    /// # use plinth_core::PluginUrn;
+    /// assert_eq!(PluginUrn::new("a").unwrap().as_str(), "a");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<&str> for PluginUrn {
+    type Error = GuardError;
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        PluginUrn::new(value)
+    }
+}
+
+impl TryFrom<String> for PluginUrn {
+    type Error = GuardError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        PluginUrn::new(value)
+    }
+}
+
+impl AsRef<str> for PluginUrn {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for PluginUrn {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for PluginUrn {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for PluginUrn {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl fmt::Display for PluginUrn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for PluginUrn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
