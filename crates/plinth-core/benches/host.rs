@@ -5,6 +5,8 @@
 //! Baseline: the same data put in a `HashMap<String, Vec<V>>` per entity type
 //! the obvious way, and a bare `HashMap::get` on it.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items.
+
 use std::collections::HashMap;
 use std::hint::black_box;
 
@@ -131,5 +133,9 @@ fn get(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, construction, get);
+criterion_group! {
+    name = benches;
+    config = Criterion::default();
+    targets = construction, get
+}
 criterion_main!(benches);

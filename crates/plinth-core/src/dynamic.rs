@@ -63,6 +63,16 @@ impl<V> DynamicPlugin<V> {
         self
     }
 
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The plugin's entities record.
+    pub fn entities(&self) -> &DynamicEntities<V> {
+        &self.entities
+    }
+
     /// The plugin's entities, mutably (before it is given to a host).
     pub fn entities_mut(&mut self) -> &mut DynamicEntities<V> {
         &mut self.entities
@@ -73,11 +83,11 @@ impl<V: Clone> Plugin for DynamicPlugin<V> {
     type Entities = DynamicEntities<V>;
 
     fn name(&self) -> &str {
-        &self.name
+        DynamicPlugin::name(self)
     }
 
     fn entities(&self) -> &DynamicEntities<V> {
-        &self.entities
+        DynamicPlugin::entities(self)
     }
 }
 

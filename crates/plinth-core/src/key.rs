@@ -203,11 +203,11 @@ impl fmt::Debug for EntityKey {
 /// A borrowed entity key, used for look-ups without allocating.
 ///
 /// ```
-/// use plinth_core::{EntityKeyRef, Symbol};
+/// use plinth_core::{EntityKey, EntityKeyRef, Symbol};
 ///
 /// let s = Symbol::new("x");
 /// assert_eq!(EntityKeyRef::from("a").to_string(), "a");
-/// assert_eq!(EntityKeyRef::from(&s).to_owned(), s.into());
+/// assert_eq!(EntityKeyRef::from(&s).to_owned(), EntityKey::Symbol(s));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum EntityKeyRef<'a> {
