@@ -184,16 +184,50 @@ impl<V> EntityCollection<V> {
     }
 
     /// Whether any plugin provided this key.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// assert!(t.contains_key("x"));
+    /// assert!(!t.contains_key("z"));
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn contains_key<'k>(&self, key: impl Into<EntityKeyRef<'k>>) -> bool {
         self.group(key.into()).is_some()
     }
 
     /// Number of distinct keys (the spec's `size`).
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// assert_eq!(t.len(), 2); // "x" and "y"
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
     /// Whether no plugin provided any entity of this type.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// assert!(!t.is_empty());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -215,21 +249,69 @@ impl<V> EntityCollection<V> {
     }
 
     /// Distinct keys in first-seen order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// let keys: Vec<String> = t.keys().map(|k| k.to_string()).collect();
+    /// assert_eq!(keys, ["x", "y"]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn keys(&self) -> std::slice::Iter<'_, EntityKey> {
         self.keys.iter()
     }
 
     /// The values of each key, aligned with [`keys`](Self::keys).
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// let values: Vec<&[i32]> = t.values().collect();
+    /// assert_eq!(values, [&[1, 3][..], &[2][..]]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn values(&self) -> impl ExactSizeIterator<Item = &[V]> + '_ {
         (0..self.keys.len()).map(|g| &self.values[self.range(g)])
     }
 
     /// `(key, values)` pairs in key order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// let (key, values) = t.entries().next().unwrap();
+    /// assert_eq!((key.to_string(), values), ("x".to_string(), &[1, 3][..]));
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn entries(&self) -> impl ExactSizeIterator<Item = (&EntityKey, &[V])> + '_ {
         self.keys.iter().zip(self.values())
     }
 
     /// Every entity as `(value, key, plugin)`, grouped by key in key order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// let flat: Vec<_> = t.flat().into_iter().map(|(v, _, p)| (*v, p.as_str())).collect();
+    /// assert_eq!(flat, [(1, "a"), (3, "b"), (2, "a")]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn flat(&self) -> Vec<(&V, &EntityKey, &PluginUrn)> {
         self.iter().collect()
     }
@@ -262,6 +344,20 @@ impl<V> EntityCollection<V> {
     }
 
     /// Iterates every entity as `(value, key, plugin)`, grouped by key.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([
+    /// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+    /// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+    /// # ])?;
+    /// let t = host.entities().get("t").unwrap();
+    /// for (value, key, plugin) in t.iter() {
+    ///     println!("{key} = {value} from {plugin}");
+    /// }
+    /// assert_eq!(t.iter().len(), 3);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn iter(&self) -> Iter<'_, V> {
         Iter {
             collection: self,
@@ -292,6 +388,19 @@ impl<V: fmt::Debug> fmt::Debug for EntityCollection<V> {
 }
 
 /// Iterator over `(value, key, plugin)` of an [`EntityCollection`].
+///
+/// ```
+/// # use plinth_core::{DynamicPlugin, Entities, Host};
+/// # let host = Host::from_plugins([
+/// #     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1), ("y", 2)])),
+/// #     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 3)])),
+/// # ])?;
+/// let t = host.entities().get("t").unwrap();
+/// let mut it = t.iter();
+/// let (v, k, p) = it.next().unwrap();
+/// assert_eq!((*v, k.to_string(), p.as_str()), (1, "x".to_string(), "a"));
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
 #[derive(Clone)]
 pub struct Iter<'a, V> {
     collection: &'a EntityCollection<V>,

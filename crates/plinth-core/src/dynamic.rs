@@ -36,6 +36,13 @@ pub struct DynamicPlugin<V> {
 
 impl<V> DynamicPlugin<V> {
     /// A plugin with a name and no entity types.
+    ///
+    /// ```
+    /// # use plinth_core::DynamicPlugin;
+    /// let p = DynamicPlugin::<u8>::new("p");
+    /// assert_eq!(p.name(), "p");
+    /// assert!(p.entities().is_empty());
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         DynamicPlugin {
             name: name.into(),
@@ -44,6 +51,13 @@ impl<V> DynamicPlugin<V> {
     }
 
     /// A plugin with a name and its entities.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, DynamicPlugin, Entities};
+    /// let entities: DynamicEntities<u8> = [("assets", Entities::new())].into_iter().collect();
+    /// let p = DynamicPlugin::with_entities("p", entities);
+    /// assert_eq!(p.entities().len(), 1);
+    /// ```
     pub fn with_entities(name: impl Into<String>, entities: DynamicEntities<V>) -> Self {
         DynamicPlugin {
             name: name.into(),
@@ -64,16 +78,34 @@ impl<V> DynamicPlugin<V> {
     }
 
     /// The plugin's name.
+    ///
+    /// ```
+    /// # use plinth_core::DynamicPlugin;
+    /// assert_eq!(DynamicPlugin::<u8>::new("p").name(), "p");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The plugin's entities record.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities};
+    /// let p = DynamicPlugin::new("p").with_type("t", Entities::from([("k", 1)]));
+    /// assert_eq!(p.entities().get("t").unwrap().get("k"), Some(&1));
+    /// ```
     pub fn entities(&self) -> &DynamicEntities<V> {
         &self.entities
     }
 
     /// The plugin's entities, mutably (before it is given to a host).
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities};
+    /// let mut p = DynamicPlugin::new("p");
+    /// p.entities_mut().insert("t", Entities::from([("k", 1)]));
+    /// assert_eq!(p.entities().len(), 1);
+    /// ```
     pub fn entities_mut(&mut self) -> &mut DynamicEntities<V> {
         &mut self.entities
     }
@@ -112,6 +144,11 @@ pub struct DynamicEntities<V> {
 
 impl<V> DynamicEntities<V> {
     /// An empty record (a plugin that declares no entity types).
+    ///
+    /// ```
+    /// # use plinth_core::DynamicEntities;
+    /// assert!(DynamicEntities::<u8>::new().is_empty());
+    /// ```
     pub fn new() -> Self {
         DynamicEntities {
             types: Entities::new(),
@@ -119,6 +156,14 @@ impl<V> DynamicEntities<V> {
     }
 
     /// Adds or replaces an entity type, returning the map it replaced.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, Entities};
+    /// let mut e = DynamicEntities::new();
+    /// e.insert("assets", Entities::from([("logo", 1)]));
+    /// let old = e.insert("assets", Entities::new());
+    /// assert_eq!(old.unwrap().len(), 1);
+    /// ```
     pub fn insert(
         &mut self,
         entity_type: impl Into<EntityKey>,
@@ -128,21 +173,51 @@ impl<V> DynamicEntities<V> {
     }
 
     /// The inner map of an entity type.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, Entities};
+    /// let mut e = DynamicEntities::new();
+    /// e.insert("assets", Entities::from([("logo", 1)]));
+    /// assert_eq!(e.get("assets").unwrap().get("logo"), Some(&1));
+    /// assert!(e.get("other").is_none());
+    /// ```
     pub fn get<'k>(&self, entity_type: impl Into<EntityKeyRef<'k>>) -> Option<&Entities<V>> {
         self.types.get(entity_type)
     }
 
     /// Number of entity types.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, Entities};
+    /// let mut e = DynamicEntities::new();
+    /// e.insert("assets", Entities::from([("logo", 1)]));
+    /// assert_eq!(e.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.types.len()
     }
 
     /// Whether there are no entity types.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, Entities};
+    /// let mut e = DynamicEntities::new();
+    /// e.insert("assets", Entities::from([("logo", 1)]));
+    /// assert!(!e.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.types.is_empty()
     }
 
     /// `(entity type, inner map)` pairs: names in insertion order, then symbols.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, Entities};
+    /// let mut e = DynamicEntities::new();
+    /// e.insert("assets", Entities::from([("logo", 1)]));
+    /// let types: Vec<String> = e.iter().map(|(t, _)| t.to_string()).collect();
+    /// assert_eq!(types, ["assets"]);
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (EntityKeyRef<'_>, &Entities<V>)> + Clone {
         self.types.iter()
     }
@@ -247,6 +322,17 @@ pub struct DynamicCollections<V> {
 
 impl<V> DynamicCollections<V> {
     /// The collection of an entity type, if any plugin declared it.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([DynamicPlugin::new("a")
+    /// #     .with_type("assets", Entities::from([("x", 1)]))
+    /// #     .with_type("on", Entities::new())])?;
+    /// let collections = host.entities();
+    /// assert_eq!(collections.get("assets").unwrap().get("x"), &[1]);
+    /// assert!(collections.get("missing").is_none());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn get<'k>(
         &self,
         entity_type: impl Into<EntityKeyRef<'k>>,
@@ -259,21 +345,63 @@ impl<V> DynamicCollections<V> {
     }
 
     /// Entity types in first-seen order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([DynamicPlugin::new("a")
+    /// #     .with_type("assets", Entities::from([("x", 1)]))
+    /// #     .with_type("on", Entities::new())])?;
+    /// let collections = host.entities();
+    /// assert_eq!(collections.entity_types().len(), 2);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn entity_types(&self) -> impl ExactSizeIterator<Item = &EntityKey> + '_ {
         self.types.iter().map(|(t, _)| t)
     }
 
     /// `(entity type, collection)` pairs in first-seen order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([DynamicPlugin::new("a")
+    /// #     .with_type("assets", Entities::from([("x", 1)]))
+    /// #     .with_type("on", Entities::new())])?;
+    /// let collections = host.entities();
+    /// for (entity_type, collection) in collections.iter() {
+    ///     println!("{entity_type}: {} keys", collection.len());
+    /// }
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&EntityKey, &EntityCollection<V>)> + '_ {
         self.types.iter().map(|(t, c)| (t, c))
     }
 
     /// Number of entity types.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([DynamicPlugin::new("a")
+    /// #     .with_type("assets", Entities::from([("x", 1)]))
+    /// #     .with_type("on", Entities::new())])?;
+    /// let collections = host.entities();
+    /// assert_eq!(collections.len(), 2);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.types.len()
     }
 
     /// Whether there are no entity types.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// # let host = Host::from_plugins([DynamicPlugin::new("a")
+    /// #     .with_type("assets", Entities::from([("x", 1)]))
+    /// #     .with_type("on", Entities::new())])?;
+    /// let collections = host.entities();
+    /// assert!(!collections.is_empty());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.types.is_empty()
     }

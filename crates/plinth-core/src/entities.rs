@@ -36,6 +36,12 @@ pub struct Entities<V> {
 
 impl<V> Entities<V> {
     /// An empty map.
+    ///
+    /// ```
+    /// # use plinth_core::Entities;
+    /// let m: Entities<u8> = Entities::new();
+    /// assert!(m.is_empty());
+    /// ```
     pub fn new() -> Self {
         Entities {
             names: Vec::new(),
@@ -103,11 +109,23 @@ impl<V> Entities<V> {
     }
 
     /// Number of entries.
+    ///
+    /// ```
+    /// # use plinth_core::Entities;
+    /// let m = Entities::from([("b", 1), ("a", 2)]);
+    /// assert_eq!(m.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.names.len() + self.symbols.len()
     }
 
     /// Whether the map has no entries.
+    ///
+    /// ```
+    /// # use plinth_core::Entities;
+    /// let m = Entities::from([("b", 1), ("a", 2)]);
+    /// assert!(!m.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -129,11 +147,24 @@ impl<V> Entities<V> {
     }
 
     /// Keys in order: names first, then symbols.
+    ///
+    /// ```
+    /// # use plinth_core::Entities;
+    /// let m = Entities::from([("b", 1), ("a", 2)]);
+    /// let keys: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+    /// assert_eq!(keys, ["b", "a"]);
+    /// ```
     pub fn keys(&self) -> impl ExactSizeIterator<Item = EntityKeyRef<'_>> + Clone {
         self.iter().map(|(k, _)| k)
     }
 
     /// Values in key order.
+    ///
+    /// ```
+    /// # use plinth_core::Entities;
+    /// let m = Entities::from([("b", 1), ("a", 2)]);
+    /// assert_eq!(m.values().copied().collect::<Vec<_>>(), [1, 2]);
+    /// ```
     pub fn values(&self) -> impl ExactSizeIterator<Item = &V> + Clone {
         self.iter().map(|(_, v)| v)
     }

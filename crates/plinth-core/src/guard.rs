@@ -4,6 +4,13 @@
 //! cannot omit an entity type or hold a missing value, so only names and keys
 //! are checked there. The dynamic path ([`DynamicPlugin`](crate::DynamicPlugin))
 //! is checked for every rule.
+//!
+//! ```
+//! use plinth_core::guard::is_numeric_like;
+//!
+//! assert!(is_numeric_like("1e3"));
+//! assert!(!is_numeric_like("Infinity"));
+//! ```
 
 use std::error::Error;
 use std::fmt;

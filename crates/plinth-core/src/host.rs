@@ -7,6 +7,18 @@ use std::sync::Arc;
 use crate::{EntitySchema, GuardError, Plugin, PluginEntities, PluginUrn, Plugins};
 
 /// The typed collections a host of `P` exposes.
+///
+/// ```
+/// # use plinth_core::{Collections, DynamicCollections, DynamicPlugin, Entities, Host};
+/// // For dynamic plugins, the collections are `DynamicCollections`.
+/// fn types(c: &Collections<DynamicPlugin<u8>>) -> usize {
+///     let c: &DynamicCollections<u8> = c;
+///     c.len()
+/// }
+/// let host = Host::from_plugins([DynamicPlugin::new("a").with_type("t", Entities::<u8>::new())])?;
+/// assert_eq!(types(host.entities()), 1);
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
 pub type Collections<P> = <<P as Plugin>::Entities as EntitySchema>::Collections;
 
 /// An immutable set of plugins and the entity collections aggregated from
@@ -45,6 +57,16 @@ impl<P: Plugin> Host<P> {
     /// breaks a rule: an empty or duplicate URN, a name differing from its
     /// URN, a missing entity type, an empty or numeric-like key, a missing
     /// value.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::new([
+    ///     ("a", DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)]))),
+    ///     ("b", DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)]))),
+    /// ])?;
+    /// assert_eq!(host.entities().get("t").unwrap().get("x"), [1, 2]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn new<K, I>(plugins: I) -> Result<Self, GuardError>
     where
         K: AsRef<str>,
@@ -97,16 +119,47 @@ impl<P: Plugin> Host<P> {
     }
 
     /// The plugins, keyed by URN, in registration order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert_eq!(host.plugins().urns()[1].as_str(), "b");
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn plugins(&self) -> &Plugins<P> {
         &self.plugins
     }
 
     /// The entity collections, typed by the plugins' schema.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert_eq!(host.entities().get("t").unwrap().len(), 1);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn entities(&self) -> &Collections<P> {
         &self.entities
     }
 
     /// Takes the host apart.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// let (plugins, collections) = host.into_parts();
+    /// assert_eq!((plugins.len(), collections.len()), (2, 1));
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn into_parts(self) -> (Plugins<P>, Collections<P>) {
         (self.plugins, self.entities)
     }

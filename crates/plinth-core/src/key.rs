@@ -27,6 +27,12 @@ struct SymbolInner {
 
 impl Symbol {
     /// Makes a new symbol with a description.
+    ///
+    /// ```
+    /// # use plinth_core::Symbol;
+    /// let s = Symbol::new("hidden");
+    /// assert_eq!(s.to_string(), "Symbol(hidden)");
+    /// ```
     pub fn new(description: impl Into<String>) -> Self {
         Symbol(Arc::new(SymbolInner {
             description: Some(description.into().into_boxed_str()),
@@ -44,6 +50,11 @@ impl Symbol {
     }
 
     /// The description given at creation, if any.
+    ///
+    /// ```
+    /// # use plinth_core::Symbol;
+    /// assert_eq!(Symbol::new("d").description(), Some("d"));
+    /// ```
     pub fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -108,6 +119,12 @@ pub enum EntityKey {
 
 impl EntityKey {
     /// The name, if this key is a name.
+    ///
+    /// ```
+    /// # use plinth_core::{EntityKey, Symbol};
+    /// assert_eq!(EntityKey::from("a").as_name(), Some("a"));
+    /// assert_eq!(EntityKey::from(Symbol::new("a")).as_name(), None);
+    /// ```
     pub fn as_name(&self) -> Option<&str> {
         match self {
             EntityKey::Name(n) => Some(n),
@@ -116,6 +133,12 @@ impl EntityKey {
     }
 
     /// The symbol, if this key is a symbol.
+    ///
+    /// ```
+    /// # use plinth_core::{EntityKey, Symbol};
+    /// let s = Symbol::new("a");
+    /// assert_eq!(EntityKey::from(&s).as_symbol(), Some(&s));
+    /// ```
     pub fn as_symbol(&self) -> Option<&Symbol> {
         match self {
             EntityKey::Symbol(s) => Some(s),
@@ -219,6 +242,11 @@ pub enum EntityKeyRef<'a> {
 
 impl EntityKeyRef<'_> {
     /// Makes an owned key from this borrowed one.
+    ///
+    /// ```
+    /// # use plinth_core::{EntityKey, EntityKeyRef};
+    /// assert_eq!(EntityKeyRef::Name("a").to_owned(), EntityKey::from("a"));
+    /// ```
     pub fn to_owned(self) -> EntityKey {
         match self {
             EntityKeyRef::Name(n) => EntityKey::from(n),

@@ -82,36 +82,109 @@ impl<P> Plugins<P> {
     }
 
     /// The plugin registered under a URN.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host, Plugin};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert_eq!(host.plugins().get("a").map(|p| p.name()), Some("a"));
+    /// assert!(host.plugins().get("z").is_none());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn get(&self, urn: &str) -> Option<&P> {
         self.index.get(urn).map(|&i| &self.plugins[i])
     }
 
     /// Whether a plugin is registered under this URN.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert!(host.plugins().contains("b"));
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn contains(&self, urn: &str) -> bool {
         self.index.contains_key(urn)
     }
 
     /// Number of plugins.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert_eq!(host.plugins().len(), 2);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.plugins.len()
     }
 
     /// Whether there are no plugins.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert!(!host.plugins().is_empty());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.plugins.is_empty()
     }
 
     /// URNs in registration order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// assert_eq!(host.plugins().urns(), ["a", "b"]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn urns(&self) -> &[PluginUrn] {
         &self.urns
     }
 
     /// `(urn, plugin)` pairs in registration order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// let urns: Vec<&str> = host.plugins().iter().map(|(urn, _)| urn.as_str()).collect();
+    /// assert_eq!(urns, ["a", "b"]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&PluginUrn, &P)> + Clone {
         self.urns.iter().zip(&self.plugins)
     }
 
     /// Plugins in registration order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host, Plugin};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// let names: Vec<&str> = host.plugins().values().map(|p| p.name()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn values(&self) -> std::slice::Iter<'_, P> {
         self.plugins.iter()
     }
@@ -121,6 +194,17 @@ impl<P> Plugins<P> {
     }
 
     /// Takes the plugins out, in registration order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicPlugin, Entities, Host};
+    /// let host = Host::from_plugins([
+    ///     DynamicPlugin::new("a").with_type("t", Entities::from([("x", 1)])),
+    ///     DynamicPlugin::new("b").with_type("t", Entities::from([("x", 2)])),
+    /// ])?;
+    /// let (plugins, _) = host.into_parts();
+    /// assert_eq!(plugins.into_vec().len(), 2);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn into_vec(self) -> Vec<P> {
         self.plugins
     }

@@ -5,6 +5,13 @@ use crate::{DynamicPlugin, Entities, EntityKey, GuardError, Host, PluginUrn};
 
 /// A value that should be a record (a map with string keys) but may be
 /// something else, as untrusted input can be.
+///
+/// ```
+/// # use plinth_core::RecordOr;
+/// let inner: RecordOr<Option<u8>> = RecordOr::Record(vec![("k".into(), Some(1))]);
+/// let wrong: RecordOr<Option<u8>> = RecordOr::Other("array");
+/// assert_ne!(inner, wrong);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecordOr<T> {
     /// A record, entries in input order.
@@ -54,6 +61,14 @@ impl<V> RawPlugin<V> {
     ///
     /// # Errors
     /// The first rule broken, in input order.
+    ///
+    /// ```
+    /// # use plinth_core::{PluginUrn, RawPlugin, RecordOr};
+    /// let raw = RawPlugin::<u8> { name: Some("p".into()), entities: Some(RecordOr::Record(vec![])) };
+    /// let plugin = raw.check(&PluginUrn::new("p")?)?;
+    /// assert_eq!(plugin.name(), "p");
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn check(self, urn: &PluginUrn) -> Result<DynamicPlugin<V>, GuardError> {
         let name = self.name.unwrap_or_default();
         if name != urn.as_str() {
@@ -138,6 +153,12 @@ impl<V: Clone> RawPlugins<V> {
     ///
     /// # Errors
     /// The first [`GuardError`], in plugin order.
+    ///
+    /// ```
+    /// # use plinth_core::{RawPlugin, RawPlugins, RecordOr};
+    /// let raw = RawPlugins::<u8>(vec![("a".into(), RawPlugin { name: Some("b".into()), entities: None })]);
+    /// assert!(raw.into_host().is_err()); // name "b" under URN "a"
+    /// ```
     pub fn into_host(self) -> Result<Host<DynamicPlugin<V>>, GuardError> {
         let mut plugins = Vec::with_capacity(self.0.len());
         for (urn, raw) in self.0 {

@@ -112,6 +112,19 @@ impl<'a, S> PluginEntities<'a, S> {
     }
 
     /// Number of plugins.
+    ///
+    /// ```
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, PluginEntities};
+    /// struct Tags { tags: Entities<String> }
+    /// impl EntitySchema for Tags {
+    ///     type Collections = EntityCollection<String>;
+    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> {
+    ///         assert!(p.len() <= 1 && p.is_empty() == (p.len() == 0));
+    ///         p.check_keys("tags", |e| &e.tags)
+    ///     }
+    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections { p.collect(|e| &e.tags) }
+    /// }
+    /// ```
     pub fn len(&self) -> usize {
         self.entities.len()
     }
@@ -122,6 +135,21 @@ impl<'a, S> PluginEntities<'a, S> {
     }
 
     /// Each plugin's URN and entities, in plugin order.
+    ///
+    /// ```
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, PluginEntities};
+    /// struct Tags { tags: Entities<String> }
+    /// impl EntitySchema for Tags {
+    ///     type Collections = EntityCollection<String>;
+    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> {
+    ///         for (urn, e) in p.iter() {
+    ///             println!("{urn}: {} tags", e.tags.len());
+    ///         }
+    ///         Ok(())
+    ///     }
+    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections { p.collect(|e| &e.tags) }
+    /// }
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a PluginUrn, &'a S)> + Clone {
         self.urns.iter().zip(self.entities.iter().copied())
     }

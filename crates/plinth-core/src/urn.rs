@@ -24,6 +24,13 @@ pub struct PluginUrn(Arc<str>);
 
 impl PluginUrn {
     /// Makes a URN, rejecting the empty string.
+    ///
+    /// ```
+    /// # use plinth_core::{GuardError, PluginUrn};
+    /// assert_eq!(PluginUrn::new("p")?.as_str(), "p");
+    /// assert_eq!(PluginUrn::new(""), Err(GuardError::EmptyUrn));
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
     pub fn new(urn: impl AsRef<str>) -> Result<Self, GuardError> {
         let urn = urn.as_ref();
         if urn.is_empty() {
