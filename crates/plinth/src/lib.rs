@@ -2,7 +2,12 @@
 //!
 //! This facade re-exports the layers behind cargo features:
 //! - [`core`] (always): the immutable, strongly typed plugin host;
-//! - `macros` (default): `#[derive(EntitySchema)]` for typed entity schemas.
+//! - `macros` (default): `#[derive(EntitySchema)]` for typed entity schemas;
+//! - `hooks` (default): [`hooks`], typed hooks (action, filter, bail), the
+//!   message bus and the event emitter (crate `plinth-hooks`);
+//! - `extensions` (default): [`extensions`], extension points, `plinth.toml`
+//!   manifests, discovery from folders and module loaders (crate
+//!   `plinth-extensions`).
 //!
 //! ```
 //! use plinth::{Entities, EntitySchema, Host, Plugin};
@@ -33,3 +38,30 @@ pub use plinth_core::*;
 
 #[cfg(feature = "macros")]
 pub use plinth_macros::EntitySchema;
+
+/// Typed hooks, message bus and event emitter (crate `plinth-hooks`).
+///
+/// ```
+/// use plinth::hooks::{Filter, PluginUrn};
+/// let hook = Filter::<u8>::new("n");
+/// hook.tap(PluginUrn::new("p")?, |n| n + 1);
+/// assert_eq!(hook.call(1)?, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "hooks")]
+pub use plinth_hooks as hooks;
+
+/// Extension points, manifests, discovery and loaders (crate `plinth-extensions`).
+///
+/// ```
+/// use plinth::extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+///
+/// const GREETERS: ExtensionPoint<(), (), String> = ExtensionPoint::new("greeters");
+/// let registry = ExtensionRegistry::new();
+/// registry.register(&GREETERS, "en", Factory::sync(|_, _, _| Ok("hello".to_string())));
+/// let found = registry.connect_blocking(&(), &GREETERS, ConnectOptions::new().multi(true))?;
+/// assert_eq!(found.instances(), ["hello"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "extensions")]
+pub use plinth_extensions as extensions;

@@ -1,11 +1,10 @@
-//! `events.ts` of the spec: typed events, listeners keyed by event name, and
-//! an emitter built from a plugin host's `on` entities.
+//! `events.ts` of the spec: typed events and listeners keyed by event name.
+//! The emitter itself is plinth's (`plinth::hooks::Emitter`); this module
+//! only says which listener receives which event.
 
-use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
-use plinth::{EntityCollection, PluginUrn};
+use plinth::hooks;
 
 use crate::Context;
 
@@ -28,9 +27,9 @@ pub enum Event<'a> {
     AfterCommandExecution(AfterCommandExecution<'a>),
 }
 
-impl Event<'_> {
+impl hooks::Event for Event<'_> {
     /// The event's name, which is also the entity key of its listeners.
-    pub fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         match self {
             Event::BeforeCommandExecution(_) => "beforeCommandExecution",
             Event::AfterCommandExecution(_) => "afterCommandExecution",
@@ -54,17 +53,21 @@ impl Listener {
     pub fn after(f: impl Fn(&AfterCommandExecution<'_>) + 'static) -> Self {
         Listener::AfterCommandExecution(Arc::new(f))
     }
+}
 
-    /// The name of the event this listener receives.
-    pub fn event_name(&self) -> &'static str {
+impl hooks::Listener for Listener {
+    fn event_name(&self) -> &str {
         match self {
             Listener::BeforeCommandExecution(_) => "beforeCommandExecution",
             Listener::AfterCommandExecution(_) => "afterCommandExecution",
         }
     }
+}
 
-    /// Calls the listener if the event is of its type.
-    fn call(&self, event: &Event<'_>) {
+impl<'a> hooks::Receives<Event<'a>> for Listener {
+    /// The emitter only hands a listener the events of its name, so the
+    /// other pairs cannot occur.
+    fn receive(&self, event: &Event<'a>) {
         match (self, event) {
             (Listener::BeforeCommandExecution(f), Event::BeforeCommandExecution(e)) => f(e),
             (Listener::AfterCommandExecution(f), Event::AfterCommandExecution(e)) => f(e),
@@ -73,71 +76,5 @@ impl Listener {
     }
 }
 
-/// A listener filed under the key of another event: the spec's types forbid
-/// it, and here the key is a runtime string, so it is checked on load.
-#[derive(Debug)]
-pub struct MismatchedListener {
-    pub plugin: PluginUrn,
-    pub key: String,
-    pub listens_to: &'static str,
-}
-
-impl fmt::Display for MismatchedListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "plugin \"{}\": listener under \"{}\" listens to \"{}\"",
-            self.plugin, self.key, self.listens_to
-        )
-    }
-}
-
-impl std::error::Error for MismatchedListener {}
-
-/// Calls listeners by event name: the plugins' first, in plugin order, then
-/// those added with [`Emitter::on`], in the order they were added.
-#[derive(Default)]
-pub struct Emitter {
-    listeners: HashMap<&'static str, Vec<Listener>>,
-}
-
-impl Emitter {
-    /// Calls every listener of the event; `false` if it had none (as Node's
-    /// `EventEmitter.emit`).
-    pub fn emit(&self, event: Event<'_>) -> bool {
-        let Some(listeners) = self.listeners.get(event.name()) else {
-            return false;
-        };
-        for listener in listeners {
-            listener.call(&event);
-        }
-        !listeners.is_empty()
-    }
-
-    /// Adds a listener after the existing ones.
-    pub fn on(&mut self, listener: Listener) -> &mut Self {
-        self.listeners
-            .entry(listener.event_name())
-            .or_default()
-            .push(listener);
-        self
-    }
-}
-
-/// The spec's `emitterFromEntities`.
-pub fn emitter_from_entities(
-    on: &EntityCollection<Listener>,
-) -> Result<Emitter, MismatchedListener> {
-    let mut emitter = Emitter::default();
-    for (listener, key, plugin) in on {
-        if *key != listener.event_name() {
-            return Err(MismatchedListener {
-                plugin: plugin.clone(),
-                key: key.to_string(),
-                listens_to: listener.event_name(),
-            });
-        }
-        emitter.on(listener.clone());
-    }
-    Ok(emitter)
-}
+/// The spec's `Emitter<Events>`.
+pub type Emitter = hooks::Emitter<Listener>;

@@ -10,8 +10,9 @@ use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 
-use events::{emitter_from_entities, Emitter, Event, Listener};
 use events::{AfterCommandExecution, BeforeCommandExecution};
+use events::{Emitter, Event, Listener};
+use plinth::hooks::EmitterError;
 use plinth::{Entities, EntitySchema, GuardError};
 
 /// What every command and listener can use.
@@ -175,7 +176,7 @@ impl AppPlugin for PluginB {
 #[derive(Debug)]
 enum HostError {
     Guard(GuardError),
-    Listener(events::MismatchedListener),
+    Listener(EmitterError),
     DuplicateCommand { name: String, plugins: Vec<String> },
     UnknownCommand(String),
 }
@@ -204,7 +205,7 @@ struct Host {
 impl Host {
     fn new(plugins: Vec<(&str, Box<dyn AppPlugin>)>) -> Result<Self, HostError> {
         let inner = plinth::Host::new(plugins).map_err(HostError::Guard)?;
-        let emitter = emitter_from_entities(&inner.entities().on).map_err(HostError::Listener)?;
+        let emitter = Emitter::from_entities(&inner.entities().on).map_err(HostError::Listener)?;
         // Verify commands are unique on load.
         for (name, _) in inner.entities().commands.entries() {
             let providers: Vec<String> = inner
@@ -254,7 +255,7 @@ impl Host {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plugin_b = PluginB::new("pluginB", "this is plugin B");
-    let mut host = Host::new(vec![
+    let host = Host::new(vec![
         ("pluginA", Box::new(plugin_a()) as Box<dyn AppPlugin>),
         ("pluginB", Box::new(plugin_b)),
     ])?;

@@ -1,0 +1,20 @@
+//! Discovery: plugin folders found in a list of directories.
+//!
+//! Every first-level folder of a directory that holds a `plinth.toml` is a
+//! plugin, and so is every folder one level deeper inside an `@scope`
+//! folder. Directories are scanned in order and, within one, entries in
+//! name order; a plugin found later replaces an earlier plugin of the same
+//! name (keeping its position), and every replacement and every bad
+//! manifest is reported while the scan goes on.
+
+mod host;
+mod register;
+mod report;
+mod scan;
+mod search_path;
+
+pub use host::{dynamic_plugins, DataHost};
+pub use register::register_manifest;
+pub use report::{DiscoveredPlugin, Discovery, DiscoveryError, Override};
+pub use scan::scan;
+pub use search_path::SearchPath;

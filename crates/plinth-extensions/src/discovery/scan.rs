@@ -1,0 +1,195 @@
+//! Scanning directories for plugin folders.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use crate::{
+    DiscoveredPlugin, Discovery, DiscoveryError, Manifest, ManifestError, Override, MANIFEST_FILE,
+};
+
+/// Scans `dirs` in order (the seeds' `scanSubdirs`): each first-level
+/// folder holding a `plinth.toml`, and each folder inside an `@scope`
+/// folder. A later plugin replaces an earlier one of the same name.
+///
+/// Missing directories are skipped silently, since a search path names
+/// places that often do not exist; folders without a manifest are not
+/// plugins; hidden entries (`.name`) are ignored.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir_all(dir.path().join("@acme/tools"))?;
+/// std::fs::write(dir.path().join("@acme/tools/plinth.toml"), "[plugin]\nname = \"@acme/tools\"\nversion = \"0.1.0\"\n")?;
+/// let found = plinth_extensions::scan([dir.path(), std::path::Path::new("/does/not/exist")]);
+/// assert_eq!(found.plugins[0].name(), "@acme/tools");
+/// assert!(found.errors.is_empty());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn scan<P: AsRef<Path>>(dirs: impl IntoIterator<Item = P>) -> Discovery {
+    let mut scanner = Scanner::default();
+    let mut candidates = Vec::new();
+    for dir in dirs {
+        scanner.list_plugins(dir.as_ref(), &mut candidates);
+    }
+    // Parsing dominates a scan (TOML costs several times the read), so
+    // manifests are read and parsed on all cores; results are merged in
+    // scan order, which keeps overrides and reports deterministic.
+    for ((search_dir, _), loaded) in candidates.iter().zip(load_all(&candidates)) {
+        match loaded {
+            Loaded::NotAPlugin => {}
+            Loaded::Plugin(manifest) => scanner.add(DiscoveredPlugin {
+                manifest: *manifest,
+                search_dir: search_dir.clone(),
+            }),
+            Loaded::Error(e) => scanner.report(e.into()),
+        }
+    }
+    scanner.discovery
+}
+
+enum Loaded {
+    NotAPlugin,
+    Plugin(Box<Manifest>),
+    Error(ManifestError),
+}
+
+/// Below this many folders, threads cost more than they save.
+const PARALLEL_FROM: usize = 64;
+
+fn load_all(candidates: &[(PathBuf, PathBuf)]) -> Vec<Loaded> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || candidates.len() < PARALLEL_FROM {
+        return candidates.iter().map(|(_, dir)| load(dir)).collect();
+    }
+    let chunk = candidates.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|(_, dir)| load(dir)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(loaded) => loaded,
+                // `load` does not panic on any input; should it ever, the
+                // panic belongs to the caller.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+fn load(plugin_dir: &Path) -> Loaded {
+    let path = plugin_dir.join(MANIFEST_FILE);
+    let source = match std::fs::read_to_string(&path) {
+        Ok(source) => source,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Loaded::NotAPlugin,
+        Err(source) => return Loaded::Error(ManifestError::Io { path, source }),
+    };
+    match Manifest::parse(&source, &path) {
+        Ok(manifest) => Loaded::Plugin(Box::new(manifest)),
+        Err(e) => Loaded::Error(e),
+    }
+}
+
+#[derive(Default)]
+struct Scanner {
+    discovery: Discovery,
+    by_name: HashMap<String, usize>,
+}
+
+impl Scanner {
+    /// Appends `(search dir, plugin folder)` candidates of `dir` in order.
+    fn list_plugins(&mut self, dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
+        let Some(entries) = self.list(dir) else {
+            return;
+        };
+        for (name, path) in entries {
+            if name.to_string_lossy().starts_with('@') {
+                if let Some(scoped) = self.list(&path) {
+                    out.extend(scoped.into_iter().map(|(_, p)| (dir.to_owned(), p)));
+                }
+            } else {
+                out.push((dir.to_owned(), path));
+            }
+        }
+    }
+
+    /// The sub-folders of `dir` in name order, hidden ones left out.
+    fn list(&mut self, dir: &Path) -> Option<Vec<(OsString, PathBuf)>> {
+        let read = match std::fs::read_dir(dir) {
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::NotFound => return None,
+            Err(source) => {
+                self.report(DiscoveryError::ReadDir {
+                    path: dir.to_owned(),
+                    source,
+                });
+                return None;
+            }
+        };
+        let mut folders = Vec::new();
+        for entry in read {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(source) => {
+                    self.report(DiscoveryError::ReadDir {
+                        path: dir.to_owned(),
+                        source,
+                    });
+                    continue;
+                }
+            };
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            // `file_type` does not follow symlinks; a linked plugin folder
+            // (as `npm link` makes) needs one more stat.
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            if is_dir {
+                folders.push((name, path));
+            }
+        }
+        // `read_dir` order is unspecified; name order makes scans repeatable.
+        folders.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Some(folders)
+    }
+
+    fn add(&mut self, plugin: DiscoveredPlugin) {
+        match self.by_name.get(plugin.name()) {
+            Some(&at) => {
+                let old = std::mem::replace(&mut self.discovery.plugins[at], plugin);
+                let by = self.discovery.plugins[at].dir().to_owned();
+                let o = Override {
+                    name: old.manifest.name,
+                    replaced: old
+                        .manifest
+                        .path
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .to_owned(),
+                    by,
+                };
+                tracing::info!(plugin = %o.name, "{o}");
+                self.discovery.overrides.push(o);
+            }
+            None => {
+                self.by_name
+                    .insert(plugin.name().to_owned(), self.discovery.plugins.len());
+                self.discovery.plugins.push(plugin);
+            }
+        }
+    }
+
+    fn report(&mut self, error: DiscoveryError) {
+        tracing::warn!("{error}");
+        self.discovery.errors.push(error);
+    }
+}

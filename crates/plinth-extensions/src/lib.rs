@@ -1,0 +1,17 @@
+//! Extension points, plugin manifests, discovery and loaders for plinth
+//! (seeds 002/003); the lifecycle manager (`plinth-runtime`) builds on them.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod discovery;
+pub mod extension;
+pub mod loader;
+pub mod manifest;
+
+pub use discovery::*;
+pub use extension::*;
+pub use loader::*;
+pub use manifest::*;
+
+#[doc(hidden)]
+pub use inventory;

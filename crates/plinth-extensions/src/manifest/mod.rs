@@ -1,0 +1,13 @@
+//! Plugin manifests: `plinth.toml` in each plugin folder.
+//!
+//! The format is described by `schemas/plinth-manifest.schema.json` at the
+//! repository root; unknown fields are errors, and every error names the
+//! file, line and column.
+
+mod error;
+mod location;
+mod model;
+mod raw;
+
+pub use error::ManifestError;
+pub use model::{ConfigSchema, Dependency, ExtensionDecl, Manifest, Permissions, MANIFEST_FILE};

@@ -1,0 +1,339 @@
+//! The typed manifest.
+
+use std::path::{Path, PathBuf};
+
+use plinth_core::Entities;
+use serde::Deserialize;
+
+use super::raw::{RawExtension, RawManifest, RawSchema};
+use crate::{Activation, ManifestError, ModuleRef};
+
+/// The manifest's file name in each plugin folder.
+pub const MANIFEST_FILE: &str = "plinth.toml";
+
+/// A plugin's `plinth.toml`: metadata, dependencies, configuration schema,
+/// permissions, extensions and data entities, checked and typed.
+///
+/// ```
+/// use std::path::Path;
+/// use plinth_extensions::Manifest;
+///
+/// let m = Manifest::parse(r#"
+/// [plugin]
+/// name = "xedit-lang-x"
+/// version = "1.2.0"
+///
+/// [dependencies]
+/// xedit-core = "^2.1"
+///
+/// [extensions."xedit:language"]
+/// x = "xedit-lang-x"
+/// y = { module = "xedit-lang-x", object = "y", auto = false }
+///
+/// [entities.assets]
+/// logo = "x.svg"
+/// "#, Path::new("plugins/xedit-lang-x/plinth.toml"))?;
+/// assert_eq!(m.name, "xedit-lang-x");
+/// assert!(m.dependencies[0].req.matches(&"2.3.0".parse()?));
+/// assert_eq!(m.extensions.len(), 2);
+/// assert_eq!(m.entities[0].1.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Manifest {
+    /// The manifest file.
+    pub path: PathBuf,
+    /// `[plugin] name`: the plugin's unique name (its URN in a host).
+    pub name: String,
+    /// `[plugin] version`.
+    pub version: semver::Version,
+    /// `[plugin] description`.
+    pub description: Option<String>,
+    /// `[plugin] author`.
+    pub author: Option<String>,
+    /// `[dependencies]`, in file order.
+    pub dependencies: Vec<Dependency>,
+    /// `[config] schema`, inline or read from the file beside the manifest.
+    pub config_schema: Option<ConfigSchema>,
+    /// `[permissions]`, for the sandbox.
+    pub permissions: Permissions,
+    /// `[extensions.<point>]` entries, in file order.
+    pub extensions: Vec<ExtensionDecl>,
+    /// `[entities.<type>]` plain-data entities, in file order.
+    pub entities: Vec<(String, Entities<toml::Value>)>,
+}
+
+/// A dependency on another plugin, by name and semver range.
+///
+/// ```
+/// # use plinth_extensions::Dependency;
+/// let d = Dependency { name: "core".into(), req: "^1.2".parse()? };
+/// assert!(d.req.matches(&"1.4.0".parse()?));
+/// # Ok::<(), semver::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    /// The plugin depended on.
+    pub name: String,
+    /// The versions accepted.
+    pub req: semver::VersionReq,
+}
+
+/// A plugin's configuration schema (JSON Schema), inline in the manifest
+/// or from a file beside it.
+///
+/// ```
+/// # use plinth_extensions::ConfigSchema;
+/// let s = ConfigSchema { file: None, schema: serde_json::json!({"type": "object"}) };
+/// assert_eq!(s.schema["type"], "object");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigSchema {
+    /// The schema file, `None` when inline.
+    pub file: Option<PathBuf>,
+    /// The schema.
+    pub schema: serde_json::Value,
+}
+
+/// What a plugin asks to be allowed (the sandbox grants or refuses it).
+///
+/// ```
+/// # use plinth_extensions::Permissions;
+/// assert!(Permissions::default().is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Permissions {
+    /// Paths it may read.
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Paths it may write.
+    #[serde(default)]
+    pub write: Vec<String>,
+    /// Hosts (`host` or `host:port`) it may connect to.
+    #[serde(default)]
+    pub net: Vec<String>,
+    /// Environment variables it may read.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+impl Permissions {
+    /// Whether nothing is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.read.is_empty() && self.write.is_empty() && self.net.is_empty() && self.env.is_empty()
+    }
+}
+
+/// One `[extensions.<point>]` entry.
+///
+/// ```
+/// # use plinth_extensions::{Activation, ExtensionDecl, ModuleRef};
+/// let d = ExtensionDecl {
+///     point: "xedit:language".into(),
+///     name: "x".into(),
+///     module: ModuleRef::parse("xedit-lang-x", None),
+///     activation: Activation::Auto,
+/// };
+/// assert_eq!(d.module.kind(), "native");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtensionDecl {
+    /// The extension point.
+    pub point: String,
+    /// The extension's name.
+    pub name: String,
+    /// Where its factory is (`module` defaults to the plugin's name).
+    pub module: ModuleRef,
+    /// `auto = false` makes it [`Activation::ByName`].
+    pub activation: Activation,
+}
+
+impl Manifest {
+    /// Reads and parses a manifest file.
+    ///
+    /// ```no_run
+    /// # use plinth_extensions::Manifest;
+    /// let m = Manifest::from_path("plugins/xedit-lang-x/plinth.toml")?;
+    /// println!("{} {}", m.name, m.version);
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ManifestError::Io`] when it cannot be read, else as [`parse`](Self::parse).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
+        let path = path.as_ref();
+        let source = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Manifest::parse(&source, path)
+    }
+
+    /// Parses manifest text; `path` names it in errors and locates a
+    /// configuration schema file (read from beside it).
+    ///
+    /// # Errors
+    /// [`ManifestError::Invalid`] with the line and column of the first
+    /// problem: TOML syntax, an unknown field, a wrong type, a bad version
+    /// or range, an invalid name or entity key.
+    pub fn parse(source: &str, path: &Path) -> Result<Self, ManifestError> {
+        let raw: RawManifest = toml::from_str(source).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            ManifestError::at(path, source, offset, e.message().trim_end())
+        })?;
+        let invalid =
+            |offset: usize, message: String| ManifestError::at(path, source, offset, message);
+
+        let name = raw.plugin.name.get_ref();
+        check_plugin_name(name).map_err(|m| invalid(raw.plugin.name.span().start, m))?;
+
+        let mut dependencies = Vec::with_capacity(raw.dependencies.len());
+        for (dep, req) in raw.dependencies {
+            check_plugin_name(dep.get_ref()).map_err(|m| invalid(dep.span().start, m))?;
+            dependencies.push(Dependency {
+                name: dep.into_inner(),
+                req,
+            });
+        }
+
+        let config_schema = match raw.config {
+            None => None,
+            Some(config) => Some(match config.schema.into_inner() {
+                RawSchema::Inline(table) => ConfigSchema {
+                    file: None,
+                    schema: serde_json::to_value(table)
+                        .map_err(|e| invalid(0, format!("config schema: {e}")))?,
+                },
+                RawSchema::File(file) => {
+                    read_schema(&path.parent().unwrap_or(Path::new("")).join(file))?
+                }
+            }),
+        };
+
+        let mut extensions = Vec::new();
+        for (point, entries) in raw.extensions {
+            non_empty("extension point", point.get_ref())
+                .map_err(|m| invalid(point.span().start, m))?;
+            for (ext, decl) in entries {
+                non_empty("extension name", ext.get_ref())
+                    .map_err(|m| invalid(ext.span().start, m))?;
+                let (module, activation) = match decl {
+                    RawExtension::Module(module) => {
+                        (ModuleRef::parse(&module, None), Activation::Auto)
+                    }
+                    RawExtension::Table(t) => (
+                        ModuleRef::parse(t.module.as_deref().unwrap_or(name), t.object.as_deref()),
+                        Activation::from_auto(t.auto.unwrap_or(true)),
+                    ),
+                };
+                extensions.push(ExtensionDecl {
+                    point: point.get_ref().clone(),
+                    name: ext.into_inner(),
+                    module,
+                    activation,
+                });
+            }
+        }
+
+        let mut entities = Vec::with_capacity(raw.entities.len());
+        for (ty, map) in raw.entities {
+            check_entity_key(ty.get_ref(), "entity type")
+                .map_err(|m| invalid(ty.span().start, m))?;
+            let mut inner = Entities::new();
+            for (key, value) in map {
+                check_entity_key(key.get_ref(), "entity key")
+                    .map_err(|m| invalid(key.span().start, m))?;
+                inner.insert(key.into_inner(), value);
+            }
+            entities.push((ty.into_inner(), inner));
+        }
+
+        Ok(Manifest {
+            path: path.to_owned(),
+            name: raw.plugin.name.into_inner(),
+            version: raw.plugin.version,
+            description: raw.plugin.description,
+            author: raw.plugin.author,
+            dependencies,
+            config_schema,
+            permissions: raw.permissions,
+            extensions,
+            entities,
+        })
+    }
+
+    /// The plugin's folder (the manifest's parent).
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+}
+
+fn read_schema(file: &Path) -> Result<ConfigSchema, ManifestError> {
+    let text = std::fs::read_to_string(file).map_err(|source| ManifestError::Io {
+        path: file.to_owned(),
+        source,
+    })?;
+    let schema = serde_json::from_str(&text).map_err(|e| ManifestError::Invalid {
+        path: file.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    Ok(ConfigSchema {
+        file: Some(file.to_owned()),
+        schema,
+    })
+}
+
+/// Plugin names are npm-like: `name` or `@scope/name`, of ASCII letters,
+/// digits, `-`, `_` and `.`, so that they are safe as folder names and URNs.
+fn check_plugin_name(name: &str) -> Result<(), String> {
+    let bare = match name.strip_prefix('@') {
+        Some(scoped) => {
+            let (scope, rest) = scoped
+                .split_once('/')
+                .ok_or_else(|| format!("plugin name {name:?}: a scoped name is `@scope/name`"))?;
+            check_segment(name, scope)?;
+            rest
+        }
+        None => name,
+    };
+    check_segment(name, bare)
+}
+
+fn check_segment(name: &str, segment: &str) -> Result<(), String> {
+    let ok = !segment.is_empty()
+        && !segment.starts_with('.')
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "plugin name {name:?}: use ASCII letters, digits, `-`, `_`, `.` (optionally `@scope/name`)"
+        ))
+    }
+}
+
+fn non_empty(what: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err(format!("{what} must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+// The host would reject these too, but here the error can point at the line.
+fn check_entity_key(key: &str, what: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err(format!("{what} must not be empty"));
+    }
+    if plinth_core::guard::is_numeric_like(key) {
+        return Err(format!("{what} {key:?} is numeric-like"));
+    }
+    Ok(())
+}

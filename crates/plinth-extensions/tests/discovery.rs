@@ -1,0 +1,142 @@
+//! Discovery: @scope folders, overrides, reported errors, host snapshot.
+
+use std::fs;
+use std::path::Path;
+
+use plinth_extensions::{scan, DiscoveryError, SearchPath};
+
+fn write(root: &Path, folder: &str, text: &str) {
+    let dir = root.join(folder);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("plinth.toml"), text).unwrap();
+}
+
+fn plugin(name: &str, version: &str, extra: &str) -> String {
+    format!("[plugin]\nname = \"{name}\"\nversion = \"{version}\"\n{extra}")
+}
+
+#[test]
+fn later_places_override_earlier_ones_and_keep_position() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "system/a", &plugin("a", "1.0.0", ""));
+    write(r, "system/b", &plugin("b", "1.0.0", ""));
+    write(r, "user/a", &plugin("a", "2.0.0", ""));
+    write(r, "user/@scope/c", &plugin("@scope/c", "1.0.0", ""));
+    write(r, "local/@scope/c", &plugin("@scope/c", "3.0.0", ""));
+    let path: SearchPath = ["system", "user", "local"]
+        .iter()
+        .map(|d| r.join(d))
+        .collect();
+    let found = path.scan();
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let plugins: Vec<_> = found
+        .plugins
+        .iter()
+        .map(|p| (p.name(), p.manifest.version.to_string()))
+        .collect();
+    assert_eq!(
+        plugins,
+        [
+            ("a", "2.0.0".into()),
+            ("b", "1.0.0".into()),
+            ("@scope/c", "3.0.0".into())
+        ]
+    );
+    let overrides: Vec<_> = found
+        .overrides
+        .iter()
+        .map(|o| {
+            (
+                o.name.as_str(),
+                o.replaced.strip_prefix(r).unwrap().to_owned(),
+                o.by.strip_prefix(r).unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        overrides,
+        [
+            ("a", "system/a".into(), "user/a".into()),
+            ("@scope/c", "user/@scope/c".into(), "local/@scope/c".into()),
+        ]
+    );
+    assert_eq!(found.get("a").unwrap().search_dir, r.join("user"));
+}
+
+#[test]
+fn bad_manifests_are_reported_and_the_scan_goes_on() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "p/a-bad", "[plugin]\nname = 1\n");
+    write(r, "p/b-good", &plugin("good", "1.0.0", ""));
+    write(
+        r,
+        "p/@s/c-bad",
+        &plugin("c", "1.0.0", "[extensions]\np = 1\n"),
+    );
+    write(r, "p/@s/d-good", &plugin("@s/d", "1.0.0", ""));
+    write(r, "p/.hidden", "not even toml");
+    fs::create_dir_all(r.join("p/no-manifest")).unwrap();
+    fs::write(r.join("p/a-file.toml"), "ignored").unwrap();
+    let found = scan([r.join("p"), r.join("missing")]);
+    let names: Vec<_> = found.plugins.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["@s/d", "good"]);
+    let errors: Vec<_> = found
+        .errors
+        .iter()
+        .map(|e| match e {
+            DiscoveryError::Manifest(m) => {
+                (m.path().strip_prefix(r).unwrap().to_owned(), m.location())
+            }
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("p/@s/c-bad/plinth.toml".into(), Some((5, 5))),
+            ("p/a-bad/plinth.toml".into(), Some((2, 8))),
+        ]
+    );
+}
+
+#[test]
+fn discovered_data_entities_make_a_host() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugins");
+    let found = scan([fixtures]);
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let host = found.host().unwrap();
+    let urns: Vec<_> = host
+        .plugins()
+        .urns()
+        .iter()
+        .map(|u| u.to_string())
+        .collect();
+    assert_eq!(urns, ["@acme/tools", "theme-dark", "xedit-lang-x"]);
+    let assets = host.entities().get("assets").unwrap();
+    let logos: Vec<_> = assets
+        .get("logo")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(logos, ["moon.svg", "x.svg"]);
+    let commands = host.entities().get("commands").unwrap();
+    let format = &commands.get("format")[0];
+    assert_eq!(format["title"].as_str(), Some("Format document"));
+    // Plugins without commands still take part (with an empty map).
+    assert_eq!(commands.len(), 1);
+}
+
+#[test]
+fn standard_search_path_reads_the_environment_through_a_function() {
+    let env = |var: &str| match var {
+        "HOME" => Some("/home/u".into()),
+        "MY_APP_PLUGIN_PATH" => std::env::join_paths(["/x", "/y"]).ok(),
+        _ => None,
+    };
+    let path = SearchPath::standard_with_env("my-app", env);
+    let dirs = path.dirs();
+    assert_eq!(dirs[dirs.len() - 3], Path::new("plugins"));
+    assert_eq!(&dirs[dirs.len() - 2..], [Path::new("/x"), Path::new("/y")]);
+}

@@ -1,0 +1,201 @@
+//! Manifest parsing: typed fields, and errors naming file, line and column.
+
+use std::path::Path;
+
+use plinth_extensions::{Activation, Manifest, ManifestError};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plugins")
+        .join(name)
+        .join("plinth.toml")
+}
+
+#[test]
+fn full_manifest_is_typed() {
+    let m = Manifest::from_path(fixture("xedit-lang-x")).unwrap();
+    assert_eq!(m.name, "xedit-lang-x");
+    assert_eq!(m.version, semver::Version::new(1, 2, 0));
+    assert_eq!(
+        m.description.as_deref(),
+        Some("Language X support for xedit")
+    );
+    assert_eq!(m.author.as_deref(), Some("Developer B <b@example.com>"));
+    assert_eq!(m.dependencies[0].name, "@acme/tools");
+    assert!(m.dependencies[0].req.matches(&"0.3.9".parse().unwrap()));
+    assert!(!m.dependencies[0].req.matches(&"0.4.0".parse().unwrap()));
+    let schema = m.config_schema.as_ref().unwrap();
+    assert!(schema
+        .file
+        .as_ref()
+        .unwrap()
+        .ends_with("config.schema.json"));
+    assert_eq!(schema.schema["properties"]["tabWidth"]["minimum"], 1);
+    assert_eq!(m.permissions.read, ["grammars/"]);
+    let exts: Vec<_> = m
+        .extensions
+        .iter()
+        .map(|e| {
+            (
+                e.point.as_str(),
+                e.name.as_str(),
+                e.module.to_string(),
+                e.activation,
+            )
+        })
+        .collect();
+    assert_eq!(
+        exts,
+        [
+            (
+                "xedit:language",
+                "x",
+                "native:fixture-lang".to_string(),
+                Activation::Auto
+            ),
+            (
+                "xedit:language",
+                "x-strict",
+                "native:fixture-lang#strict".to_string(),
+                Activation::ByName
+            ),
+        ]
+    );
+    assert_eq!(m.entities[0].0, "assets");
+    assert_eq!(m.entities[0].1.get("logo").unwrap().as_str(), Some("x.svg"));
+}
+
+#[test]
+fn inline_schema_and_default_module() {
+    let m = Manifest::from_path(fixture("@acme/tools")).unwrap();
+    let schema = m.config_schema.unwrap();
+    assert!(schema.file.is_none());
+    assert_eq!(schema.schema["properties"]["verbose"]["type"], "boolean");
+    assert_eq!(
+        m.extensions[0].module.to_string(),
+        "native:@acme/tools#format"
+    );
+    assert_eq!(m.permissions.env, ["ACME_TOKEN"]);
+    let types: Vec<_> = m.entities.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(types, ["assets", "commands"]);
+}
+
+/// The error of parsing `text` as `dir/plinth.toml`.
+fn error(text: &str) -> ManifestError {
+    Manifest::parse(text, Path::new("dir/plinth.toml")).unwrap_err()
+}
+
+const HEADER: &str = "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\n";
+
+fn assert_at(text: &str, line: usize, column: usize, contains: &str) {
+    let err = error(text);
+    let shown = err.to_string();
+    assert_eq!(err.location(), Some((line, column)), "{shown}");
+    assert!(
+        shown.starts_with(&format!("dir/plinth.toml:{line}:{column}: ")),
+        "{shown}"
+    );
+    assert!(shown.contains(contains), "{shown}");
+}
+
+#[test]
+fn errors_name_file_line_and_column() {
+    assert_at(
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\nlicence = \"MIT\"\n",
+        4,
+        1,
+        "unknown field `licence`",
+    );
+    assert_at("[plugin]\nname = \"p\"\n", 1, 1, "missing field `version`");
+    assert_at(
+        "[plugin]\nname = \"p\"\nversion = \"one\"\n",
+        3,
+        11,
+        "version",
+    );
+    assert_at(
+        &format!("{HEADER}[dependencies]\ncore = \"^^1\"\n"),
+        5,
+        8,
+        "",
+    );
+    assert_at(
+        &format!("{HEADER}[dependencies]\n\"bad name\" = \"1\"\n"),
+        5,
+        1,
+        "plugin name",
+    );
+    assert_at(
+        "[plugin]\nname = \"\"\nversion = \"1.0.0\"\n",
+        2,
+        8,
+        "plugin name",
+    );
+    assert_at(
+        &format!("{HEADER}[extensions.p]\nx = {{ modul = \"m\" }}\n"),
+        5,
+        7,
+        "unknown field `modul`",
+    );
+    assert_at(
+        &format!("{HEADER}[extensions.p]\nx = {{ auto = \"no\" }}\n"),
+        5,
+        14,
+        "bool",
+    );
+    assert_at(
+        &format!("{HEADER}[extensions.p]\nx = 3\n"),
+        5,
+        5,
+        "a module string or a table",
+    );
+    assert_at(
+        &format!("{HEADER}[entities.assets]\n\"1e3\" = \"x\"\n"),
+        5,
+        1,
+        "numeric-like",
+    );
+    assert_at(
+        &format!("{HEADER}[entities.\"0x10\"]\n"),
+        4,
+        11,
+        "numeric-like",
+    );
+    assert_at(
+        &format!("{HEADER}[permissions]\nfs = []\n"),
+        5,
+        1,
+        "unknown field `fs`",
+    );
+    assert_at(
+        &format!("{HEADER}[config]\nschema = 1\n"),
+        5,
+        10,
+        "schema file name or an inline schema",
+    );
+    assert_at("[plugin\n", 1, 8, "");
+}
+
+#[test]
+fn a_bad_schema_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.json"), "{\n  \"type\": \n}\n").unwrap();
+    let path = dir.path().join("plinth.toml");
+    std::fs::write(
+        &path,
+        format!("{HEADER}[config]\nschema = \"schema.json\"\n"),
+    )
+    .unwrap();
+    let err = Manifest::from_path(&path).unwrap_err();
+    assert_eq!(err.path(), dir.path().join("schema.json"));
+    assert_eq!(err.location(), Some((3, 1)));
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_naming_it() {
+    let err = Manifest::from_path("no/such/plinth.toml").unwrap_err();
+    assert!(matches!(err, ManifestError::Io { .. }));
+    assert!(err
+        .to_string()
+        .starts_with("no/such/plinth.toml: cannot read"));
+}

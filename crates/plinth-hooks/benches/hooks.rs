@@ -1,0 +1,205 @@
+//! plinth-hooks against its floors, each pair in one run.
+//!
+//! - `sync_filter/{plinth,vec_box_fn}/{1,10,100}`: the waterfall against a
+//!   plain `Vec<Box<dyn Fn>>` fold (the floor);
+//! - `async_filter_10/{plinth,boxed_futures}`: 5 sync + 5 truly async
+//!   callbacks (each async one is pending once) against a hand-written
+//!   waterfall of boxed futures, both driven by a minimal poll loop (the
+//!   crate is runtime-agnostic; `futures_executor::block_on` would add its
+//!   thread-parking cost to both sides equally);
+//! - `threads/...`: the 10-callback sync filter on 1 thread, on 2 threads at
+//!   once, on 2 threads while a third registers and unregisters without
+//!   pause, and a `RwLock<Vec<_>>` registry on 2 threads for comparison.
+//!   Each sample is the wall time for every thread to make `iters` calls,
+//!   so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2).
+//!
+//! Node figures (tapable, the seed's HookRegistry) come from `bench/hooks`.
+#![allow(missing_docs)] // criterion_group! generates undocumented items.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, RwLock};
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use futures_util::future::BoxFuture;
+use plinth_hooks::{BoxError, Filter, PluginUrn};
+
+fn urn() -> PluginUrn {
+    PluginUrn::new("bench").expect("non-empty")
+}
+
+/// The same arithmetic for every side: callback `i` maps `x` to `x * 3 + i`.
+fn step(x: u64, i: u64) -> u64 {
+    x.wrapping_mul(3).wrapping_add(i)
+}
+
+fn plinth_filter(n: u64) -> Filter<u64> {
+    let hook = Filter::new("bench");
+    for i in 0..n {
+        hook.tap(urn(), move |x| step(x, i));
+    }
+    hook
+}
+
+fn floor(n: u64) -> Vec<Box<dyn Fn(u64) -> u64 + Send + Sync>> {
+    (0..n)
+        .map(|i| Box::new(move |x| step(x, i)) as Box<dyn Fn(u64) -> u64 + Send + Sync>)
+        .collect()
+}
+
+fn sync_filter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sync_filter");
+    for n in [1u64, 10, 100] {
+        let hook = plinth_filter(n);
+        let callbacks = floor(n);
+        group.bench_with_input(BenchmarkId::new("vec_box_fn", n), &n, |b, _| {
+            b.iter(|| callbacks.iter().fold(black_box(1u64), |x, f| f(x)))
+        });
+        group.bench_with_input(BenchmarkId::new("plinth", n), &n, |b, _| {
+            b.iter(|| hook.call(black_box(1u64)))
+        });
+    }
+    group.finish();
+}
+
+/// Pending once, then ready: forces a real suspension through the executor.
+struct YieldOnce(bool);
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls to completion with a no-op waker: the cheapest possible executor,
+/// so the figure is the hook's own cost plus real suspensions.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+type AsyncStep = Box<dyn Fn(u64) -> BoxFuture<'static, Result<u64, BoxError>> + Send + Sync>;
+
+fn async_filter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("async_filter_10");
+    let hook = Filter::<u64>::new("bench");
+    let mut boxed: Vec<AsyncStep> = Vec::new();
+    for i in 0..10u64 {
+        if i % 2 == 0 {
+            hook.tap(urn(), move |x| step(x, i));
+            boxed.push(Box::new(move |x| Box::pin(async move { Ok(step(x, i)) })));
+        } else {
+            hook.tap_async(urn(), move |x| async move {
+                YieldOnce(false).await;
+                Ok(step(x, i))
+            });
+            boxed.push(Box::new(move |x| {
+                Box::pin(async move {
+                    YieldOnce(false).await;
+                    Ok(step(x, i))
+                })
+            }));
+        }
+    }
+    group.bench_function("boxed_futures", |b| {
+        b.iter(|| {
+            block_on(async {
+                let mut x = black_box(1u64);
+                for f in &boxed {
+                    x = f(x).await?;
+                }
+                Ok::<_, BoxError>(x)
+            })
+        })
+    });
+    group.bench_function("plinth", |b| {
+        b.iter(|| block_on(hook.call_async(black_box(1u64))))
+    });
+    group.finish();
+}
+
+/// Wall time for `threads` threads to each run `work` `iters` times.
+fn run_threads(threads: usize, iters: u64, work: &(dyn Fn() + Sync)) -> Duration {
+    let barrier = Barrier::new(threads + 1);
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                barrier.wait();
+                for _ in 0..iters {
+                    work();
+                }
+            });
+        }
+        barrier.wait();
+        let start = Instant::now();
+        // Scoped threads are joined when the scope ends.
+        start
+    })
+    .elapsed()
+}
+
+fn threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("threads");
+    let hook = Arc::new(plinth_filter(10));
+    let locked = RwLock::new(floor(10));
+
+    group.bench_function("plinth_1_thread", |b| {
+        b.iter_custom(|iters| {
+            run_threads(1, iters, &|| {
+                black_box(hook.call(black_box(1)).ok());
+            })
+        })
+    });
+    group.bench_function("plinth_2_threads", |b| {
+        b.iter_custom(|iters| {
+            run_threads(2, iters, &|| {
+                black_box(hook.call(black_box(1)).ok());
+            })
+        })
+    });
+    group.bench_function("rwlock_2_threads", |b| {
+        b.iter_custom(|iters| {
+            run_threads(2, iters, &|| {
+                let callbacks = locked.read().unwrap_or_else(|e| e.into_inner());
+                black_box(callbacks.iter().fold(black_box(1u64), |x, f| f(x)));
+            })
+        })
+    });
+    group.bench_function("plinth_2_threads_with_churn", |b| {
+        let stop = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let h = hook.tap(urn(), |x| x);
+                    hook.unregister(&h);
+                }
+            });
+            b.iter_custom(|iters| {
+                run_threads(2, iters, &|| {
+                    black_box(hook.call(black_box(1)).ok());
+                })
+            });
+            stop.store(true, Ordering::Relaxed);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sync_filter, async_filter, threads);
+criterion_main!(benches);

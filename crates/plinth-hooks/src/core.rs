@@ -1,0 +1,288 @@
+//! What every hook kind shares: the registration snapshot, ownership,
+//! interceptors, and running one callback under the panic policy.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::FutureExt;
+use plinth_core::PluginUrn;
+
+use crate::interceptor::{CallInfo, HookKind, Interceptor, Outcome};
+use crate::ordering::order;
+use crate::snapshot::SwapCell;
+use crate::tap::{Handle, Meta, Slot, Tap};
+use crate::{BoxError, CallbackError, Fault};
+
+/// What to do when a callback panics.
+///
+/// ```
+/// use plinth_hooks::{Config, Filter, PanicPolicy, PluginUrn};
+///
+/// let hook = Filter::<u8>::with_config("n", Config::default());
+/// hook.tap(PluginUrn::new("bad")?, |_| panic!("boom"));
+/// let err = hook.call(1).unwrap_err();
+/// assert_eq!(err.to_string(), "hook \"n\": callback of plugin \"bad\" panicked: boom");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PanicPolicy {
+    /// Catch the panic and turn it into a [`Fault::Panic`] attributed to the
+    /// callback's owner (the default). The payload is dropped; state the
+    /// callback shared with others may be half-updated, as with any panic.
+    #[default]
+    Catch,
+    /// Let the panic unwind through the caller.
+    Propagate,
+}
+
+/// Per-hook settings.
+///
+/// ```
+/// use plinth_hooks::{Config, PanicPolicy};
+/// let config = Config { panics: PanicPolicy::Propagate };
+/// assert_ne!(config, Config::default());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Config {
+    /// What a panicking callback does.
+    pub panics: PanicPolicy,
+}
+
+/// A callback stored in a hook: tells whether it must be awaited.
+pub(crate) trait Callback: Clone {
+    fn is_async(&self) -> bool;
+}
+
+pub(crate) struct State<C> {
+    pub(crate) slots: Box<[Slot<C>]>,
+    pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
+    /// The first async slot, so a sync call can refuse before running any.
+    pub(crate) first_async: Option<usize>,
+}
+
+impl<C: Callback> State<C> {
+    fn new(slots: Vec<Slot<C>>, interceptors: Arc<[Arc<dyn Interceptor>]>) -> Self {
+        let first_async = slots.iter().position(|s| s.callback.is_async());
+        State {
+            slots: slots.into_boxed_slice(),
+            interceptors,
+            first_async,
+        }
+    }
+}
+
+pub(crate) struct Core<C> {
+    pub(crate) name: Arc<str>,
+    pub(crate) kind: HookKind,
+    pub(crate) config: Config,
+    state: SwapCell<State<C>>,
+}
+
+impl<C: Callback> Core<C> {
+    pub(crate) fn new(name: Arc<str>, kind: HookKind, config: Config) -> Self {
+        Core {
+            name,
+            kind,
+            config,
+            state: SwapCell::new(State::new(Vec::new(), Arc::from(Vec::new()))),
+        }
+    }
+
+    /// Runs `f` on the current snapshot, through the per-thread cache.
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&State<C>) -> R) -> R
+    where
+        C: Send + Sync + 'static,
+    {
+        self.state.with(f)
+    }
+
+    pub(crate) fn load_full(&self) -> Arc<State<C>> {
+        self.state.load_full()
+    }
+
+    pub(crate) fn register(&self, tap: Tap, callback: C) -> Handle {
+        let meta = Arc::new(Meta::from_tap(tap));
+        let handle = Handle {
+            hook: self.name.clone(),
+            id: meta.id,
+        };
+        self.state.update(|state| {
+            let mut slots = state.slots.to_vec();
+            slots.push(Slot { callback, meta });
+            let next = State::new(order(slots), state.interceptors.clone());
+            (Some(next), ())
+        });
+        handle
+    }
+
+    pub(crate) fn unregister(&self, handle: &Handle) -> bool {
+        self.retain(|meta| meta.id != handle.id) == 1
+    }
+
+    pub(crate) fn remove_owner(&self, owner: &PluginUrn) -> usize {
+        self.retain(|meta| meta.owner != *owner)
+    }
+
+    /// Keeps the slots `keep` accepts; returns how many it removed.
+    fn retain(&self, keep: impl Fn(&Meta) -> bool) -> usize {
+        self.state.update(|state| {
+            let before = state.slots.len();
+            // Removal does not change the relative order of the others...
+            // except through constraints naming a removed slot, so re-order.
+            let slots: Vec<_> = state
+                .slots
+                .iter()
+                .filter(|s| keep(&s.meta))
+                .cloned()
+                .collect();
+            let removed = before - slots.len();
+            if removed == 0 {
+                return (None, 0);
+            }
+            (
+                Some(State::new(order(slots), state.interceptors.clone())),
+                removed,
+            )
+        })
+    }
+
+    pub(crate) fn intercept(&self, interceptor: Arc<dyn Interceptor>) {
+        self.state.update(|state| {
+            let mut interceptors = state.interceptors.to_vec();
+            interceptors.push(interceptor);
+            let next = State {
+                slots: state.slots.clone(),
+                interceptors: Arc::from(interceptors),
+                first_async: state.first_async,
+            };
+            (Some(next), ())
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.state.load().slots.len()
+    }
+
+    pub(crate) fn error(&self, meta: &Meta, fault: Fault) -> CallbackError {
+        CallbackError {
+            hook: self.name.clone(),
+            owner: meta.owner.clone(),
+            name: meta.name.clone(),
+            fault,
+        }
+    }
+
+    /// The error for a sync call meeting an async callback.
+    pub(crate) fn refuse_async(&self, state: &State<C>) -> Result<(), CallbackError> {
+        match state.first_async {
+            Some(i) => Err(self.error(&state.slots[i].meta, Fault::AsyncInSyncCall)),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs one sync callback under the panic policy.
+    #[inline]
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> Result<R, BoxError>) -> Result<R, Fault> {
+        match self.config.panics {
+            PanicPolicy::Propagate => f().map_err(Fault::Error),
+            PanicPolicy::Catch => match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(r) => r.map_err(Fault::Error),
+                Err(payload) => Err(Fault::Panic(panic_message(payload))),
+            },
+        }
+    }
+
+    /// Runs one async callback (making the future, then awaiting it) under
+    /// the panic policy.
+    pub(crate) async fn run_async<R, F>(&self, make: impl FnOnce() -> F) -> Result<R, Fault>
+    where
+        F: Future<Output = Result<R, BoxError>>,
+    {
+        match self.config.panics {
+            PanicPolicy::Propagate => make().await.map_err(Fault::Error),
+            PanicPolicy::Catch => {
+                let future = match catch_unwind(AssertUnwindSafe(make)) {
+                    Ok(future) => future,
+                    Err(payload) => return Err(Fault::Panic(panic_message(payload))),
+                };
+                match AssertUnwindSafe(future).catch_unwind().await {
+                    Ok(r) => r.map_err(Fault::Error),
+                    Err(payload) => Err(Fault::Panic(panic_message(payload))),
+                }
+            }
+        }
+    }
+
+    /// Whether interceptors observe this snapshot.
+    #[inline]
+    pub(crate) fn watched(state: &State<C>) -> bool {
+        !state.interceptors.is_empty()
+    }
+
+    /// The clock start, read only when someone is watching.
+    #[inline]
+    pub(crate) fn start(state: &State<C>) -> Option<Instant> {
+        if state.interceptors.is_empty() {
+            None
+        } else {
+            Some(Instant::now())
+        }
+    }
+
+    /// Reports one invocation to the interceptors (if the clock was started).
+    #[inline]
+    pub(crate) fn observe(
+        &self,
+        state: &State<C>,
+        meta: &Meta,
+        started: Option<Instant>,
+        outcome: Outcome<'_>,
+    ) {
+        if let Some(started) = started {
+            self.notify(&state.interceptors, meta, started, outcome);
+        }
+    }
+
+    #[cold]
+    fn notify(
+        &self,
+        interceptors: &[Arc<dyn Interceptor>],
+        meta: &Meta,
+        started: Instant,
+        outcome: Outcome<'_>,
+    ) {
+        let call = CallInfo {
+            hook: &self.name,
+            kind: self.kind,
+            owner: &meta.owner,
+            name: meta.name.as_deref(),
+            duration: started.elapsed(),
+            outcome,
+        };
+        for interceptor in interceptors {
+            match self.config.panics {
+                PanicPolicy::Propagate => interceptor.on_call(&call),
+                PanicPolicy::Catch => {
+                    if catch_unwind(AssertUnwindSafe(|| interceptor.on_call(&call))).is_err() {
+                        tracing::warn!(hook = %self.name, "an interceptor panicked");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The text of a panic payload (`panic!` with a literal or a format string).
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => match payload.downcast::<&'static str>() {
+            Ok(s) => (*s).to_string(),
+            Err(_) => "a non-string payload".to_string(),
+        },
+    }
+}

@@ -1,0 +1,163 @@
+//! Typed errors; each names the hook and, where one is at fault, the owner.
+
+use std::fmt;
+use std::sync::Arc;
+
+use plinth_core::PluginUrn;
+
+/// The error type callbacks return: any error that can cross threads.
+///
+/// ```
+/// use plinth_hooks::BoxError;
+/// let e: BoxError = "disk full".into();
+/// assert_eq!(e.to_string(), "disk full");
+/// ```
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong inside one callback.
+///
+/// ```
+/// use plinth_hooks::Fault;
+/// let fault = Fault::Panic("boom".into());
+/// assert_eq!(fault.to_string(), "panicked: boom");
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum Fault {
+    /// The callback returned an error.
+    #[error("failed: {0}")]
+    Error(BoxError),
+    /// The callback panicked and the hook's [`PanicPolicy`](crate::PanicPolicy)
+    /// caught it; the payload's message when it was a string.
+    #[error("panicked: {0}")]
+    Panic(String),
+    /// An async callback met a synchronous call; nothing ran.
+    #[error("is async but the hook was called synchronously (use call_async)")]
+    AsyncInSyncCall,
+}
+
+/// A callback's failure, attributed to the hook and to the plugin that
+/// registered the callback.
+///
+/// ```
+/// use plinth_hooks::{Filter, PluginUrn};
+///
+/// let hook = Filter::<u32>::new("price");
+/// hook.try_tap(PluginUrn::new("tax")?, |_| Err("no rate".into()));
+/// let err = hook.call(10).unwrap_err();
+/// assert_eq!(err.owner, "tax");
+/// assert_eq!(err.to_string(), "hook \"price\": callback of plugin \"tax\" failed: no rate");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub struct CallbackError {
+    /// The hook's name.
+    pub hook: Arc<str>,
+    /// The plugin that registered the callback.
+    pub owner: PluginUrn,
+    /// The registration's name, if it was given one.
+    pub name: Option<Arc<str>>,
+    /// What happened.
+    pub fault: Fault,
+}
+
+impl fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "hook \"{}\": callback ", self.hook)?;
+        if let Some(name) = &self.name {
+            write!(f, "\"{name}\" ")?;
+        }
+        write!(f, "of plugin \"{}\" {}", self.owner, self.fault)
+    }
+}
+
+/// Every failure of one broadcast ([`Action`](crate::Action)) or publication
+/// ([`MessageBus`](crate::MessageBus)): the other callbacks still ran.
+///
+/// ```
+/// use plinth_hooks::{Action, PluginUrn};
+///
+/// let hook = Action::<()>::new("ready");
+/// hook.try_tap(PluginUrn::new("a")?, |_| Err("a broke".into()));
+/// hook.tap(PluginUrn::new("b")?, |_| {});
+/// hook.try_tap(PluginUrn::new("c")?, |_| Err("c broke".into()));
+/// let err = hook.call(&()).unwrap_err();
+/// let owners: Vec<_> = err.failures.iter().map(|f| f.owner.as_str()).collect();
+/// assert_eq!(owners, ["a", "c"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub struct ActionError {
+    /// The hook's name.
+    pub hook: Arc<str>,
+    /// The failures in the order the callbacks are registered.
+    pub failures: Vec<CallbackError>,
+}
+
+impl fmt::Display for ActionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "hook \"{}\": {} callback(s) failed",
+            self.hook,
+            self.failures.len()
+        )?;
+        for (i, failure) in self.failures.iter().enumerate() {
+            let sep = if i == 0 { ": " } else { "; " };
+            write!(f, "{sep}plugin \"{}\" {}", failure.owner, failure.fault)?;
+        }
+        Ok(())
+    }
+}
+
+/// A name-keyed look-up that found the name bound to another hook type.
+///
+/// ```
+/// use plinth_hooks::{Action, Filter, Key, Registry, RegistryError};
+///
+/// let registry = Registry::new();
+/// registry.hook(&Key::<Filter<u32>>::new("x"))?;
+/// let err = registry.hook(&Key::<Action<String>>::new("x")).unwrap_err();
+/// assert!(matches!(err, RegistryError::TypeMismatch { .. }));
+/// # Ok::<(), RegistryError>(())
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegistryError {
+    /// The name is already used by a hook of another kind or payload type.
+    #[error("hook \"{hook}\" is a {found}, not a {expected}")]
+    TypeMismatch {
+        /// The hook's name.
+        hook: Arc<str>,
+        /// The type asked for.
+        expected: &'static str,
+        /// The type registered under that name.
+        found: &'static str,
+    },
+}
+
+/// A listener filed under the key of another event (see
+/// [`Emitter::from_entities`](crate::Emitter::from_entities)).
+///
+/// ```
+/// use plinth_hooks::EmitterError;
+/// # use plinth_hooks::PluginUrn;
+/// let e = EmitterError::MismatchedListener {
+///     plugin: PluginUrn::new("a")?,
+///     key: "start".into(),
+///     listens_to: "stop".into(),
+/// };
+/// assert_eq!(e.to_string(), "plugin \"a\": listener under \"start\" listens to \"stop\"");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EmitterError {
+    /// The entity key differs from the event the listener receives.
+    #[error("plugin \"{plugin}\": listener under \"{key}\" listens to \"{listens_to}\"")]
+    MismatchedListener {
+        /// The plugin that provided the listener.
+        plugin: PluginUrn,
+        /// The entity key it was filed under.
+        key: String,
+        /// The event it receives.
+        listens_to: String,
+    },
+}

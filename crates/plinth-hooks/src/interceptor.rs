@@ -1,0 +1,97 @@
+//! Observing dispatch without changing it: the base for per-plugin metrics.
+
+use std::time::Duration;
+
+use plinth_core::PluginUrn;
+
+use crate::Fault;
+
+/// The kind of hook a call went through.
+///
+/// ```
+/// use plinth_hooks::HookKind;
+/// assert_eq!(HookKind::Filter.to_string(), "filter");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HookKind {
+    /// Broadcast to every callback ([`Action`](crate::Action)).
+    Action,
+    /// Waterfall ([`Filter`](crate::Filter)).
+    Filter,
+    /// First result wins ([`Bail`](crate::Bail)).
+    Bail,
+    /// Broadcast replayed to late callbacks ([`Historic`](crate::Historic)).
+    Historic,
+}
+
+impl std::fmt::Display for HookKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HookKind::Action => "action",
+            HookKind::Filter => "filter",
+            HookKind::Bail => "bail",
+            HookKind::Historic => "historic",
+        })
+    }
+}
+
+/// How one callback invocation ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    /// It returned normally (for a bail hook: without a value).
+    Ok,
+    /// A bail callback returned a value and stopped the chain.
+    Bailed,
+    /// It failed or panicked.
+    Failed(&'a Fault),
+}
+
+/// One callback invocation, as seen by an [`Interceptor`].
+#[derive(Debug, Clone, Copy)]
+pub struct CallInfo<'a> {
+    /// The hook's name.
+    pub hook: &'a str,
+    /// The hook's kind.
+    pub kind: HookKind,
+    /// The plugin that registered the callback.
+    pub owner: &'a PluginUrn,
+    /// The registration's name, if any.
+    pub name: Option<&'a str>,
+    /// Wall-clock time of the callback (for async ones, until completion).
+    pub duration: Duration,
+    /// How it ended.
+    pub outcome: Outcome<'a>,
+}
+
+/// Observes every callback invocation of the hooks it is installed on
+/// ([`Filter::intercept`](crate::Filter::intercept),
+/// [`Registry::intercept`](crate::Registry::intercept)).
+///
+/// Interceptors see results but cannot change them. While none is
+/// installed, dispatch does not even read the clock. A panicking interceptor
+/// is contained like a callback under [`PanicPolicy::Catch`](crate::PanicPolicy).
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use plinth_hooks::{CallInfo, Filter, Interceptor, PluginUrn};
+///
+/// #[derive(Default)]
+/// struct Log(Mutex<Vec<String>>);
+/// impl Interceptor for Log {
+///     fn on_call(&self, call: &CallInfo<'_>) {
+///         self.0.lock().unwrap().push(format!("{}:{}", call.hook, call.owner));
+///     }
+/// }
+///
+/// let log = Arc::new(Log::default());
+/// let hook = Filter::<u8>::new("n");
+/// hook.intercept(log.clone());
+/// hook.tap(PluginUrn::new("inc")?, |n| n + 1);
+/// assert_eq!(hook.call(1)?, 2);
+/// assert_eq!(*log.0.lock().unwrap(), ["n:inc"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Interceptor: Send + Sync {
+    /// Called after each callback invocation.
+    fn on_call(&self, call: &CallInfo<'_>);
+}

@@ -1,0 +1,87 @@
+//! Typed hooks for plinth: the points where plugins inject behaviour.
+//!
+//! Three hook kinds, each taking sync and async callbacks:
+//! - [`Action`]: a broadcast; every callback sees the same payload, in
+//!   series or in parallel, and every failure is returned with its owner;
+//! - [`Filter`]: a waterfall; each callback gets the previous output, and
+//!   the first error stops the chain;
+//! - [`Bail`]: callbacks run in order until one returns a value;
+//!
+//! plus [`Historic`] (late callbacks are replayed earlier calls), a typed
+//! [`MessageBus`], and spec 004's [`Emitter`] built from an `on` entity
+//! collection.
+//!
+//! Every registration has an owner (a [`PluginUrn`]) and a [`Tap`]: a
+//! priority (lower first, `0` before the default `10`, ties in registration
+//! order) and optional `before` / `after` constraints. It returns a
+//! [`Handle`] that removes exactly it; `remove_owner` removes all of a
+//! plugin's callbacks. A panicking callback becomes a [`CallbackError`]
+//! naming the hook and the owner ([`PanicPolicy`]). [`Interceptor`]s observe
+//! every invocation without changing results.
+//!
+//! Hooks stand alone or live in a [`Registry`] under a typed [`Key`].
+//!
+//! ```
+//! use plinth_hooks::{Action, Filter, Key, PluginUrn, Registry, Tap};
+//!
+//! const PRICE: Key<Filter<u32>> = Key::new("cart:price");
+//! const CHECKOUT: Key<Action<u32>> = Key::new("cart:checkout");
+//!
+//! let hooks = Registry::new();
+//! let vat = PluginUrn::new("vat")?;
+//! let promo = PluginUrn::new("promo")?;
+//! hooks.hook(&PRICE)?.tap(&vat, |p| p * 120 / 100);
+//! hooks.hook(&PRICE)?.tap(Tap::new(promo.clone()).priority(0), |p| p - 10);
+//! hooks.hook(&CHECKOUT)?.tap(&promo, |total| println!("paid {total}"));
+//!
+//! let total = hooks.hook(&PRICE)?.call(110)?;
+//! assert_eq!(total, 120);
+//! hooks.hook(&CHECKOUT)?.call(&total)?;
+//!
+//! hooks.remove_owner(&promo); // the promo plugin is disabled
+//! assert_eq!(hooks.hook(&PRICE)?.call(110)?, 132);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Concurrency
+//!
+//! Each hook keeps its callbacks in an immutable, already ordered snapshot.
+//! Dispatch reads it without a lock: sync calls through a small per-thread
+//! cache validated by a generation counter (one atomic load, no shared
+//! write), async calls through `arc-swap`; registering or removing copies the list under a writer mutex
+//! and publishes the new one atomically, so a registration concurrent with
+//! calls is never lost or duplicated, and a call sees the list either
+//! entirely before or entirely after it. Callbacks may register or remove
+//! callbacks: the change applies from the next call.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod action;
+mod bail;
+mod bus;
+mod core;
+mod emitter;
+mod error;
+mod filter;
+mod historic;
+mod interceptor;
+mod key;
+mod ordering;
+mod registry;
+mod snapshot;
+mod tap;
+
+pub use crate::core::{Config, PanicPolicy};
+pub use action::Action;
+pub use bail::Bail;
+pub use bus::{BusError, MessageBus, Topic};
+pub use emitter::{Emitter, Event, Listener, Receives};
+pub use error::{ActionError, BoxError, CallbackError, EmitterError, Fault, RegistryError};
+pub use filter::Filter;
+pub use historic::{Historic, Replay};
+pub use interceptor::{CallInfo, HookKind, Interceptor, Outcome};
+pub use key::{Hook, Key};
+pub use registry::Registry;
+pub use tap::{Handle, Tap, DEFAULT_PRIORITY};
+
+pub use plinth_core::{GuardError, PluginUrn};
