@@ -1,0 +1,136 @@
+//! A plugin's view of the message bus: its subscriptions are owned by it.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use plinth_core::PluginUrn;
+use plinth_hooks::{BoxError, BusError, Handle, MessageBus, RegistryError, Topic};
+
+/// The message bus as given to a plugin (the seed's `messageBus`):
+/// subscriptions belong to the plugin and go when it stops.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use plinth_hooks::Topic;
+/// use plinth_runtime::testing::TestContext;
+///
+/// const GREETING: Topic<String> = Topic::new("greeting");
+/// let kit = TestContext::new("listener").build()?;
+/// let heard = Arc::new(Mutex::new(Vec::new()));
+/// let h = heard.clone();
+/// kit.context().bus().subscribe(&GREETING, move |m| { h.lock().unwrap().push(m.clone()); Ok(()) })?;
+/// kit.bus().publish(&GREETING, &"hello".to_string())?;
+/// assert_eq!(*heard.lock().unwrap(), ["hello"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PluginBus {
+    bus: Arc<MessageBus>,
+    owner: PluginUrn,
+}
+
+impl PluginBus {
+    pub(crate) fn new(bus: Arc<MessageBus>, owner: PluginUrn) -> Self {
+        PluginBus { bus, owner }
+    }
+
+    /// Subscribes a sync handler; an error marks the plugin failed.
+    ///
+    /// # Errors
+    /// [`RegistryError::TypeMismatch`] when the topic's name carries another type.
+    ///
+    /// ```
+    /// # use plinth_hooks::Topic;
+    /// # use plinth_runtime::testing::TestContext;
+    /// # let kit = TestContext::new("p").build()?;
+    /// kit.context().bus().subscribe(&Topic::<u8>::new("t"), |_| Ok(()))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe<T: Send + Sync + 'static>(
+        &self,
+        topic: &Topic<T>,
+        handler: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static,
+    ) -> Result<Handle, RegistryError> {
+        self.bus.subscribe(topic, &self.owner, handler)
+    }
+
+    /// Subscribes an async handler (run by `publish_async`).
+    ///
+    /// # Errors
+    /// As [`subscribe`](Self::subscribe).
+    ///
+    /// ```
+    /// # use plinth_hooks::Topic;
+    /// # use plinth_runtime::testing::TestContext;
+    /// # let kit = TestContext::new("p").build()?;
+    /// kit.context().bus().subscribe_async(&Topic::<u8>::new("t"), |_| async { Ok(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe_async<T, F, Fut>(
+        &self,
+        topic: &Topic<T>,
+        handler: F,
+    ) -> Result<Handle, RegistryError>
+    where
+        T: Send + Sync + 'static,
+        F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        self.bus.subscribe_async(topic, &self.owner, handler)
+    }
+
+    /// Removes one of the plugin's subscriptions.
+    ///
+    /// ```
+    /// # use plinth_hooks::Topic;
+    /// # use plinth_runtime::testing::TestContext;
+    /// # let kit = TestContext::new("p").build()?;
+    /// let bus = kit.context().bus();
+    /// let h = bus.subscribe(&Topic::<u8>::new("t"), |_| Ok(()))?;
+    /// assert!(bus.unsubscribe(&h));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unsubscribe(&self, handle: &Handle) -> bool {
+        self.bus.unsubscribe(handle)
+    }
+
+    /// Publishes to the sync subscribers of `topic`.
+    ///
+    /// # Errors
+    /// [`BusError`] listing the subscribers that failed (all others ran).
+    ///
+    /// ```
+    /// # use plinth_hooks::Topic;
+    /// # use plinth_runtime::testing::TestContext;
+    /// # let kit = TestContext::new("p").build()?;
+    /// kit.context().bus().publish(&Topic::<u8>::new("t"), &1)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn publish<T: Send + Sync + 'static>(
+        &self,
+        topic: &Topic<T>,
+        message: &T,
+    ) -> Result<(), BusError> {
+        self.bus.publish(topic, message)
+    }
+
+    /// Publishes to every subscriber of `topic`, sync and async.
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    ///
+    /// ```
+    /// # use plinth_hooks::Topic;
+    /// # use plinth_runtime::testing::TestContext;
+    /// # let kit = TestContext::new("p").build()?;
+    /// futures::executor::block_on(kit.context().bus().publish_async(&Topic::<u8>::new("t"), 1))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn publish_async<T: Send + Sync + 'static>(
+        &self,
+        topic: &Topic<T>,
+        message: impl Into<Arc<T>>,
+    ) -> Result<(), BusError> {
+        self.bus.publish_async(topic, message).await
+    }
+}

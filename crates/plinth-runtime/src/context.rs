@@ -1,0 +1,222 @@
+//! What a plugin receives when it starts.
+
+use std::any::type_name;
+use std::sync::Arc;
+
+use plinth_core::PluginUrn;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Span;
+
+use crate::services::missing;
+use crate::{ConfigError, PluginBus, PluginHooks, ServiceError, Services};
+
+struct Inner {
+    urn: PluginUrn,
+    span: Span,
+    config: Value,
+    services: Arc<Services>,
+    hooks: PluginHooks,
+    bus: PluginBus,
+}
+
+/// The context given to a plugin's `initialize` (the seed's
+/// `PluginContext`): a `tracing` span, its validated configuration, the
+/// service container, and hooks and bus whose registrations it owns.
+///
+/// Cloning is cheap; a plugin may keep a clone (for callbacks, or to read
+/// configuration later).
+///
+/// ```
+/// use plinth_runtime::testing::TestContext;
+/// use serde_json::json;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Settings { greeting: String }
+///
+/// let kit = TestContext::new("hello").config(json!({ "greeting": "hi" })).build()?;
+/// let ctx = kit.context();
+/// assert_eq!(ctx.name(), "hello");
+/// assert_eq!(ctx.config::<Settings>()?.greeting, "hi");
+/// ctx.span().in_scope(|| tracing::info!("started"));
+/// assert!(kit.logs().iter().any(|l| l.message == "started" && l.plugin.as_deref() == Some("hello")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+impl Context {
+    pub(crate) fn new(
+        urn: PluginUrn,
+        config: Value,
+        services: Arc<Services>,
+        hooks: PluginHooks,
+        bus: PluginBus,
+    ) -> Self {
+        let span = tracing::info_span!("plugin", name = %urn);
+        Context {
+            inner: Arc::new(Inner {
+                urn,
+                span,
+                config,
+                services,
+                hooks,
+                bus,
+            }),
+        }
+    }
+
+    /// The plugin's name.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// assert_eq!(TestContext::new("p").build()?.context().name(), "p");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        self.inner.urn.as_str()
+    }
+
+    /// The plugin's URN (its name), the owner of its registrations.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// assert_eq!(TestContext::new("p").build()?.context().urn(), "p");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn urn(&self) -> &PluginUrn {
+        &self.inner.urn
+    }
+
+    /// The plugin's `tracing` span (`plugin{name=...}`); enter it in
+    /// callbacks so that their logs are attributed.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// let kit = TestContext::new("p").build()?;
+    /// let _guard = kit.context().span().enter();
+    /// tracing::warn!("inside");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn span(&self) -> &Span {
+        &self.inner.span
+    }
+
+    /// The configuration as JSON: `plugins.<name>` with defaults applied,
+    /// already valid against the plugin's schema.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// # use serde_json::json;
+    /// let kit = TestContext::new("p").config(json!({ "n": 1 })).build()?;
+    /// assert_eq!(kit.context().config_value()["n"], 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn config_value(&self) -> &Value {
+        &self.inner.config
+    }
+
+    /// The configuration deserialized into `T`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Type`] naming the plugin and `T` when the
+    /// configuration does not fit.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// # use serde_json::json;
+    /// let kit = TestContext::new("p").config(json!({ "n": "one" })).build()?;
+    /// #[derive(serde::Deserialize, Debug)]
+    /// struct C { n: u32 }
+    /// let err = kit.context().config::<C>().unwrap_err();
+    /// assert!(err.to_string().starts_with(r#"plugin "p": configuration does not fit"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn config<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        T::deserialize(&self.inner.config).map_err(|e| ConfigError::Type {
+            plugin: self.name().to_string(),
+            type_name: type_name::<T>(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The service container.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// let kit = TestContext::new("p").service(7u32).build()?;
+    /// assert_eq!(*kit.context().services().get::<u32>().unwrap(), 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    /// The service of type `T`, which the plugin requires.
+    ///
+    /// # Errors
+    /// [`ServiceError::Missing`] naming the plugin and the type.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// let kit = TestContext::new("p").build()?;
+    /// let err = kit.context().service::<u32>().unwrap_err();
+    /// assert_eq!(err.to_string(), r#"plugin "p": service u32 is not provided"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn service<T: Send + Sync + 'static>(&self) -> Result<Arc<T>, ServiceError> {
+        self.inner
+            .services
+            .get::<T>()
+            .ok_or_else(|| missing::<T>(self.name()))
+    }
+
+    /// Provides a service owned by the plugin: withdrawn when it stops.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// let kit = TestContext::new("p").build()?;
+    /// kit.context().provide(String::from("cache"));
+    /// assert_eq!(kit.services().get::<String>().unwrap().as_str(), "cache");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn provide<T: Send + Sync + 'static>(&self, service: T) {
+        self.inner.services.insert_owned(service, &self.inner.urn);
+    }
+
+    /// The hooks; registrations made through them belong to the plugin.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// let kit = TestContext::new("p").build()?;
+    /// assert_eq!(kit.context().hooks().owner(), "p");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hooks(&self) -> &PluginHooks {
+        &self.inner.hooks
+    }
+
+    /// The message bus; subscriptions made through it belong to the plugin.
+    ///
+    /// ```
+    /// # use plinth_runtime::testing::TestContext;
+    /// # use plinth_hooks::Topic;
+    /// let kit = TestContext::new("p").build()?;
+    /// kit.context().bus().publish(&Topic::<u8>::new("t"), &1)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bus(&self) -> &PluginBus {
+        &self.inner.bus
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("plugin", &self.inner.urn)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}

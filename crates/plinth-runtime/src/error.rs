@@ -1,0 +1,53 @@
+//! Errors of manager operations (a plugin's own failure is a
+//! [`FailureReason`](crate::FailureReason), recorded on the plugin).
+
+use crate::{FailureReason, MetadataError, PluginState};
+
+/// A manager operation could not be carried out; each variant names the
+/// plugin.
+///
+/// ```
+/// use plinth_runtime::{ManagerError, PluginState};
+/// let e = ManagerError::IllegalTransition { plugin: "db".into(), from: PluginState::Failed, to: PluginState::Destroying };
+/// assert_eq!(e.to_string(), r#"plugin "db": cannot go from failed to destroying"#);
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerError {
+    /// The plugin's metadata is unusable.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// A plugin with this name is already registered.
+    #[error("plugin \"{plugin}\" is already registered")]
+    Duplicate {
+        /// The name.
+        plugin: String,
+    },
+    /// No plugin with this name is registered.
+    #[error("no plugin named \"{plugin}\"")]
+    Unknown {
+        /// The name.
+        plugin: String,
+    },
+    /// The operation would need a transition the lifecycle forbids.
+    #[error("plugin \"{plugin}\": cannot go from {from} to {to}")]
+    IllegalTransition {
+        /// The plugin.
+        plugin: String,
+        /// Its state.
+        from: PluginState,
+        /// The state the operation needs.
+        to: PluginState,
+    },
+    /// `enable` could not start the plugin.
+    #[error("plugin \"{plugin}\" could not start: {reason}")]
+    NotStarted {
+        /// The plugin.
+        plugin: String,
+        /// Why (naming the root cause).
+        reason: FailureReason,
+    },
+    /// A name the manager uses for its own hooks is bound to another type.
+    #[error(transparent)]
+    Hooks(#[from] plinth_hooks::RegistryError),
+}

@@ -1,0 +1,75 @@
+//! The plugin manager of plinth (seed 000's `PluginManager`, typed, without
+//! its defects): lifecycle states, semver dependencies, enable/disable
+//! cascades, per-plugin configuration validated by JSON Schema, a context
+//! with hooks, bus and services, fault isolation, and an immutable
+//! [`plinth_core::Host`] snapshot of the active plugins after each change.
+//!
+//! ```
+//! use plinth_hooks::{Filter, Key};
+//! use plinth_runtime::{Context, Manager, Metadata, Plugin, PluginState};
+//! use serde_json::json;
+//!
+//! const TITLE: Key<Filter<String>> = Key::new("page:title");
+//!
+//! struct Suffix;
+//! impl Plugin for Suffix {
+//!     fn metadata(&self) -> Metadata {
+//!         Metadata::new("suffix", "1.0.0").with_config_schema(json!({
+//!             "type": "object",
+//!             "properties": { "text": { "type": "string", "default": " | plinth" } }
+//!         }))
+//!     }
+//!     fn initialize(&mut self, ctx: &Context) -> Result<(), plinth_hooks::BoxError> {
+//!         #[derive(serde::Deserialize)]
+//!         struct Config { text: String }
+//!         let Config { text } = ctx.config()?;
+//!         ctx.hooks().on(&TITLE)?.tap(move |t| t + &text);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # futures::executor::block_on(async {
+//! let mut manager = Manager::new().with_config(json!({ "plugins": { "suffix": { "text": "!" } } }));
+//! manager.register(Suffix)?;
+//! manager.initialize_all().await?;
+//! assert_eq!(manager.hooks().hook(&TITLE)?.call("Home".into())?, "Home!");
+//! assert_eq!(manager.state("suffix"), Some(PluginState::Active));
+//! manager.shutdown().await;
+//! assert_eq!(manager.hooks().hook(&TITLE)?.call("Home".into())?, "Home");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod bus;
+mod config;
+mod context;
+mod error;
+mod faults;
+mod graph;
+mod hooks;
+mod info;
+mod manager;
+mod metadata;
+mod plugin;
+pub mod plugins;
+mod reason;
+mod services;
+mod snapshot;
+mod state;
+pub mod testing;
+
+pub use bus::PluginBus;
+pub use config::{resolve_config, ConfigError, Violation};
+pub use context::Context;
+pub use error::ManagerError;
+pub use hooks::{PluginHooks, Registration};
+pub use info::PluginInfo;
+pub use manager::{Manager, DEFAULT_TIMEOUT};
+pub use metadata::{Dependency, Metadata, MetadataError};
+pub use plugin::{AsyncPlugin, Plugin};
+pub use reason::{FailureReason, Fault};
+pub use services::{ServiceError, Services};
+pub use snapshot::{ActiveHost, Snapshots};
+pub use state::{allowed, PluginState, PluginsReady, StateChange, PLUGINS_READY, STATE_CHANGED};

@@ -1,0 +1,108 @@
+//! The traits a plugin implements: sync by default, async when it must wait.
+
+use futures::future::BoxFuture;
+use plinth_core::DynamicEntities;
+use plinth_hooks::BoxError;
+use serde_json::Value;
+
+use crate::{Context, Metadata};
+
+/// A plugin with synchronous `initialize` and `destroy` (the common case).
+///
+/// `initialize` registers hooks and subscriptions through the context; the
+/// manager removes all of them when the plugin stops, so `destroy` only
+/// releases what the plugin itself holds (files, tasks).
+///
+/// ```
+/// use plinth_hooks::{Filter, Key};
+/// use plinth_runtime::{Context, Metadata, Plugin};
+///
+/// const GREETING: Key<Filter<String>> = Key::new("greeting");
+///
+/// struct Shout;
+/// impl Plugin for Shout {
+///     fn metadata(&self) -> Metadata {
+///         Metadata::new("shout", "1.0.0").with_description("Upper-cases greetings")
+///     }
+///     fn initialize(&mut self, ctx: &Context) -> Result<(), plinth_hooks::BoxError> {
+///         ctx.hooks().on(&GREETING)?.tap(|s| s.to_uppercase());
+///         Ok(())
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let mut manager = plinth_runtime::Manager::new();
+/// manager.register(Shout)?;
+/// manager.initialize_all().await?;
+/// assert_eq!(manager.hooks().hook(&GREETING)?.call("hi".into())?, "HI");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub trait Plugin: Send + 'static {
+    /// The plugin's metadata; read once, when it is registered.
+    fn metadata(&self) -> Metadata;
+
+    /// Starts the plugin. An error or a panic marks it failed.
+    ///
+    /// # Errors
+    /// Whatever stops the plugin from starting.
+    fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        let _ = ctx;
+        Ok(())
+    }
+
+    /// Stops the plugin. An error or a panic marks it failed; its hooks are
+    /// removed either way.
+    ///
+    /// # Errors
+    /// Whatever could not be released.
+    fn destroy(&mut self) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// The data entities it contributes to the host snapshot while active
+    /// (spec 004); none by default.
+    fn entities(&self) -> DynamicEntities<Value> {
+        DynamicEntities::new()
+    }
+}
+
+/// A plugin whose `initialize` or `destroy` must wait (I/O, connections).
+/// Both run under the plugin's timeout
+/// ([`Metadata::with_timeout`] or the manager's default).
+///
+/// ```
+/// use futures::future::BoxFuture;
+/// use plinth_hooks::BoxError;
+/// use plinth_runtime::{AsyncPlugin, Context, Metadata};
+///
+/// struct Db { connected: bool }
+/// impl AsyncPlugin for Db {
+///     fn metadata(&self) -> Metadata { Metadata::new("db", "2.0.0") }
+///     fn initialize<'a>(&'a mut self, _ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
+///         Box::pin(async move { self.connected = true; Ok(()) })
+///     }
+///     fn destroy(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
+///         Box::pin(async move { self.connected = false; Ok(()) })
+///     }
+/// }
+///
+/// let mut manager = plinth_runtime::Manager::new();
+/// manager.register_async(Db { connected: false })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait AsyncPlugin: Send + 'static {
+    /// The plugin's metadata; read once, when it is registered.
+    fn metadata(&self) -> Metadata;
+
+    /// Starts the plugin.
+    fn initialize<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>>;
+
+    /// Stops the plugin.
+    fn destroy(&mut self) -> BoxFuture<'_, Result<(), BoxError>>;
+
+    /// The data entities it contributes to the host snapshot while active.
+    fn entities(&self) -> DynamicEntities<Value> {
+        DynamicEntities::new()
+    }
+}

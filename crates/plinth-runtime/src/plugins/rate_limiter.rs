@@ -1,0 +1,264 @@
+//! `rate-limiter`: counts requests per key in fixed windows and marks the
+//! ones over the limit, first in `request:start` (priority 0).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use plinth_hooks::BoxError;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::events::{Request, REQUEST_START};
+use crate::{Context, Metadata, Plugin};
+
+/// Which part of a request identifies the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum KeyGenerator {
+    Ip,
+    User,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Config {
+    window_ms: u64,
+    max_requests: u32,
+    key_generator: KeyGenerator,
+}
+
+struct Window {
+    count: u32,
+    resets_at: Instant,
+}
+
+/// Beyond this many tracked keys, expired windows are dropped.
+const SWEEP_ABOVE: usize = 10_000;
+
+struct Limiter {
+    config: Config,
+    windows: Mutex<HashMap<String, Window>>,
+}
+
+impl Limiter {
+    fn key(&self, request: &Request) -> String {
+        let ip = || request.ip.clone().unwrap_or_else(|| "unknown".into());
+        match self.config.key_generator {
+            KeyGenerator::Ip => ip(),
+            KeyGenerator::User => request.user_id.clone().unwrap_or_else(ip),
+            KeyGenerator::Custom => request.key.clone().unwrap_or_else(ip),
+        }
+    }
+
+    /// Counts the request; `false` when its window is already full.
+    fn admit(&self, key: String) -> bool {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        if windows.len() > SWEEP_ABOVE {
+            windows.retain(|_, w| w.resets_at > now);
+        }
+        let window = windows.entry(key).or_insert(Window {
+            count: 0,
+            resets_at: now,
+        });
+        if window.resets_at <= now {
+            window.count = 0;
+            window.resets_at = now + Duration::from_millis(self.config.window_ms);
+        }
+        if window.count >= self.config.max_requests {
+            return false;
+        }
+        window.count += 1;
+        true
+    }
+}
+
+/// The rate limiter (seed 000's `RateLimiterPlugin`).
+///
+/// Configuration (`plugins.rate-limiter`): `windowMs` (default 60000),
+/// `maxRequests` (default 100), `keyGenerator` (`ip` | `user` | `custom`,
+/// default `ip`). Windows follow tokio's clock, so tests can pause time.
+///
+/// ```
+/// use plinth_runtime::plugins::{events::{Request, REQUEST_START}, RateLimiter};
+/// use plinth_runtime::testing::TestContext;
+/// use plinth_runtime::Plugin;
+/// use serde_json::json;
+///
+/// let mut plugin = RateLimiter::default();
+/// let kit = TestContext::for_plugin(&plugin).config(json!({ "maxRequests": 1 })).build()?;
+/// plugin.initialize(kit.context())?;
+/// let start = kit.hooks().hook(&REQUEST_START)?;
+/// assert!(!start.call(Request::from_ip("1.2.3.4"))?.rate_limited);
+/// assert!(start.call(Request::from_ip("1.2.3.4"))?.rate_limited);
+/// # Ok::<(), plinth_hooks::BoxError>(())
+/// ```
+#[derive(Default)]
+pub struct RateLimiter {
+    limiter: Option<Arc<Limiter>>,
+}
+
+impl Plugin for RateLimiter {
+    fn metadata(&self) -> Metadata {
+        Metadata::new("rate-limiter", "1.0.0")
+            .with_description("Request rate limiting")
+            .with_config_schema(json!({
+                "type": "object",
+                "properties": {
+                    "windowMs": {
+                        "type": "integer", "minimum": 1, "default": 60000,
+                        "description": "Time window in milliseconds"
+                    },
+                    "maxRequests": {
+                        "type": "integer", "minimum": 1, "default": 100,
+                        "description": "Maximum requests per window"
+                    },
+                    "keyGenerator": { "type": "string", "enum": ["ip", "user", "custom"], "default": "ip" }
+                },
+                "required": ["windowMs", "maxRequests"],
+                "additionalProperties": false
+            }))
+    }
+
+    fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        let limiter = Arc::new(Limiter {
+            config: ctx.config()?,
+            windows: Mutex::new(HashMap::new()),
+        });
+        self.limiter = Some(limiter.clone());
+        // Priority 0 runs before the default 10: the seed's intent, which
+        // its `|| 10` defeated.
+        ctx.hooks()
+            .on(&REQUEST_START)?
+            .priority(0)
+            .tap(move |mut request| {
+                if !limiter.admit(limiter.key(&request)) {
+                    request.rate_limited = true;
+                }
+                request
+            });
+        Ok(())
+    }
+
+    fn destroy(&mut self) -> Result<(), BoxError> {
+        self.limiter = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestKitError;
+    use crate::testing::{TestContext, TestKit};
+    use crate::ConfigError;
+    use plinth_core::PluginUrn;
+
+    fn started(config: serde_json::Value) -> (RateLimiter, TestKit) {
+        let mut plugin = RateLimiter::default();
+        let kit = TestContext::for_plugin(&plugin)
+            .config(config)
+            .build()
+            .unwrap();
+        plugin.initialize(kit.context()).unwrap();
+        (plugin, kit)
+    }
+
+    fn limited(kit: &TestKit, request: Request) -> bool {
+        kit.hooks()
+            .hook(&REQUEST_START)
+            .unwrap()
+            .call(request)
+            .unwrap()
+            .rate_limited
+    }
+
+    #[test]
+    fn allows_requests_under_the_limit_and_blocks_those_over_it() {
+        let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 2 }));
+        assert!(!limited(&kit, Request::from_ip("127.0.0.1")));
+        assert!(!limited(&kit, Request::from_ip("127.0.0.1")));
+        assert!(limited(&kit, Request::from_ip("127.0.0.1")));
+    }
+
+    #[test]
+    fn tracks_keys_separately() {
+        let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 2 }));
+        limited(&kit, Request::from_ip("127.0.0.1"));
+        limited(&kit, Request::from_ip("127.0.0.1"));
+        assert!(!limited(&kit, Request::from_ip("192.168.1.1")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_window_starts_when_the_old_one_ends() {
+        let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 1 }));
+        assert!(!limited(&kit, Request::from_ip("a")));
+        assert!(limited(&kit, Request::from_ip("a")));
+        tokio::time::advance(Duration::from_millis(999)).await;
+        assert!(limited(&kit, Request::from_ip("a")));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(!limited(&kit, Request::from_ip("a")));
+    }
+
+    #[test]
+    fn the_user_key_generator_falls_back_to_the_address() {
+        let (_p, kit) = started(json!({ "maxRequests": 1, "keyGenerator": "user" }));
+        let as_user = |u: &str, ip: &str| Request {
+            user_id: Some(u.into()),
+            ..Request::from_ip(ip)
+        };
+        assert!(!limited(&kit, as_user("ada", "1.1.1.1")));
+        assert!(
+            limited(&kit, as_user("ada", "2.2.2.2")),
+            "same user, other address"
+        );
+        assert!(
+            !limited(&kit, Request::from_ip("1.1.1.1")),
+            "anonymous: keyed by address"
+        );
+    }
+
+    #[test]
+    fn defaults_apply_and_bad_configuration_lists_every_violation() {
+        let plugin = RateLimiter::default();
+        let kit = TestContext::for_plugin(&plugin).build().unwrap();
+        assert_eq!(
+            kit.context().config_value(),
+            &json!({ "windowMs": 60000, "maxRequests": 100, "keyGenerator": "ip" })
+        );
+        let err = TestContext::for_plugin(&plugin)
+            .config(json!({ "windowMs": -5, "keyGenerator": "cookie" }))
+            .build()
+            .unwrap_err();
+        let TestKitError::Config(ConfigError::Invalid { violations, .. }) = err else {
+            panic!("expected violations")
+        };
+        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/plugins/rate-limiter/keyGenerator",
+                "/plugins/rate-limiter/windowMs"
+            ]
+        );
+    }
+
+    #[test]
+    fn runs_before_plugins_at_the_default_priority() {
+        let (_p, kit) = started(json!({ "maxRequests": 1 }));
+        let hook = kit.hooks().hook(&REQUEST_START).unwrap();
+        // Registered earlier by registration time, but at the default priority.
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        hook.tap(PluginUrn::new("auth").unwrap(), move |r: Request| {
+            s.lock().unwrap().push(r.rate_limited);
+            r
+        });
+        hook.call(Request::from_ip("x")).unwrap();
+        hook.call(Request::from_ip("x")).unwrap();
+        assert_eq!(*seen.lock().unwrap(), [false, true]);
+    }
+}

@@ -1,0 +1,190 @@
+//! The typed service container shared by the application and its plugins.
+
+use std::any::{type_name, Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use plinth_core::PluginUrn;
+
+struct Entry {
+    value: Arc<dyn Any + Send + Sync>,
+    owner: Option<PluginUrn>,
+}
+
+/// Services keyed by their Rust type (the seed's `ServiceContainer`, typed).
+///
+/// The application provides services with [`insert`](Self::insert); a
+/// plugin provides them through its context
+/// ([`Context::provide`](crate::Context::provide)), and they are withdrawn
+/// when it stops. To share a trait object, store an `Arc<dyn Trait>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use plinth_runtime::Services;
+///
+/// struct Clock(u64);
+/// trait Mailer: Send + Sync { fn send(&self, to: &str); }
+/// struct Smtp;
+/// impl Mailer for Smtp { fn send(&self, _: &str) {} }
+///
+/// let services = Services::new();
+/// services.insert(Clock(42));
+/// services.insert::<Arc<dyn Mailer>>(Arc::new(Smtp));
+/// assert_eq!(services.get::<Clock>().unwrap().0, 42);
+/// services.get::<Arc<dyn Mailer>>().unwrap().send("ada");
+/// assert!(services.get::<String>().is_none());
+/// ```
+#[derive(Default)]
+pub struct Services {
+    entries: RwLock<HashMap<TypeId, Entry>>,
+}
+
+impl Services {
+    /// An empty container.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// assert!(Services::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Provides `value` as the service of type `T`, replacing (and
+    /// returning) the previous one.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// let services = Services::new();
+    /// assert!(services.insert(1u8).is_none());
+    /// assert_eq!(*services.insert(2u8).unwrap(), 1);
+    /// ```
+    pub fn insert<T: Send + Sync + 'static>(&self, value: T) -> Option<Arc<T>> {
+        self.put(Arc::new(value), None)
+    }
+
+    pub(crate) fn insert_owned<T: Send + Sync + 'static>(
+        &self,
+        value: T,
+        owner: &PluginUrn,
+    ) -> Option<Arc<T>> {
+        self.put(Arc::new(value), Some(owner.clone()))
+    }
+
+    fn put<T: Send + Sync + 'static>(
+        &self,
+        value: Arc<T>,
+        owner: Option<PluginUrn>,
+    ) -> Option<Arc<T>> {
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .insert(TypeId::of::<T>(), Entry { value, owner })
+            .and_then(|old| old.value.downcast::<T>().ok())
+    }
+
+    /// The service of type `T`, if provided.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// let services = Services::new();
+    /// services.insert(String::from("db://"));
+    /// assert_eq!(services.get::<String>().as_deref().map(String::as_str), Some("db://"));
+    /// ```
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(&TypeId::of::<T>())
+            .and_then(|e| e.value.clone().downcast::<T>().ok())
+    }
+
+    /// Removes the service of type `T`.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// let services = Services::new();
+    /// services.insert(1u8);
+    /// assert!(services.remove::<u8>().is_some());
+    /// assert!(services.get::<u8>().is_none());
+    /// ```
+    pub fn remove<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .remove(&TypeId::of::<T>())
+            .and_then(|e| e.value.downcast::<T>().ok())
+    }
+
+    /// Removes every service `owner` provided; returns how many.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// # use plinth_core::PluginUrn;
+    /// let services = Services::new();
+    /// services.insert(1u8); // the application's: no owner
+    /// assert_eq!(services.remove_owner(&PluginUrn::new("p")?), 0);
+    /// assert_eq!(services.len(), 1);
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
+    pub fn remove_owner(&self, owner: &PluginUrn) -> usize {
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        let before = entries.len();
+        entries.retain(|_, e| e.owner.as_ref() != Some(owner));
+        before - entries.len()
+    }
+
+    /// Number of services.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// assert_eq!(Services::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no service is provided.
+    ///
+    /// ```
+    /// # use plinth_runtime::Services;
+    /// assert!(Services::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// A service a plugin asked for is not provided.
+///
+/// ```
+/// use plinth_runtime::ServiceError;
+/// let e = ServiceError::Missing { plugin: "mail".into(), service: "Outbox" };
+/// assert_eq!(e.to_string(), r#"plugin "mail": service Outbox is not provided"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// No service of that type.
+    #[error("plugin \"{plugin}\": service {service} is not provided")]
+    Missing {
+        /// The plugin asking.
+        plugin: String,
+        /// The type asked for.
+        service: &'static str,
+    },
+}
+
+pub(crate) fn missing<T>(plugin: &str) -> ServiceError {
+    ServiceError::Missing {
+        plugin: plugin.to_string(),
+        service: type_name::<T>(),
+    }
+}

@@ -1,0 +1,211 @@
+//! Faults in hooks, bus subscribers, and async initialize/destroy
+//! (timeouts under tokio's paused clock): the plugin fails with the reason,
+//! its dependents follow, the host keeps running.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{log, take, Probe, Slow, PING, WHO};
+use plinth_hooks::{Action, Key};
+use plinth_runtime::PluginState::*;
+use plinth_runtime::{Context, Manager, Metadata, Plugin};
+
+const TICK: Key<Action<u32>> = Key::new("tick");
+
+struct Fragile {
+    panic: bool,
+    on_bus: bool,
+}
+
+impl Plugin for Fragile {
+    fn metadata(&self) -> Metadata {
+        Metadata::new("fragile", "1.0.0")
+    }
+    fn initialize(&mut self, ctx: &Context) -> Result<(), plinth_hooks::BoxError> {
+        let panic = self.panic;
+        if self.on_bus {
+            ctx.bus().subscribe(&PING, |_| Err("mailbox full".into()))?;
+        } else {
+            ctx.hooks().on(&TICK)?.try_tap(move |n| {
+                if *n > 1 && panic {
+                    panic!("tick overflow");
+                }
+                if *n > 1 {
+                    return Err("tick rejected".into());
+                }
+                Ok(())
+            });
+        }
+        Ok(())
+    }
+}
+
+async fn setup(fragile: Fragile) -> (Manager, common::Log) {
+    let l = log();
+    let mut manager = Manager::new();
+    manager.register(fragile).unwrap();
+    manager
+        .register(Probe::new("user", &l).dep("fragile", "*"))
+        .unwrap();
+    manager
+        .register(Probe::new("user2", &l).dep("user", "*"))
+        .unwrap();
+    manager.register(Probe::new("bystander", &l)).unwrap();
+    manager.initialize_all().await.unwrap();
+    take(&l);
+    (manager, l)
+}
+
+#[tokio::test]
+async fn a_failing_hook_fails_its_plugin_and_dependents_at_the_next_operation() {
+    let (mut manager, l) = setup(Fragile {
+        panic: false,
+        on_bus: false,
+    })
+    .await;
+    let tick = manager.hooks().hook(&TICK).unwrap();
+    tick.call(&1).unwrap();
+    assert!(tick.call(&2).is_err()); // the caller sees the error; nothing else breaks
+
+    // Any operation applies queued faults first.
+    manager.disable("bystander").await.unwrap();
+    assert_eq!(manager.state("fragile"), Some(Failed));
+    assert_eq!(
+        manager.reason("fragile").unwrap().to_string(),
+        r#"callback on hook "tick" failed: tick rejected"#
+    );
+    assert_eq!(
+        manager.reason("user2").unwrap().to_string(),
+        r#"dependency "user" failed: dependency "fragile" failed: callback on hook "tick" failed: tick rejected"#
+    );
+    assert_eq!(
+        take(&l),
+        ["destroy user2", "destroy user", "destroy bystander"]
+    );
+    assert!(tick.is_empty());
+    assert!(manager.hooks().hook(&WHO).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_hook_is_applied_by_apply_faults() {
+    let (mut manager, _l) = setup(Fragile {
+        panic: true,
+        on_bus: false,
+    })
+    .await;
+    let tick = manager.hooks().hook(&TICK).unwrap();
+    let err = tick.call(&5).unwrap_err();
+    assert_eq!(err.failures[0].owner, "fragile");
+    assert_eq!(manager.apply_faults().await, ["user2", "user", "fragile"]);
+    assert_eq!(
+        manager.reason("fragile").unwrap().to_string(),
+        r#"callback on hook "tick" panicked: tick overflow"#
+    );
+    assert_eq!(manager.state("bystander"), Some(Active));
+    assert_eq!(manager.snapshot().plugins().len(), 1);
+    // Applying again finds nothing.
+    assert!(manager.apply_faults().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_bus_subscriber_fails_its_plugin_and_the_others_get_the_message() {
+    let (mut manager, l) = setup(Fragile {
+        panic: false,
+        on_bus: true,
+    })
+    .await;
+    assert!(manager.bus().publish(&PING, &()).is_err());
+    assert_eq!(take(&l), ["ping user", "ping user2", "ping bystander"]);
+    manager.apply_faults().await;
+    assert_eq!(
+        manager.reason("fragile").unwrap().to_string(),
+        r#"callback on hook "test:ping" failed: mailbox full"#
+    );
+    // Fixed (it fails only on the bus, which is re-subscribed): retry works.
+    assert_eq!(
+        manager.enable("user2").await.unwrap(),
+        ["fragile", "user", "user2"]
+    );
+}
+
+#[tokio::test]
+async fn faults_of_the_application_or_of_stopped_plugins_are_ignored() {
+    let (mut manager, _l) = setup(Fragile {
+        panic: false,
+        on_bus: false,
+    })
+    .await;
+    let app = plinth_core::PluginUrn::new("app").unwrap();
+    manager
+        .hooks()
+        .hook(&TICK)
+        .unwrap()
+        .try_tap(app, |_| Err("app bug".into()));
+    let _ = manager.hooks().hook(&TICK).unwrap().call(&1);
+    assert!(manager.apply_faults().await.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_async_initialize_times_out() {
+    let l = log();
+    let mut manager = Manager::new().with_timeout(Duration::from_secs(5));
+    let mut slow = Slow::new("slow", &l);
+    slow.init_delay = Duration::from_secs(60);
+    manager.register_async(slow).unwrap();
+    manager
+        .register(Probe::new("user", &l).dep("slow", "*"))
+        .unwrap();
+    manager.initialize_all().await.unwrap();
+    assert_eq!(
+        manager.reason("slow").unwrap().to_string(),
+        "initialize timed out after 5s"
+    );
+    assert_eq!(manager.state("user"), Some(Failed));
+    // Registrations made before the timeout are gone.
+    assert!(manager.hooks().hook(&WHO).unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_per_plugin_timeout_overrides_the_default() {
+    let l = log();
+    let mut manager = Manager::new().with_timeout(Duration::from_secs(1));
+    let mut slow = Slow::new("slow", &l);
+    slow.init_delay = Duration::from_secs(10);
+    slow.meta = slow.meta.with_timeout(Duration::from_secs(30));
+    manager.register_async(slow).unwrap();
+    manager.initialize_all().await.unwrap();
+    assert_eq!(manager.state("slow"), Some(Active));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_async_destroy_times_out_and_still_loses_its_hooks() {
+    let l = log();
+    let mut manager = Manager::new().with_timeout(Duration::from_millis(200));
+    let mut slow = Slow::new("slow", &l);
+    slow.destroy_delay = Duration::from_secs(1);
+    manager.register_async(slow).unwrap();
+    manager.initialize_all().await.unwrap();
+    manager.disable("slow").await.unwrap();
+    assert_eq!(
+        manager.reason("slow").unwrap().to_string(),
+        "destroy timed out after 200ms"
+    );
+    assert!(manager.hooks().hook(&WHO).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_async_initialize_is_contained() {
+    let l = log();
+    let mut manager = Manager::new();
+    let mut slow = Slow::new("slow", &l);
+    slow.panic_init = true;
+    manager.register_async(slow).unwrap();
+    manager.register(Probe::new("other", &l)).unwrap();
+    manager.initialize_all().await.unwrap();
+    assert_eq!(
+        manager.reason("slow").unwrap().to_string(),
+        "initialize panicked: async initialize exploded"
+    );
+    assert_eq!(manager.state("other"), Some(Active));
+}
