@@ -45,6 +45,7 @@
 mod bus;
 mod config;
 mod context;
+mod discovered;
 mod error;
 mod faults;
 mod graph;
@@ -63,6 +64,7 @@ pub mod testing;
 pub use bus::PluginBus;
 pub use config::{resolve_config, ConfigError, Violation};
 pub use context::Context;
+pub use discovered::{extension_entity_type, ManifestPlugin};
 pub use error::ManagerError;
 pub use hooks::{PluginHooks, Registration};
 pub use info::PluginInfo;

@@ -57,6 +57,24 @@ struct Point {
     index: HashMap<Arc<str>, usize>,
 }
 
+impl Point {
+    /// Keeps the entries `keep` accepts, in order; returns how many went.
+    fn retain(&mut self, keep: impl Fn(&Entry) -> bool) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(keep);
+        let removed = before - self.entries.len();
+        if removed > 0 {
+            self.index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.clone(), i))
+                .collect();
+        }
+        removed
+    }
+}
+
 /// Extension points and their named factories, in registration order (the
 /// seeds' `Plugins` class).
 ///
@@ -220,6 +238,57 @@ impl ExtensionRegistry {
             }
         }
         self
+    }
+
+    /// Removes extension `name` of `point`; `false` if there was none.
+    /// The others keep their order.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), u8> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "a", Factory::sync(|_, _, _| Ok(1)))
+    ///     .register(&P, "b", Factory::sync(|_, _, _| Ok(2)));
+    /// assert!(r.unregister("p", "a"));
+    /// assert!(!r.unregister("p", "a"));
+    /// assert_eq!(r.extension_names("p"), ["b"]);
+    /// ```
+    pub fn unregister(&self, point: &str, name: &str) -> bool {
+        let mut points = self.points.write().unwrap_or_else(PoisonError::into_inner);
+        points
+            .get_mut(point)
+            .is_some_and(|p| p.retain(|e| &*e.name != name) == 1)
+    }
+
+    /// Removes every extension a manifest of plugin `plugin` declared (see
+    /// [`register_manifest`](crate::register_manifest)), on every point;
+    /// returns how many. This is how a disabled plugin's extensions go away.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use plinth_extensions::{Activation, ExtensionRegistry, LazyFactory, Loaders, ModuleRef};
+    ///
+    /// let loaders = Arc::new(Loaders::new());
+    /// let lazy = |plugin: &str| {
+    ///     Arc::new(LazyFactory::new(plugin, std::path::Path::new("."), ModuleRef::parse("native:m", None), loaders.clone()))
+    /// };
+    /// let r = ExtensionRegistry::new();
+    /// r.register_lazy("p", "mine", lazy("a"), Activation::Auto)
+    ///     .register_lazy("p", "theirs", lazy("b"), Activation::Auto);
+    /// assert_eq!(r.remove_plugin("a"), 1);
+    /// assert_eq!(r.extension_names("p"), ["theirs"]);
+    /// ```
+    pub fn remove_plugin(&self, plugin: &str) -> usize {
+        let mut points = self.points.write().unwrap_or_else(PoisonError::into_inner);
+        points
+            .values_mut()
+            .map(|p| {
+                p.retain(|e| match &e.source {
+                    Source::Lazy(lazy) => lazy.plugin() != plugin,
+                    Source::Ready(_) => true,
+                })
+            })
+            .sum()
     }
 
     /// The names of a point's extensions, in registration order.
