@@ -2,7 +2,7 @@
 //!
 //! Hooks run on any thread, while the manager may be in the middle of an
 //! operation; so faults are only recorded here and applied at the start of
-//! the next manager operation or by `Manager::apply_faults` (ADR 012).
+//! the next manager operation or by `Manager::apply_faults` (ADR 009).
 
 use std::sync::{Mutex, PoisonError};
 

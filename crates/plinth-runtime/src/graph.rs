@@ -4,7 +4,7 @@
 //! Hand-written Kahn rather than petgraph: the order must break ties by
 //! registration order, optional edges must yield when they would close a
 //! cycle, and a cycle must be reported as a full path — each needs custom
-//! code on top of petgraph, for a graph of a few hundred nodes (ADR 011).
+//! code on top of petgraph, for a graph of a few hundred nodes (ADR 008).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 

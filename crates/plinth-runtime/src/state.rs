@@ -84,7 +84,7 @@ pub fn allowed(from: PluginState, to: PluginState) -> bool {
             | (Active, Destroying)
             | (Destroying, Disabled)
             | (Disabled, Initializing)
-            // Not in the seed's diagram, documented in ADR 010:
+            // Not in the seed's diagram, documented in ADR 007:
             | (Destroying, Failed)
             | (Failed, Validating)
     )
