@@ -1,6 +1,13 @@
 //! The Rust form of spec 004's "primary contract: TypeScript": a plugin that
 //! omits an entity type, or gives a value of the wrong type, does not compile.
 
+// The expected compiler messages (`tests/ui/*.stderr`) are those of the
+// toolchain this repository is developed with; other versions word them
+// differently, so there the test is skipped rather than failed.
+#[rustversion::attr(
+    not(stable(1.95)),
+    ignore = "compiler messages are recorded with Rust 1.95"
+)]
 #[test]
 fn typed_schemas_reject_bad_plugins_at_compile_time() {
     let t = trybuild::TestCases::new();

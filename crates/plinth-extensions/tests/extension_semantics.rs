@@ -352,3 +352,38 @@ fn erased_factories_round_trip() {
     assert!(erased.downcast::<Editor, (), String>().is_some());
     assert!(erased.downcast::<(), (), String>().is_none());
 }
+
+#[test]
+fn a_panicking_factory_is_reported_and_skipped() {
+    let registry = ExtensionRegistry::new();
+    registry
+        .register(
+            &LANG,
+            "bad",
+            Factory::sync(|_, _, _| panic!("grammar missing")),
+        )
+        .register(
+            &LANG,
+            "bad-async",
+            Factory::from_async(|_: &(), _: &Editor, _| {
+                Box::pin(async { panic!("async grammar missing") })
+            }),
+        )
+        .register(
+            &LANG,
+            "good",
+            Factory::sync(|_, _, _| Ok("good".to_string())),
+        );
+    for multi in [true, false] {
+        let (made, errors) = errors_of(&registry, |o| o.multi(multi));
+        assert_eq!(made, ["good"], "multi = {multi}");
+        assert_eq!(
+            errors,
+            [
+                r#"extension "bad" of point "xedit:language": factory failed: panicked: grammar missing"#,
+                r#"extension "bad-async" of point "xedit:language": factory failed: panicked: async grammar missing"#,
+            ],
+            "multi = {multi}"
+        );
+    }
+}

@@ -199,3 +199,23 @@ fn a_missing_file_is_an_io_error_naming_it() {
         .to_string()
         .starts_with("no/such/plinth.toml: cannot read"));
 }
+
+#[test]
+fn a_missing_schema_file_is_reported_at_the_manifest_line() {
+    let err = error(&format!("{HEADER}[config]\nschema = \"absent.json\"\n"));
+    assert_eq!(err.path(), Path::new("dir/plinth.toml"));
+    assert_eq!(err.location(), Some((5, 10)), "{err}");
+    assert!(err.to_string().contains("absent.json"), "{err}");
+}
+
+#[test]
+fn a_schema_file_outside_the_plugin_folder_is_refused() {
+    for file in ["../secret.json", "/etc/passwd", "a/../../b.json"] {
+        let err = error(&format!("{HEADER}[config]\nschema = {file:?}\n"));
+        assert_eq!(err.location(), Some((5, 10)), "{err}");
+        assert!(
+            err.to_string().contains("inside the plugin folder"),
+            "{err}"
+        );
+    }
+}

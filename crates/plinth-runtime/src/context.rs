@@ -55,7 +55,7 @@ impl Context {
         hooks: PluginHooks,
         bus: PluginBus,
     ) -> Self {
-        let span = tracing::info_span!("plugin", name = %urn);
+        let span = plugin_span(&urn);
         Context {
             inner: Arc::new(Inner {
                 urn,
@@ -219,4 +219,9 @@ impl std::fmt::Debug for Context {
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
+}
+
+/// The span every lifecycle call and log line of a plugin runs in.
+pub(crate) fn plugin_span(urn: &PluginUrn) -> Span {
+    tracing::info_span!("plugin", name = %urn)
 }

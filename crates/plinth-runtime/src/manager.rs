@@ -10,7 +10,9 @@ use futures::FutureExt;
 use plinth_core::{DynamicEntities, PluginUrn};
 use plinth_hooks::{MessageBus, Registry};
 use serde_json::Value;
+use tracing::Instrument;
 
+use crate::context::plugin_span;
 use crate::faults::FaultQueue;
 use crate::graph::{Graph, Node};
 use crate::{
@@ -828,7 +830,11 @@ impl Manager {
         let slot = &mut self.slots[i];
         let outcome = match &mut slot.instance {
             Instance::Sync(plugin) => span.in_scope(|| guarded(|| plugin.initialize(&ctx))),
-            Instance::Async(plugin) => guarded_async(timeout, || plugin.initialize(&ctx)).await,
+            Instance::Async(plugin) => {
+                guarded_async(timeout, || plugin.initialize(&ctx))
+                    .instrument(span.clone())
+                    .await
+            }
         };
         outcome.map_err(FailureReason::Initialize)?;
         let entities = match catch_unwind(AssertUnwindSafe(|| match &slot.instance {
@@ -857,9 +863,15 @@ impl Manager {
     }
 
     async fn destroy(&mut self, i: usize, timeout: Duration) -> Result<(), Fault> {
-        match &mut self.slots[i].instance {
-            Instance::Sync(plugin) => guarded(|| plugin.destroy()),
-            Instance::Async(plugin) => guarded_async(timeout, || plugin.destroy()).await,
+        let slot = &mut self.slots[i];
+        let span = plugin_span(&slot.urn);
+        match &mut slot.instance {
+            Instance::Sync(plugin) => span.in_scope(|| guarded(|| plugin.destroy())),
+            Instance::Async(plugin) => {
+                guarded_async(timeout, || plugin.destroy())
+                    .instrument(span)
+                    .await
+            }
         }
     }
 
@@ -973,11 +985,29 @@ async fn guarded_async<'a>(
         Ok(future) => future,
         Err(payload) => return Err(Fault::Panic(panic_message(payload.as_ref()))),
     };
-    match tokio::time::timeout(timeout, AssertUnwindSafe(future).catch_unwind()).await {
-        Err(_) => Err(Fault::Timeout(timeout)),
-        Ok(Err(payload)) => Err(Fault::Panic(panic_message(payload.as_ref()))),
-        Ok(Ok(Err(e))) => Err(Fault::Error(e.to_string())),
-        Ok(Ok(Ok(()))) => Ok(()),
+    match with_timeout(timeout, AssertUnwindSafe(future).catch_unwind()).await {
+        None => Err(Fault::Timeout(timeout)),
+        Some(Err(payload)) => Err(Fault::Panic(panic_message(payload.as_ref()))),
+        Some(Ok(Err(e))) => Err(Fault::Error(e.to_string())),
+        Some(Ok(Ok(()))) => Ok(()),
+    }
+}
+
+/// `future`'s output, or `None` after `timeout`.
+///
+/// Inside a tokio runtime the timer is tokio's, so paused test clocks
+/// apply; elsewhere (`futures::executor::block_on`, another executor) a
+/// runtime-agnostic timer thread keeps the timeout instead of panicking for
+/// want of a tokio reactor.
+async fn with_timeout<F: std::future::Future>(timeout: Duration, future: F) -> Option<F::Output> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return tokio::time::timeout(timeout, future).await.ok();
+    }
+    let future = std::pin::pin!(future);
+    let delay = futures_timer::Delay::new(timeout);
+    match futures::future::select(future, delay).await {
+        futures::future::Either::Left((output, _)) => Some(output),
+        futures::future::Either::Right(((), _)) => None,
     }
 }
 

@@ -209,3 +209,34 @@ async fn a_panicking_async_initialize_is_contained() {
     );
     assert_eq!(manager.state("other"), Some(Active));
 }
+
+/// An async plugin whose initialize never completes.
+struct Never;
+
+impl plinth_runtime::AsyncPlugin for Never {
+    fn metadata(&self) -> Metadata {
+        Metadata::new("never", "1.0.0").with_timeout(Duration::from_millis(20))
+    }
+    fn initialize<'a>(
+        &'a mut self,
+        _ctx: &'a plinth_runtime::Context,
+    ) -> futures::future::BoxFuture<'a, Result<(), plinth_hooks::BoxError>> {
+        Box::pin(futures::future::pending())
+    }
+    fn destroy(&mut self) -> futures::future::BoxFuture<'_, Result<(), plinth_hooks::BoxError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[test]
+fn timeouts_work_without_a_tokio_runtime() {
+    // `block_on` is not tokio: the timeout must neither panic nor hang.
+    let mut manager = Manager::new();
+    manager.register_async(Never).unwrap();
+    futures::executor::block_on(manager.initialize_all()).unwrap();
+    assert_eq!(manager.state("never"), Some(Failed));
+    assert_eq!(
+        manager.reason("never").unwrap().to_string(),
+        "initialize timed out after 20ms"
+    );
+}

@@ -7,7 +7,10 @@
 //!   message bus and the event emitter (crate `plinth-hooks`);
 //! - `extensions` (default): [`extensions`], extension points, `plinth.toml`
 //!   manifests, discovery from folders and module loaders (crate
-//!   `plinth-extensions`).
+//!   `plinth-extensions`);
+//! - `runtime` (opt-in): [`runtime`], the plugin manager: lifecycle,
+//!   dependencies, enable/disable, configuration, snapshots (crate
+//!   `plinth-runtime`).
 //!
 //! ```
 //! use plinth::{Entities, EntitySchema, Host, Plugin};
@@ -65,3 +68,22 @@ pub use plinth_hooks as hooks;
 /// ```
 #[cfg(feature = "extensions")]
 pub use plinth_extensions as extensions;
+
+/// The plugin manager (crate `plinth-runtime`, feature `runtime`).
+///
+/// ```
+/// use plinth::runtime::{Manager, Metadata, Plugin, PluginState};
+///
+/// struct Hello;
+/// impl Plugin for Hello {
+///     fn metadata(&self) -> Metadata { Metadata::new("hello", "1.0.0") }
+/// }
+///
+/// let mut manager = Manager::new();
+/// manager.register(Hello)?;
+/// futures::executor::block_on(manager.initialize_all())?;
+/// assert_eq!(manager.state("hello"), Some(PluginState::Active));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "runtime")]
+pub use plinth_runtime as runtime;

@@ -76,44 +76,6 @@ impl AppPlugin for PluginValue {
     }
 }
 
-fn plugin_a() -> PluginValue {
-    PluginValue {
-        name: "pluginA",
-        description: "this is plugin A",
-        entities: AppEntities {
-            on: Entities::new()
-                .with(
-                    "beforeCommandExecution",
-                    Listener::before(|e: &BeforeCommandExecution<'_>| {
-                        e.ctx.print(&format!(
-                            "[pluginA] beforeCommandExecution command: \"{}\"",
-                            e.command
-                        ));
-                    }),
-                )
-                .with(
-                    "afterCommandExecution",
-                    Listener::after(|e: &AfterCommandExecution<'_>| {
-                        e.ctx.print(&format!(
-                            "[pluginA] afterCommandExecution command: \"{}\" result: \"{}\"",
-                            e.command, e.result
-                        ));
-                    }),
-                ),
-            assets: Entities::new()
-                .with("foo", "this is `foo`")
-                .with("duplicate", "this is duplicate asset from PluginA"),
-            commands: Entities::new().with(
-                "bar",
-                Arc::new(|ctx: &Context, args: &[&str]| {
-                    ctx.print(&format!("this is bar({})", args.join(", ")));
-                    "`bar` return value".to_string()
-                }) as Command,
-            ),
-        },
-    }
-}
-
 /// A plugin given as a constructed type, like the spec's `class PluginB`.
 struct PluginB {
     name: String,
@@ -254,9 +216,46 @@ impl Host {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `pluginA` is a plain value, like the spec's object literal...
+    let plugin_a = PluginValue {
+        name: "pluginA",
+        description: "this is plugin A",
+        entities: AppEntities {
+            on: Entities::new()
+                .with(
+                    "beforeCommandExecution",
+                    Listener::before(|e: &BeforeCommandExecution<'_>| {
+                        e.ctx.print(&format!(
+                            "[pluginA] beforeCommandExecution command: \"{}\"",
+                            e.command
+                        ));
+                    }),
+                )
+                .with(
+                    "afterCommandExecution",
+                    Listener::after(|e: &AfterCommandExecution<'_>| {
+                        e.ctx.print(&format!(
+                            "[pluginA] afterCommandExecution command: \"{}\" result: \"{}\"",
+                            e.command, e.result
+                        ));
+                    }),
+                ),
+            assets: Entities::new()
+                .with("foo", "this is `foo`")
+                .with("duplicate", "this is duplicate asset from PluginA"),
+            commands: Entities::new().with(
+                "bar",
+                Arc::new(|ctx: &Context, args: &[&str]| {
+                    ctx.print(&format!("this is bar({})", args.join(", ")));
+                    "`bar` return value".to_string()
+                }) as Command,
+            ),
+        },
+    };
+    // ...and `pluginB` is built by its constructor.
     let plugin_b = PluginB::new("pluginB", "this is plugin B");
     let host = Host::new(vec![
-        ("pluginA", Box::new(plugin_a()) as Box<dyn AppPlugin>),
+        ("pluginA", Box::new(plugin_a) as Box<dyn AppPlugin>),
         ("pluginB", Box::new(plugin_b)),
     ])?;
 
@@ -300,4 +299,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = host.run("bar", &["world"])?;
     ctx.print(&format!("Running \"bar\": {result}"));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_commands_are_rejected_at_load() {
+        let err = Host::new(vec![
+            (
+                "b1",
+                Box::new(PluginB::new("b1", "one")) as Box<dyn AppPlugin>,
+            ),
+            ("b2", Box::new(PluginB::new("b2", "two"))),
+        ])
+        .err()
+        .expect("two plugins provide \"quo\"");
+        assert_eq!(
+            err.to_string(),
+            r#"duplicate commands "quo" found: ["b1", "b2"]"#
+        );
+    }
+
+    #[test]
+    fn unknown_commands_are_an_error() {
+        let host = Host::new(vec![(
+            "pluginB",
+            Box::new(PluginB::new("pluginB", "b")) as Box<dyn AppPlugin>,
+        )])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let err = host.run("nope", &[]).expect_err("no such command");
+        assert_eq!(err.to_string(), r#"unknown command "nope""#);
+    }
 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
 use crate::loader::LazyFactory;
 use crate::{
-    ConnectError, ConnectOptions, Connection, Creation, ErasedFactory, Extension, ExtensionError,
-    ExtensionInfo, ExtensionPoint, Factory,
+    BoxError, ConnectError, ConnectOptions, Connection, Creation, ErasedFactory, Extension,
+    ExtensionError, ExtensionInfo, ExtensionPoint, Factory,
 };
 
 /// Whether an extension takes part in connects that do not name it.
@@ -353,7 +353,7 @@ impl ExtensionRegistry {
                 .iter()
                 .map(|(factory, info)| {
                     let factory = factory.as_ref().ok()?;
-                    Some(factory.as_dyn().create(data, host, info))
+                    Some(guarded_create(factory, data, host, info))
                 })
                 .collect();
             let results = finish_all(creations).await;
@@ -378,7 +378,7 @@ impl ExtensionRegistry {
                     }
                 };
                 let info = ExtensionInfo::new(point_name.clone(), entry.name.clone());
-                let outcome = factory.as_dyn().create(data, host, &info).finish().await;
+                let outcome = guarded_create(&factory, data, host, &info).finish().await;
                 if let Some(extension) = accept(outcome, info, &mut options) {
                     connected.push(extension);
                     break;
@@ -497,6 +497,45 @@ async fn finish_all<T>(
         }
     }))
     .await
+}
+
+/// Runs a factory so that a panic, now or while its future runs, becomes an
+/// error reported like any other factory error: one broken extension must
+/// not take the whole connect down.
+fn guarded_create<'a, H, D, T>(
+    factory: &'a Factory<H, D, T>,
+    data: &'a D,
+    host: &'a H,
+    info: &'a ExtensionInfo,
+) -> Creation<'a, T>
+where
+    H: ?Sized + 'static,
+    D: ?Sized + 'static,
+    T: Send + 'static,
+{
+    use futures::FutureExt;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    match catch_unwind(AssertUnwindSafe(|| {
+        factory.as_dyn().create(data, host, info)
+    })) {
+        Ok(Creation::Ready(result)) => Creation::Ready(result),
+        Ok(Creation::Pending(future)) => Creation::Pending(Box::pin(
+            AssertUnwindSafe(future)
+                .catch_unwind()
+                .map(|outcome| outcome.unwrap_or_else(|payload| Err(panicked(payload)))),
+        )),
+        Err(payload) => Creation::Ready(Err(panicked(payload))),
+    }
+}
+
+fn panicked(payload: Box<dyn std::any::Any + Send>) -> BoxError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".to_string());
+    format!("panicked: {message}").into()
 }
 
 fn accept<T, D: ?Sized>(

@@ -67,4 +67,16 @@ impl ManifestError {
             message: message.into(),
         }
     }
+
+    /// An I/O error turned into an error of the manifest that referred to
+    /// the file (so it gets the manifest's line and column); other errors
+    /// stay as they are.
+    pub(crate) fn unless_io(self, at: impl FnOnce(String) -> ManifestError) -> ManifestError {
+        match self {
+            ManifestError::Io { path, source } => {
+                at(format!("config schema file {}: {source}", path.display()))
+            }
+            other => other,
+        }
+    }
 }

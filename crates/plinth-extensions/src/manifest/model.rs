@@ -201,16 +201,36 @@ impl Manifest {
 
         let config_schema = match raw.config {
             None => None,
-            Some(config) => Some(match config.schema.into_inner() {
-                RawSchema::Inline(table) => ConfigSchema {
-                    file: None,
-                    schema: serde_json::to_value(table)
-                        .map_err(|e| invalid(0, format!("config schema: {e}")))?,
-                },
-                RawSchema::File(file) => {
-                    read_schema(&path.parent().unwrap_or(Path::new("")).join(file))?
-                }
-            }),
+            Some(config) => {
+                let at = config.schema.span().start;
+                Some(match config.schema.into_inner() {
+                    RawSchema::Inline(table) => ConfigSchema {
+                        file: None,
+                        schema: serde_json::to_value(table)
+                            .map_err(|e| invalid(at, format!("config schema: {e}")))?,
+                    },
+                    RawSchema::File(file) => {
+                        let relative = Path::new(&file);
+                        // The schema belongs to the plugin: a path leaving its
+                        // folder would let a manifest read any file.
+                        if relative.is_absolute()
+                            || relative
+                                .components()
+                                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+                        {
+                            return Err(invalid(
+                                at,
+                                format!(
+                                    "config schema file {file:?} must be a relative path inside the plugin folder"
+                                ),
+                            ));
+                        }
+                        let dir = path.parent().unwrap_or(Path::new(""));
+                        read_schema(&dir.join(relative))
+                            .map_err(|e| e.unless_io(|m| invalid(at, m)))?
+                    }
+                })
+            }
         };
 
         let mut extensions = Vec::new();

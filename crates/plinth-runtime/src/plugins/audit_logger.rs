@@ -144,7 +144,7 @@ impl Plugin for AuditLogger {
                 "type": "object",
                 "properties": {
                     "path": { "type": "string", "minLength": 1 },
-                    "flushIntervalMs": { "type": "integer", "minimum": 1, "default": 5000 }
+                    "flushIntervalMs": { "type": "integer", "minimum": 1, "maximum": 86400000, "default": 5000 }
                 },
                 "required": ["path", "flushIntervalMs"]
             }))

@@ -13,6 +13,9 @@ use tokio::time::Instant;
 use super::events::{Request, REQUEST_START};
 use crate::{Context, Metadata, Plugin};
 
+/// The longest window (a year): its end must fit an `Instant`.
+const MAX_WINDOW_MS: u64 = 365 * 24 * 60 * 60 * 1000;
+
 /// Which part of a request identifies the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,7 +69,10 @@ impl Limiter {
         });
         if window.resets_at <= now {
             window.count = 0;
-            window.resets_at = now + Duration::from_millis(self.config.window_ms);
+            // The schema bounds the window; clamp anyway, so that no
+            // configuration can make the addition overflow.
+            let window_ms = self.config.window_ms.min(MAX_WINDOW_MS);
+            window.resets_at = now + Duration::from_millis(window_ms);
         }
         if window.count >= self.config.max_requests {
             return false;
@@ -109,7 +115,7 @@ impl Plugin for RateLimiter {
                 "type": "object",
                 "properties": {
                     "windowMs": {
-                        "type": "integer", "minimum": 1, "default": 60000,
+                        "type": "integer", "minimum": 1, "maximum": MAX_WINDOW_MS, "default": 60000,
                         "description": "Time window in milliseconds"
                     },
                     "maxRequests": {
