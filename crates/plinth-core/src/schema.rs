@@ -130,6 +130,27 @@ impl<'a, S> PluginEntities<'a, S> {
     }
 
     /// Whether there are no plugins.
+    ///
+    /// ```
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, Host, Plugin, PluginEntities};
+    /// struct Tags { tags: Entities<&'static str> }
+    /// impl EntitySchema for Tags {
+    ///     type Collections = Option<EntityCollection<&'static str>>; // `None` without plugins
+    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> { p.check_keys("tags", |e| &e.tags) }
+    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections {
+    ///         (!p.is_empty()).then(|| p.collect(|e| &e.tags))
+    ///     }
+    /// }
+    /// # struct P(&'static str, Tags);
+    /// # impl Plugin for P {
+    /// #     type Entities = Tags;
+    /// #     fn name(&self) -> &str { self.0 }
+    /// #     fn entities(&self) -> &Tags { &self.1 }
+    /// # }
+    /// assert!(Host::<P>::from_plugins([])?.entities().is_none());
+    /// assert!(Host::from_plugins([P("p", Tags { tags: Entities::new() })])?.entities().is_some());
+    /// # Ok::<(), GuardError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entities.is_empty()
     }
@@ -155,6 +176,26 @@ impl<'a, S> PluginEntities<'a, S> {
     }
 
     /// Checks every key of one entity type in every plugin.
+    ///
+    /// ```
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, Host, Plugin, PluginEntities};
+    /// struct Tags { tags: Entities<&'static str> }
+    /// impl EntitySchema for Tags {
+    ///     type Collections = EntityCollection<&'static str>;
+    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> {
+    ///         p.check_keys("tags", |e| &e.tags)
+    ///     }
+    /// #   fn collect(p: PluginEntities<'_, Self>) -> Self::Collections { p.collect(|e| &e.tags) }
+    /// }
+    /// # struct P(&'static str, Tags);
+    /// # impl Plugin for P {
+    /// #     type Entities = Tags;
+    /// #     fn name(&self) -> &str { self.0 }
+    /// #     fn entities(&self) -> &Tags { &self.1 }
+    /// # }
+    /// let err = Host::from_plugins([P("p", Tags { tags: Entities::from([("1", "one")]) })]).err().unwrap();
+    /// assert_eq!(err.to_string(), r#"plugin "p", entity type "tags": key "1" is numeric-like"#);
+    /// ```
     pub fn check_keys<V>(
         &self,
         entity_type: &str,
@@ -173,6 +214,30 @@ impl<'a, S> PluginEntities<'a, S> {
     }
 
     /// Aggregates one entity type over every plugin.
+    ///
+    /// ```
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, Host, Plugin, PluginEntities};
+    /// struct Tags { tags: Entities<&'static str> }
+    /// impl EntitySchema for Tags {
+    ///     type Collections = EntityCollection<&'static str>;
+    /// #   fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> { p.check_keys("tags", |e| &e.tags) }
+    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections {
+    ///         p.collect(|e| &e.tags)
+    ///     }
+    /// }
+    /// # struct P(&'static str, Tags);
+    /// # impl Plugin for P {
+    /// #     type Entities = Tags;
+    /// #     fn name(&self) -> &str { self.0 }
+    /// #     fn entities(&self) -> &Tags { &self.1 }
+    /// # }
+    /// let host = Host::from_plugins([
+    ///     P("a", Tags { tags: Entities::from([("lang", "rust")]) }),
+    ///     P("b", Tags { tags: Entities::from([("lang", "toml")]) }),
+    /// ])?;
+    /// assert_eq!(host.entities().get("lang"), ["rust", "toml"]);
+    /// # Ok::<(), GuardError>(())
+    /// ```
     pub fn collect<V: Clone + 'a>(
         &self,
         project: impl Fn(&'a S) -> &'a Entities<V>,

@@ -18,7 +18,7 @@ use syn::{parse_macro_input, Data, DeriveInput, Fields};
 /// public `EntityCollection<V>` field per entity type, and the
 /// `EntitySchema` impl that checks keys and builds the collections.
 ///
-/// ```ignore
+/// ```text
 /// #[derive(plinth::EntitySchema)]
 /// struct AppEntities {
 ///     assets: plinth::Entities<String>,
@@ -26,6 +26,11 @@ use syn::{parse_macro_input, Data, DeriveInput, Fields};
 /// }
 /// // host.entities().assets: EntityCollection<String>
 /// ```
+///
+/// A proc-macro crate cannot use its own derive in its doctests, so the
+/// sketch above is not compiled here. The compiled, tested examples are in
+/// the documentation of `plinth_core::EntitySchema` and of the `plinth`
+/// crate root.
 #[proc_macro_derive(EntitySchema)]
 pub fn derive_entity_schema(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

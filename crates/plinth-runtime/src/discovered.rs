@@ -50,6 +50,24 @@ pub struct ManifestPlugin {
 impl ManifestPlugin {
     /// A plugin for `manifest` whose extensions go into `extensions`, their
     /// modules resolved by `loaders`.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// use plinth_runtime::{Manager, ManifestPlugin};
+    /// # let manifest = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[extensions.\"app:tools\"]\nt = \"a\"\n", Path::new("a/plinth.toml"))?;
+    /// let registry = Arc::new(ExtensionRegistry::new());
+    /// let mut manager = Manager::new();
+    /// manager.register(ManifestPlugin::new(manifest, registry.clone(), Arc::new(Loaders::new())))?;
+    /// # futures::executor::block_on(async {
+    /// manager.initialize_all().await?;
+    /// assert_eq!(registry.extension_names("app:tools"), ["t"]);
+    /// manager.disable("a").await?;
+    /// assert!(registry.extension_names("app:tools").is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(
         manifest: Manifest,
         extensions: Arc<ExtensionRegistry>,

@@ -22,6 +22,14 @@ use crate::{
 };
 
 /// The default time an async `initialize` or `destroy` may take.
+///
+/// ```
+/// use std::time::Duration;
+/// use plinth_runtime::{Metadata, DEFAULT_TIMEOUT};
+/// assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(30));
+/// // A plugin without a timeout of its own runs under the manager's.
+/// assert_eq!(Metadata::new("a", "1.0.0").timeout(), None);
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 enum Instance {

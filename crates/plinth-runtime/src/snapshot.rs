@@ -8,6 +8,22 @@ use serde_json::Value;
 
 /// The host of the active plugins: each plugin's data entities, in start
 /// order (spec 004 semantics: conflicts kept, provenance per value).
+///
+/// ```
+/// # use std::{path::Path, sync::Arc};
+/// # use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+/// use plinth_runtime::{ActiveHost, Manager, ManifestPlugin};
+/// # let m = Manifest::parse("[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"moon.svg\"\n", Path::new("theme/plinth.toml"))?;
+/// # futures::executor::block_on(async {
+/// let mut manager = Manager::new();
+/// manager.register(ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new())))?;
+/// manager.initialize_all().await?;
+/// let host: Arc<ActiveHost> = manager.snapshot();
+/// assert_eq!(host.entities().get("assets").unwrap().get("logo"), ["moon.svg"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type ActiveHost = Host<DynamicPlugin<Value>>;
 
 /// A handle on the current snapshot, cheap to clone and to share with

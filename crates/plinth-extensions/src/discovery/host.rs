@@ -7,6 +7,15 @@ use plinth_core::{DynamicPlugin, Entities, GuardError, Host};
 use crate::{Discovery, Manifest};
 
 /// A host whose entities are the `[entities.<type>]` data of manifests.
+///
+/// ```
+/// # use std::path::Path;
+/// use plinth_extensions::{dynamic_plugins, DataHost, Manifest};
+/// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"a.svg\"\n", Path::new("a/plinth.toml"))?;
+/// let host = DataHost::from_plugins(dynamic_plugins([&m]))?;
+/// assert_eq!(host.entities().get("assets").unwrap().get("logo")[0].as_str(), Some("a.svg"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type DataHost = Host<DynamicPlugin<toml::Value>>;
 
 /// The manifests as plinth-core plugins of their data entities.

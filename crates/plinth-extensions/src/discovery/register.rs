@@ -27,6 +27,17 @@ impl Discovery {
 impl DiscoveredPlugin {
     /// Registers the plugin's declared extensions (see
     /// [`Discovery::register_extensions`]).
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_extensions::{DiscoveredPlugin, ExtensionRegistry, Loaders, Manifest};
+    /// let manifest = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[extensions.p]\nx = \"a\"\n", Path::new("plugins/a/plinth.toml"))?;
+    /// let plugin = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+    /// let registry = ExtensionRegistry::new();
+    /// plugin.register_extensions(&registry, &Arc::new(Loaders::new()));
+    /// assert_eq!(registry.extension_names("p"), ["x"]);
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     pub fn register_extensions(&self, registry: &ExtensionRegistry, loaders: &Arc<Loaders>) {
         register_manifest(&self.manifest, registry, loaders);
     }

@@ -24,11 +24,29 @@ pub struct DiscoveredPlugin {
 
 impl DiscoveredPlugin {
     /// The plugin's name.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::{DiscoveredPlugin, Manifest};
+    /// # let manifest = Manifest::parse("[plugin]\nname = \"@acme/tools\"\nversion = \"1.0.0\"\n", Path::new("plugins/@acme/tools/plinth.toml"))?;
+    /// let p = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+    /// assert_eq!(p.name(), "@acme/tools");
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.manifest.name
     }
 
     /// The plugin's folder.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::{DiscoveredPlugin, Manifest};
+    /// # let manifest = Manifest::parse("[plugin]\nname = \"@acme/tools\"\nversion = \"1.0.0\"\n", Path::new("plugins/@acme/tools/plinth.toml"))?;
+    /// let p = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+    /// assert_eq!(p.dir(), Path::new("plugins/@acme/tools"));
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     pub fn dir(&self) -> &Path {
         self.manifest.dir()
     }
@@ -105,6 +123,19 @@ impl Discovery {
     }
 
     /// The manifests, in plugin order.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::{DiscoveredPlugin, Discovery, Manifest};
+    /// # let parse = |name: &str| Manifest::parse(&format!("[plugin]\nname = \"{name}\"\nversion = \"1.0.0\"\n"), Path::new("x/plinth.toml"));
+    /// let mut found = Discovery::default();
+    /// for name in ["a", "b"] {
+    ///     found.plugins.push(DiscoveredPlugin { manifest: parse(name)?, search_dir: "plugins".into() });
+    /// }
+    /// let names: Vec<&str> = found.manifests().map(|m| m.name.as_str()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     pub fn manifests(&self) -> impl ExactSizeIterator<Item = &Manifest> + '_ {
         self.plugins.iter().map(|p| &p.manifest)
     }

@@ -23,22 +23,50 @@ pub struct SearchPath {
 
 impl SearchPath {
     /// An empty search path.
+    ///
+    /// ```
+    /// # use plinth_extensions::SearchPath;
+    /// let path = SearchPath::new();
+    /// assert!(path.dirs().is_empty());
+    /// assert!(path.scan().plugins.is_empty());
+    /// ```
     pub fn new() -> Self {
         SearchPath::default()
     }
 
     /// Appends a directory (it overrides those before it).
+    ///
+    /// ```
+    /// # use std::path::PathBuf;
+    /// # use plinth_extensions::SearchPath;
+    /// let path = SearchPath::new().with("system").with("user");
+    /// assert_eq!(path.dirs(), [PathBuf::from("system"), PathBuf::from("user")]);
+    /// ```
     pub fn with(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dirs.push(dir.into());
         self
     }
 
     /// Appends a directory in place.
+    ///
+    /// ```
+    /// # use plinth_extensions::SearchPath;
+    /// let mut path = SearchPath::new();
+    /// path.push("plugins");
+    /// assert_eq!(path, SearchPath::new().with("plugins"));
+    /// ```
     pub fn push(&mut self, dir: impl Into<PathBuf>) {
         self.dirs.push(dir.into());
     }
 
     /// The directories, in scan order.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::SearchPath;
+    /// let path: SearchPath = ["system", "user"].into_iter().collect();
+    /// assert_eq!(path.dirs().last().map(|d| d.as_path()), Some(Path::new("user")));
+    /// ```
     pub fn dirs(&self) -> &[PathBuf] {
         &self.dirs
     }
@@ -98,6 +126,19 @@ impl SearchPath {
     }
 
     /// Scans the directories in order (see [`scan`](crate::scan)).
+    ///
+    /// ```
+    /// # use plinth_extensions::SearchPath;
+    /// let (system, user) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// for (root, version) in [(&system, "1.0.0"), (&user, "2.0.0")] {
+    ///     std::fs::create_dir(root.path().join("a"))?;
+    ///     std::fs::write(root.path().join("a/plinth.toml"), format!("[plugin]\nname = \"a\"\nversion = \"{version}\"\n"))?;
+    /// }
+    /// let found = SearchPath::new().with(system.path()).with(user.path()).scan();
+    /// assert_eq!(found.get("a").unwrap().manifest.version.to_string(), "2.0.0");
+    /// assert_eq!(found.overrides.len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn scan(&self) -> Discovery {
         scan(&self.dirs)
     }

@@ -34,6 +34,16 @@ pub struct Connection<T> {
 
 impl<T> Connection<T> {
     /// The first instance, if any (what a single connect yields).
+    ///
+    /// ```
+    /// # use plinth_extensions::{Connection, Extension};
+    /// let c = Connection::from(vec![
+    ///     Extension { name: "a".into(), instance: 1 },
+    ///     Extension { name: "b".into(), instance: 2 },
+    /// ]);
+    /// assert_eq!(c.single(), Some(1));
+    /// assert_eq!(Connection::<u8>::from(vec![]).single(), None);
+    /// ```
     pub fn single(self) -> Option<T> {
         self.extensions.into_iter().next().map(|e| e.instance)
     }
@@ -50,21 +60,61 @@ impl<T> Connection<T> {
     }
 
     /// The names of the connected extensions, in candidate order.
+    ///
+    /// ```
+    /// # use plinth_extensions::{Connection, Extension};
+    /// let c = Connection::from(vec![
+    ///     Extension { name: "a".into(), instance: 1 },
+    ///     Extension { name: "b".into(), instance: 2 },
+    /// ]);
+    /// assert_eq!(c.names().collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.extensions.iter().map(|e| &*e.name)
     }
 
     /// The connected extensions.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), u8> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "a", Factory::sync(|_, _, _| Ok(1)))
+    ///     .register(&P, "b", Factory::sync(|_, _, _| Ok(2)));
+    /// let c = r.connect_blocking(&(), &P, ConnectOptions::new().multi(true))?;
+    /// assert_eq!(c.extensions()[1], plinth_extensions::Extension { name: "b".into(), instance: 2 });
+    /// # Ok::<(), plinth_extensions::ConnectError>(())
+    /// ```
     pub fn extensions(&self) -> &[Extension<T>] {
         &self.extensions
     }
 
     /// Number of connected extensions.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), u8> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "a", Factory::sync(|_, _, _| Ok(1)))
+    ///     .register(&P, "b", Factory::sync(|_, _, _| Ok(2)));
+    /// assert_eq!(r.connect_blocking(&(), &P, ConnectOptions::new().multi(true))?.len(), 2);
+    /// assert_eq!(r.connect_blocking(&(), &P, ConnectOptions::new())?.len(), 1);
+    /// # Ok::<(), plinth_extensions::ConnectError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.extensions.len()
     }
 
     /// Whether nothing was connected.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), u8> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "declines", Factory::optional(|_, _, _| Ok(None)));
+    /// assert!(r.connect_blocking(&(), &P, ConnectOptions::new())?.is_empty());
+    /// # Ok::<(), plinth_extensions::ConnectError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.extensions.is_empty()
     }

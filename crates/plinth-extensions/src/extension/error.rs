@@ -76,6 +76,17 @@ impl ExtensionError {
     }
 
     /// The extension the error belongs to.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), u8> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "broken", Factory::sync(|_, _, _| Err("no".into())));
+    /// let mut failed = Vec::new();
+    /// r.connect_blocking(&(), &P, ConnectOptions::new().on_error(|e| failed.push(e.extension().to_owned())))?;
+    /// assert_eq!(failed, ["broken"]);
+    /// # Ok::<(), plinth_extensions::ConnectError>(())
+    /// ```
     pub fn extension(&self) -> &str {
         match self {
             ExtensionError::Factory { extension, .. }

@@ -9,17 +9,53 @@ use std::sync::Arc;
 use crate::ExtensionInfo;
 
 /// Any error a factory may report; it reaches the connect's error callback.
+///
+/// ```
+/// use plinth_extensions::BoxError;
+/// fn parse(s: &str) -> Result<u32, BoxError> {
+///     Ok(s.parse()?)
+/// }
+/// assert_eq!(parse("7")?, 7);
+/// assert_eq!(parse("x").unwrap_err().to_string(), "invalid digit found in string");
+/// # Ok::<(), BoxError>(())
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The result of a factory: an instance, or `None` when the extension
 /// declines (the seeds' `null` instance: skipped without an error).
+///
+/// ```
+/// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory, FactoryResult};
+/// const P: ExtensionPoint<(), (), &str> = ExtensionPoint::new("p");
+/// fn on_mars() -> FactoryResult<&'static str> { Ok(None) }
+/// let r = ExtensionRegistry::new();
+/// r.register(&P, "mars", Factory::optional(|_, _, _| on_mars()))
+///     .register(&P, "earth", Factory::sync(|_, _, _| Ok("earth")));
+/// assert_eq!(r.connect_blocking(&(), &P, ConnectOptions::new())?.single(), Some("earth"));
+/// # Ok::<(), plinth_extensions::ConnectError>(())
+/// ```
 pub type FactoryResult<T> = Result<Option<T>, BoxError>;
 
 /// A boxed future borrowing the connect arguments.
+///
+/// ```
+/// use plinth_extensions::BoxFuture;
+/// let name = String::from("xedit");
+/// let len: BoxFuture<'_, usize> = Box::pin(async { name.len() });
+/// assert_eq!(futures::executor::block_on(len), 5);
+/// ```
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What [`ExtensionFactory::create`] returns: a result right away (sync
 /// factories, no allocation) or a future (async factories).
+///
+/// ```
+/// use plinth_extensions::Creation;
+/// let ready: Creation<'_, u8> = Creation::Ready(Ok(Some(1)));
+/// let pending: Creation<'_, u8> = Creation::Pending(Box::pin(async { Ok(Some(2)) }));
+/// let (a, b) = futures::executor::block_on(async { (ready.finish().await, pending.finish().await) });
+/// assert_eq!((a.unwrap(), b.unwrap()), (Some(1), Some(2)));
+/// ```
 pub enum Creation<'a, T> {
     /// The factory finished synchronously.
     Ready(FactoryResult<T>),
@@ -157,6 +193,14 @@ impl<H: ?Sized + 'static, D: ?Sized + 'static, T: 'static> Factory<H, D, T> {
     }
 
     /// The factory as a trait object.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ExtensionInfo, Factory};
+    /// let f: Factory<(), (), u8> = Factory::sync(|_, _, _| Ok(1));
+    /// let info = ExtensionInfo::new("p", "one");
+    /// let made = f.as_dyn().create(&(), &(), &info);
+    /// assert_eq!(futures::executor::block_on(made.finish()).unwrap(), Some(1));
+    /// ```
     pub fn as_dyn(&self) -> &dyn ExtensionFactory<H, D, T> {
         &*self.inner
     }
@@ -240,6 +284,13 @@ pub struct ErasedFactory {
 
 impl ErasedFactory {
     /// The factory, if it was made for points of types `(H, D, T)`.
+    ///
+    /// ```
+    /// # use plinth_extensions::Factory;
+    /// let erased = Factory::<(), str, String>::sync(|d, _, _| Ok(d.to_uppercase())).erase();
+    /// assert!(erased.downcast::<(), str, String>().is_some());
+    /// assert!(erased.downcast::<(), String, String>().is_none());
+    /// ```
     pub fn downcast<H, D, T>(&self) -> Option<&Factory<H, D, T>>
     where
         H: ?Sized + 'static,
@@ -251,6 +302,12 @@ impl ErasedFactory {
 
     /// The types the factory was made for, as `(&host, &data, instance)`,
     /// for error messages.
+    ///
+    /// ```
+    /// # use plinth_extensions::Factory;
+    /// let erased = Factory::<(), str, u8>::sync(|_, _, _| Ok(1)).erase();
+    /// assert!(erased.types().contains("str") && erased.types().contains("u8"));
+    /// ```
     pub fn types(&self) -> &'static str {
         self.types
     }

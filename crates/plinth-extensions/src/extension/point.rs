@@ -31,6 +31,14 @@ pub struct ExtensionPoint<H: ?Sized, D: ?Sized, T> {
 
 impl<H: ?Sized, D: ?Sized, T> ExtensionPoint<H, D, T> {
     /// A point with a static name, usable in a `const`.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ExtensionPoint, ExtensionRegistry, Factory};
+    /// const TOOLS: ExtensionPoint<(), (), u32> = ExtensionPoint::new("app:tools");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&TOOLS, "t", Factory::sync(|_, _, _| Ok(7)));
+    /// assert_eq!(r.point_names(), ["app:tools"]);
+    /// ```
     pub const fn new(name: &'static str) -> Self {
         ExtensionPoint {
             name: Cow::Borrowed(name),
@@ -53,6 +61,12 @@ impl<H: ?Sized, D: ?Sized, T> ExtensionPoint<H, D, T> {
     }
 
     /// The point's name.
+    ///
+    /// ```
+    /// # use plinth_extensions::ExtensionPoint;
+    /// let point = ExtensionPoint::<(), (), u8>::named(String::from("xedit:") + "language");
+    /// assert_eq!(point.name(), "xedit:language");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -90,6 +104,14 @@ pub struct ExtensionInfo {
 
 impl ExtensionInfo {
     /// Info for extension `name` of `point`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use plinth_extensions::ExtensionInfo;
+    /// let point: Arc<str> = Arc::from("p");
+    /// let info = ExtensionInfo::new(point, String::from("x"));
+    /// assert_eq!(info, ExtensionInfo::new("p", "x"));
+    /// ```
     pub fn new(point: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
         ExtensionInfo {
             point: point.into(),
@@ -98,11 +120,29 @@ impl ExtensionInfo {
     }
 
     /// The extension point.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), String> = ExtensionPoint::new("app:tools");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "t", Factory::sync(|_, _, info| Ok(info.point().to_owned())));
+    /// assert_eq!(r.connect_blocking(&(), &P, ConnectOptions::new())?.single().as_deref(), Some("app:tools"));
+    /// # Ok::<(), plinth_extensions::ConnectError>(())
+    /// ```
     pub fn point(&self) -> &str {
         &self.point
     }
 
     /// The extension's name, unique within its point.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), String> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "x", Factory::sync(|_, _, info| Ok(format!("made by {}", info.name()))));
+    /// assert_eq!(r.connect_blocking(&(), &P, ConnectOptions::new())?.single().as_deref(), Some("made by x"));
+    /// # Ok::<(), plinth_extensions::ConnectError>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -27,6 +27,12 @@ pub enum Activation {
 
 impl Activation {
     /// `Auto` for `true`, `ByName` for `false`, as the manifest's `auto`.
+    ///
+    /// ```
+    /// # use plinth_extensions::Activation;
+    /// assert_eq!(Activation::from_auto(true), Activation::Auto);
+    /// assert_eq!(Activation::from_auto(false), Activation::ByName);
+    /// ```
     pub fn from_auto(auto: bool) -> Self {
         if auto {
             Activation::Auto
@@ -109,6 +115,13 @@ static GLOBAL: LazyLock<ExtensionRegistry> = LazyLock::new(ExtensionRegistry::ne
 
 impl ExtensionRegistry {
     /// An empty registry.
+    ///
+    /// ```
+    /// # use plinth_extensions::ExtensionRegistry;
+    /// let r = ExtensionRegistry::new();
+    /// assert!(r.point_names().is_empty());
+    /// assert!(r.extension_names("any").is_empty());
+    /// ```
     pub fn new() -> Self {
         ExtensionRegistry {
             points: RwLock::new(HashMap::new()),
@@ -292,6 +305,16 @@ impl ExtensionRegistry {
     }
 
     /// The names of a point's extensions, in registration order.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ExtensionPoint, ExtensionRegistry, Factory};
+    /// const P: ExtensionPoint<(), (), u8> = ExtensionPoint::new("p");
+    /// let r = ExtensionRegistry::new();
+    /// r.register(&P, "b", Factory::sync(|_, _, _| Ok(2)))
+    ///     .register(&P, "a", Factory::sync(|_, _, _| Ok(1)));
+    /// assert_eq!(r.extension_names("p"), ["b", "a"]);
+    /// assert!(r.extension_names("unknown").is_empty());
+    /// ```
     pub fn extension_names(&self, point: &str) -> Vec<String> {
         let points = self.points.read().unwrap_or_else(PoisonError::into_inner);
         points
@@ -301,6 +324,17 @@ impl ExtensionRegistry {
     }
 
     /// The names of all points, in no particular order.
+    ///
+    /// ```
+    /// # use plinth_extensions::{ExtensionPoint, ExtensionRegistry, Factory};
+    /// let r = ExtensionRegistry::new();
+    /// for name in ["b", "a"] {
+    ///     r.register(&ExtensionPoint::<(), (), u8>::named(name), "x", Factory::sync(|_, _, _| Ok(1)));
+    /// }
+    /// let mut names = r.point_names();
+    /// names.sort();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
     pub fn point_names(&self) -> Vec<String> {
         let points = self.points.read().unwrap_or_else(PoisonError::into_inner);
         points.keys().map(|k| k.to_string()).collect()

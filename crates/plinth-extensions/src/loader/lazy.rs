@@ -32,6 +32,15 @@ pub struct LazyFactory {
 
 impl LazyFactory {
     /// A factory of `plugin` (in folder `dir`) to be found in `module`.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// # use plinth_extensions::{LazyFactory, Loaders, ModuleRef};
+    /// let loaders = Arc::new(Loaders::empty());
+    /// let lazy = LazyFactory::new("p", Path::new("plugins/p"), ModuleRef::parse("tools", None), loaders);
+    /// assert_eq!(lazy.plugin(), "p");
+    /// assert!(!lazy.is_loaded(), "nothing is loaded before the first resolve");
+    /// ```
     pub fn new(
         plugin: impl Into<Arc<str>>,
         dir: impl Into<Arc<Path>>,
@@ -48,6 +57,16 @@ impl LazyFactory {
     }
 
     /// The factory, loading its module if this is the first call.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_extensions::{LazyFactory, LoadError, Loaders, ModuleRef};
+    /// let loaders = Arc::new(Loaders::empty());
+    /// let lazy = LazyFactory::new("p", Path::new("."), ModuleRef::parse("wasm:p.wasm", None), loaders);
+    /// let err = lazy.resolve().unwrap_err();
+    /// assert!(matches!(*err, LoadError::NoLoader { .. }));
+    /// assert!(Arc::ptr_eq(&err, &lazy.resolve().unwrap_err()), "the failure is cached");
+    /// ```
     ///
     /// # Errors
     /// The module's [`LoadError`], or [`LoadError::NoObject`] when the module
@@ -69,16 +88,42 @@ impl LazyFactory {
     }
 
     /// Whether [`resolve`](Self::resolve) has run.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// # use plinth_extensions::{LazyFactory, Loaders, ModuleRef, NativeLoader};
+    /// let loaders = Arc::new(Loaders::empty().with_loader(NativeLoader::new()));
+    /// let lazy = LazyFactory::new("p", Path::new("."), ModuleRef::parse("missing", None), loaders);
+    /// assert!(!lazy.is_loaded());
+    /// assert!(lazy.resolve().is_err());
+    /// assert!(lazy.is_loaded(), "a failed load counts too");
+    /// ```
     pub fn is_loaded(&self) -> bool {
         self.resolved.get().is_some()
     }
 
     /// The module the factory comes from.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// # use plinth_extensions::{LazyFactory, Loaders, ModuleRef};
+    /// let module = ModuleRef::parse("native:tools", Some("hammer"));
+    /// let lazy = LazyFactory::new("p", Path::new("."), module, Arc::new(Loaders::empty()));
+    /// assert_eq!(lazy.module().to_string(), "native:tools#hammer");
+    /// ```
     pub fn module(&self) -> &ModuleRef {
         &self.module
     }
 
     /// The plugin that declared it.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// # use plinth_extensions::{LazyFactory, Loaders, ModuleRef};
+    /// let module = ModuleRef::parse("tools", None);
+    /// let lazy = LazyFactory::new("@acme/tools", Path::new("."), module, Arc::new(Loaders::empty()));
+    /// assert_eq!(lazy.plugin(), "@acme/tools");
+    /// ```
     pub fn plugin(&self) -> &str {
         &self.plugin
     }

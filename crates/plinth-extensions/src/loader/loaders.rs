@@ -33,11 +33,25 @@ pub struct Loaders {
 impl Loaders {
     /// The native loader with every factory registered through
     /// [`native_factory!`](crate::native_factory).
+    ///
+    /// ```
+    /// # use plinth_extensions::Loaders;
+    /// assert_eq!(Loaders::new().kinds().collect::<Vec<_>>(), ["native"]);
+    /// ```
     pub fn new() -> Self {
         Loaders::empty().with_loader(NativeLoader::from_inventory())
     }
 
     /// No loaders at all.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::{LoadError, Loaders, ModuleRef};
+    /// let loaders = Loaders::empty();
+    /// assert_eq!(loaders.kinds().count(), 0);
+    /// let err = loaders.load("p", Path::new("."), &ModuleRef::parse("tools", None)).err().unwrap();
+    /// assert!(matches!(*err, LoadError::NoLoader { .. }));
+    /// ```
     pub fn empty() -> Self {
         Loaders {
             loaders: HashMap::new(),
@@ -46,6 +60,14 @@ impl Loaders {
     }
 
     /// Adds a loader, replacing any loader of the same kind.
+    ///
+    /// ```
+    /// # use plinth_extensions::{Loaders, NativeLoader};
+    /// let loaders = Loaders::empty()
+    ///     .with_loader(NativeLoader::new())
+    ///     .with_loader(NativeLoader::new());
+    /// assert_eq!(loaders.kinds().collect::<Vec<_>>(), ["native"]);
+    /// ```
     pub fn with_loader(mut self, loader: impl Loader) -> Self {
         self.loaders
             .insert(loader.kind().to_owned(), Arc::new(loader));
@@ -53,12 +75,31 @@ impl Loaders {
     }
 
     /// The installed kinds.
+    ///
+    /// ```
+    /// # use plinth_extensions::Loaders;
+    /// let loaders = Loaders::new();
+    /// assert!(loaders.kinds().any(|k| k == "native"));
+    /// assert!(!loaders.kinds().any(|k| k == "wasm"));
+    /// ```
     pub fn kinds(&self) -> impl Iterator<Item = &str> + '_ {
         self.loaders.keys().map(String::as_str)
     }
 
     /// The module `module` of plugin `plugin` (in folder `dir`), loading it
     /// on first use.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_extensions::{Factory, Loaders, ModuleRef, NativeLoader};
+    /// let native = NativeLoader::new().with("tools", None, || Factory::<(), (), u8>::sync(|_, _, _| Ok(1)).erase());
+    /// let loaders = Loaders::empty().with_loader(native);
+    /// let tools = ModuleRef::parse("tools", None);
+    /// let first = loaders.load("a", Path::new("plugins/a"), &tools)?;
+    /// let again = loaders.load("b", Path::new("plugins/b"), &tools)?;
+    /// assert!(Arc::ptr_eq(&first, &again), "a module is loaded once");
+    /// # Ok::<(), Arc<plinth_extensions::LoadError>>(())
+    /// ```
     ///
     /// # Errors
     /// [`LoadError::NoLoader`] for an unknown kind, or the loader's error

@@ -52,6 +52,13 @@ pub struct ModuleRequest<'a> {
 impl ModuleRequest<'_> {
     /// The module as a path relative to the plugin's folder, for file-based
     /// loaders.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::ModuleRequest;
+    /// let req = ModuleRequest { plugin: "p", dir: Path::new("plugins/p"), module: "p.wasm" };
+    /// assert_eq!(req.path(), Path::new("plugins/p/p.wasm"));
+    /// ```
     pub fn path(&self) -> std::path::PathBuf {
         self.dir.join(self.module)
     }

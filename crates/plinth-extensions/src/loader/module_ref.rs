@@ -29,6 +29,15 @@ pub struct ModuleRef {
 
 impl ModuleRef {
     /// Reads a manifest's `module` string and `object`.
+    ///
+    /// ```
+    /// # use plinth_extensions::ModuleRef;
+    /// let m = ModuleRef::parse("native:tools", Some("hammer"));
+    /// assert_eq!((m.kind(), m.module(), m.object()), ("native", "tools", Some("hammer")));
+    /// // A drive letter is not a kind.
+    /// let w = ModuleRef::parse(r"C:\plugins\x.wasm", None);
+    /// assert_eq!((w.kind(), w.module()), ("wasm", r"C:\plugins\x.wasm"));
+    /// ```
     pub fn parse(module: &str, object: Option<&str>) -> Self {
         let (kind, module) = match split_kind(module) {
             Some((kind, rest)) => (kind, rest),
@@ -43,16 +52,33 @@ impl ModuleRef {
     }
 
     /// The module kind, which chooses the loader.
+    ///
+    /// ```
+    /// # use plinth_extensions::ModuleRef;
+    /// assert_eq!(ModuleRef::parse("lib/x.wasm", None).kind(), "wasm");
+    /// assert_eq!(ModuleRef::parse("tools", None).kind(), "native");
+    /// ```
     pub fn kind(&self) -> &str {
         &self.kind
     }
 
     /// The module, without its kind prefix.
+    ///
+    /// ```
+    /// # use plinth_extensions::ModuleRef;
+    /// assert_eq!(ModuleRef::parse("wasm:lib/x.wasm", None).module(), "lib/x.wasm");
+    /// ```
     pub fn module(&self) -> &str {
         &self.module
     }
 
     /// The object inside the module, if any.
+    ///
+    /// ```
+    /// # use plinth_extensions::ModuleRef;
+    /// assert_eq!(ModuleRef::parse("tools", Some("saw")).object(), Some("saw"));
+    /// assert_eq!(ModuleRef::parse("tools", None).object(), None);
+    /// ```
     pub fn object(&self) -> Option<&str> {
         self.object.as_deref()
     }

@@ -30,6 +30,14 @@ pub struct NativeFactory {
 
 impl NativeFactory {
     /// A factory for `module` under `object` (`None`: the module's default).
+    ///
+    /// ```
+    /// # use plinth_extensions::{Factory, NativeFactory};
+    /// const F: NativeFactory = NativeFactory::new("tools", None, || {
+    ///     Factory::<(), (), u8>::sync(|_, _, _| Ok(1)).erase()
+    /// });
+    /// assert_eq!((F.module(), F.object()), ("tools", None));
+    /// ```
     pub const fn new(
         module: &'static str,
         object: Option<&'static str>,
@@ -43,11 +51,27 @@ impl NativeFactory {
     }
 
     /// The module name.
+    ///
+    /// ```
+    /// # use plinth_extensions::{Factory, NativeFactory};
+    /// static F: NativeFactory = NativeFactory::new("tools", Some("saw"), || {
+    ///     Factory::<(), (), u8>::sync(|_, _, _| Ok(1)).erase()
+    /// });
+    /// assert_eq!(F.module(), "tools");
+    /// ```
     pub fn module(&self) -> &'static str {
         self.module
     }
 
     /// The object name.
+    ///
+    /// ```
+    /// # use plinth_extensions::{Factory, NativeFactory};
+    /// static F: NativeFactory = NativeFactory::new("tools", Some("saw"), || {
+    ///     Factory::<(), (), u8>::sync(|_, _, _| Ok(1)).erase()
+    /// });
+    /// assert_eq!(F.object(), Some("saw"));
+    /// ```
     pub fn object(&self) -> Option<&'static str> {
         self.object
     }
@@ -102,12 +126,28 @@ pub struct NativeLoader {
 
 impl NativeLoader {
     /// A loader with no modules.
+    ///
+    /// ```
+    /// # use plinth_extensions::NativeLoader;
+    /// assert_eq!(NativeLoader::new().modules().count(), 0);
+    /// ```
     pub fn new() -> Self {
         NativeLoader::default()
     }
 
     /// A loader with every factory submitted through
     /// [`native_factory!`](crate::native_factory).
+    ///
+    /// ```
+    /// use plinth_extensions::{native_factory, Factory, NativeLoader};
+    ///
+    /// native_factory!("doc-inventory", || Factory::<(), (), u8>::sync(|_, _, _| Ok(1)));
+    ///
+    /// # fn main() {
+    /// let loader = NativeLoader::from_inventory();
+    /// assert!(loader.modules().any(|m| m == "doc-inventory"));
+    /// # }
+    /// ```
     pub fn from_inventory() -> Self {
         let mut loader = NativeLoader::new();
         for f in inventory::iter::<NativeFactory> {
@@ -118,6 +158,17 @@ impl NativeLoader {
 
     /// Adds a factory under `module` and `object` (`None`: default) and
     /// returns the loader. `make` runs when the module is first loaded.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// use plinth_extensions::{Factory, Loader, ModuleRequest, NativeLoader};
+    /// let make = || Factory::<(), (), u8>::sync(|_, _, _| Ok(1)).erase();
+    /// let native = NativeLoader::new().with("tools", Some("saw"), make);
+    /// let module = native.load(&ModuleRequest { plugin: "p", dir: Path::new("."), module: "tools" })?;
+    /// assert!(module.factory(Some("saw")).is_some());
+    /// assert!(module.factory(None).is_none());
+    /// # Ok::<(), plinth_extensions::LoadError>(())
+    /// ```
     pub fn with(
         mut self,
         module: &str,
@@ -141,6 +192,15 @@ impl NativeLoader {
     }
 
     /// The module names, in no particular order.
+    ///
+    /// ```
+    /// # use plinth_extensions::{Factory, NativeLoader};
+    /// let make = || Factory::<(), (), u8>::sync(|_, _, _| Ok(1)).erase();
+    /// let loader = NativeLoader::new().with("a", None, make).with("b", None, make).with("a", Some("x"), make);
+    /// let mut modules: Vec<&str> = loader.modules().collect();
+    /// modules.sort();
+    /// assert_eq!(modules, ["a", "b"]);
+    /// ```
     pub fn modules(&self) -> impl Iterator<Item = &str> + '_ {
         self.modules.keys().map(String::as_str)
     }

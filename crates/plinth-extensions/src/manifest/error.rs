@@ -39,6 +39,13 @@ pub enum ManifestError {
 
 impl ManifestError {
     /// The file the error is about.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use plinth_extensions::Manifest;
+    /// let err = Manifest::from_path("does/not/exist/plinth.toml").unwrap_err();
+    /// assert_eq!(err.path(), Path::new("does/not/exist/plinth.toml"));
+    /// ```
     pub fn path(&self) -> &std::path::Path {
         match self {
             ManifestError::Io { path, .. } | ManifestError::Invalid { path, .. } => path,
@@ -46,6 +53,14 @@ impl ManifestError {
     }
 
     /// `(line, column)`, for invalid content.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::Manifest;
+    /// let bad = Manifest::parse("[plugin]\nname = \"p\"\nversion = \"1.0.0\"\ncolour = 1\n", Path::new("p/plinth.toml"));
+    /// assert_eq!(bad.unwrap_err().location(), Some((4, 1)));
+    /// assert_eq!(Manifest::from_path("does/not/exist/plinth.toml").unwrap_err().location(), None);
+    /// ```
     pub fn location(&self) -> Option<(usize, usize)> {
         match self {
             ManifestError::Invalid { line, column, .. } => Some((*line, *column)),

@@ -9,6 +9,16 @@ use super::raw::{RawExtension, RawManifest, RawSchema};
 use crate::{Activation, ManifestError, ModuleRef};
 
 /// The manifest's file name in each plugin folder.
+///
+/// ```
+/// use plinth_extensions::MANIFEST_FILE;
+/// assert_eq!(MANIFEST_FILE, "plinth.toml");
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("a"))?;
+/// std::fs::write(dir.path().join("a").join(MANIFEST_FILE), "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n")?;
+/// assert_eq!(plinth_extensions::scan([dir.path()]).plugins[0].name(), "a");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub const MANIFEST_FILE: &str = "plinth.toml";
 
 /// A plugin's `plinth.toml`: metadata, dependencies, configuration schema,
@@ -122,6 +132,15 @@ pub struct Permissions {
 
 impl Permissions {
     /// Whether nothing is asked for.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::Manifest;
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[permissions]\nnet = [\"api.example.com:443\"]\n", Path::new("a/plinth.toml"))?;
+    /// assert!(!m.permissions.is_empty());
+    /// assert_eq!(m.permissions.net, ["api.example.com:443"]);
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.read.is_empty() && self.write.is_empty() && self.net.is_empty() && self.env.is_empty()
     }
@@ -174,6 +193,16 @@ impl Manifest {
 
     /// Parses manifest text; `path` names it in errors and locates a
     /// configuration schema file (read from beside it).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use plinth_extensions::Manifest;
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.2.0\"\n", Path::new("plugins/a/plinth.toml"))?;
+    /// assert_eq!((m.name.as_str(), m.version.minor), ("a", 2));
+    /// let bad = Manifest::parse("[plugin]\nname = \"a b\"\nversion = \"1.0.0\"\n", Path::new("a/plinth.toml"));
+    /// assert_eq!(bad.unwrap_err().location(), Some((2, 8)));
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     ///
     /// # Errors
     /// [`ManifestError::Invalid`] with the line and column of the first
@@ -286,6 +315,14 @@ impl Manifest {
     }
 
     /// The plugin's folder (the manifest's parent).
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::Manifest;
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n", Path::new("plugins/a/plinth.toml"))?;
+    /// assert_eq!(m.dir(), Path::new("plugins/a"));
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new(""))
     }

@@ -105,12 +105,56 @@ pub struct LoggedIn {
 }
 
 /// `user:action`: every user action (audited).
+///
+/// ```
+/// use plinth_runtime::plugins::events::USER_ACTION;
+/// assert_eq!(USER_ACTION.name(), "user:action");
+/// ```
 pub const USER_ACTION: Key<Action<UserAction>> = Key::new("user:action");
+
 /// `request:complete`: every finished request (audited).
+///
+/// ```
+/// use plinth_runtime::plugins::events::REQUEST_COMPLETE;
+/// assert_eq!(REQUEST_COMPLETE.name(), "request:complete");
+/// ```
 pub const REQUEST_COMPLETE: Key<Action<RequestComplete>> = Key::new("request:complete");
+
 /// `request:start`: a waterfall over the starting request.
+///
+/// ```
+/// use plinth_hooks::{PluginUrn, Registry};
+/// use plinth_runtime::plugins::events::{Request, REQUEST_START};
+/// let hooks = Registry::new();
+/// hooks.hook(&REQUEST_START)?.tap(PluginUrn::new("limiter")?, |r| Request { rate_limited: true, ..r });
+/// let request = hooks.hook(&REQUEST_START)?.call(Request::from_ip("10.0.0.1"))?;
+/// assert!(request.rate_limited);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const REQUEST_START: Key<Filter<Request>> = Key::new("request:start");
+
 /// `user:login`: the application reports a login.
+///
+/// ```
+/// use plinth_runtime::plugins::events::USER_LOGIN;
+/// assert_eq!(USER_LOGIN.name(), "user:login");
+/// ```
 pub const USER_LOGIN: Key<Action<Login>> = Key::new("user:login");
+
 /// `user:logged-in`: the bus topic between user-activity and welcome-email.
+///
+/// ```
+/// # use std::sync::{Arc, Mutex};
+/// use plinth_hooks::{MessageBus, PluginUrn};
+/// use plinth_runtime::plugins::events::{LoggedIn, USER_LOGGED_IN};
+/// let (bus, got) = (MessageBus::new(), Arc::new(Mutex::new(None)));
+/// let g = got.clone();
+/// bus.subscribe(&USER_LOGGED_IN, PluginUrn::new("welcome-email")?, move |m| {
+///     *g.lock().unwrap() = Some(m.user_id.clone());
+///     Ok(())
+/// })?;
+/// bus.publish(&USER_LOGGED_IN, &LoggedIn { user_id: "ada".into(), source: "user-activity".into() })?;
+/// assert_eq!(got.lock().unwrap().as_deref(), Some("ada"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const USER_LOGGED_IN: Topic<LoggedIn> = Topic::new("user:logged-in");
