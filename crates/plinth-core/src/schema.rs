@@ -114,16 +114,23 @@ impl<'a, S> PluginEntities<'a, S> {
     /// Number of plugins.
     ///
     /// ```
-    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, PluginEntities};
-    /// struct Tags { tags: Entities<String> }
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, Host, Plugin, PluginEntities};
+    /// struct Tags { tags: Entities<&'static str> }
     /// impl EntitySchema for Tags {
-    ///     type Collections = EntityCollection<String>;
-    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> {
-    ///         assert!(p.len() <= 1 && p.is_empty() == (p.len() == 0));
-    ///         p.check_keys("tags", |e| &e.tags)
-    ///     }
-    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections { p.collect(|e| &e.tags) }
+    ///     // The collection, and how many plugins contributed to it.
+    ///     type Collections = (EntityCollection<&'static str>, usize);
+    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> { p.check_keys("tags", |e| &e.tags) }
+    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections { (p.collect(|e| &e.tags), p.len()) }
     /// }
+    /// # struct P(&'static str, Tags);
+    /// # impl Plugin for P {
+    /// #     type Entities = Tags;
+    /// #     fn name(&self) -> &str { self.0 }
+    /// #     fn entities(&self) -> &Tags { &self.1 }
+    /// # }
+    /// let host = Host::from_plugins([P("a", Tags { tags: Entities::new() }), P("b", Tags { tags: Entities::new() })])?;
+    /// assert_eq!(host.entities().1, 2);
+    /// # Ok::<(), GuardError>(())
     /// ```
     pub fn len(&self) -> usize {
         self.entities.len()
@@ -158,18 +165,29 @@ impl<'a, S> PluginEntities<'a, S> {
     /// Each plugin's URN and entities, in plugin order.
     ///
     /// ```
-    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, PluginEntities};
-    /// struct Tags { tags: Entities<String> }
+    /// # use plinth_core::{Entities, EntityCollection, EntitySchema, GuardError, Host, Plugin, PluginEntities};
+    /// struct Tags { tags: Entities<&'static str> }
     /// impl EntitySchema for Tags {
-    ///     type Collections = EntityCollection<String>;
-    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> {
-    ///         for (urn, e) in p.iter() {
-    ///             println!("{urn}: {} tags", e.tags.len());
-    ///         }
-    ///         Ok(())
+    ///     // The collection, and each plugin's tag count in plugin order.
+    ///     type Collections = (EntityCollection<&'static str>, Vec<String>);
+    ///     fn check(p: PluginEntities<'_, Self>) -> Result<(), GuardError> { p.check_keys("tags", |e| &e.tags) }
+    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections {
+    ///         let counts = p.iter().map(|(urn, e)| format!("{urn}:{}", e.tags.len())).collect();
+    ///         (p.collect(|e| &e.tags), counts)
     ///     }
-    ///     fn collect(p: PluginEntities<'_, Self>) -> Self::Collections { p.collect(|e| &e.tags) }
     /// }
+    /// # struct P(&'static str, Tags);
+    /// # impl Plugin for P {
+    /// #     type Entities = Tags;
+    /// #     fn name(&self) -> &str { self.0 }
+    /// #     fn entities(&self) -> &Tags { &self.1 }
+    /// # }
+    /// let host = Host::from_plugins([
+    ///     P("a", Tags { tags: Entities::from([("x", "1"), ("y", "2")]) }),
+    ///     P("b", Tags { tags: Entities::new() }),
+    /// ])?;
+    /// assert_eq!(host.entities().1, ["a:2", "b:0"]);
+    /// # Ok::<(), GuardError>(())
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a PluginUrn, &'a S)> + Clone {
         self.urns.iter().zip(self.entities.iter().copied())
