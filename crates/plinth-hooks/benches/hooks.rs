@@ -1,7 +1,12 @@
 //! plinth-hooks against its floors, each pair in one run.
 //!
 //! - `sync_filter/{plinth,vec_box_fn}/{1,10,100}`: the waterfall against a
-//!   plain `Vec<Box<dyn Fn>>` fold (the floor);
+//!   plain `Vec<Box<dyn Fn>>` fold (the floor, which the goal is judged
+//!   against); `arcswap_vec_arc_fn` is a second, more realistic baseline:
+//!   the same closures made fallible (`Arc<dyn Fn(u64) -> Result<..>>`, as a
+//!   hook must store them) in a snapshot read through `ArcSwap::load`, i.e.
+//!   what a hand-written lock-free registry without owners, ordering, panic
+//!   containment or interceptors would cost;
 //! - `async_filter_10/{plinth,boxed_futures}`: 5 sync + 5 truly async
 //!   callbacks (each async one is pending once) against a hand-written
 //!   waterfall of boxed futures, both driven by a minimal poll loop (the
@@ -25,6 +30,7 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use futures_util::future::BoxFuture;
 use plinth_hooks::{BoxError, Filter, PluginUrn};
@@ -52,13 +58,27 @@ fn floor(n: u64) -> Vec<Box<dyn Fn(u64) -> u64 + Send + Sync>> {
         .collect()
 }
 
+type ArcStep = Arc<dyn Fn(u64) -> Result<u64, BoxError> + Send + Sync>;
+
+fn arcswap_baseline(n: u64) -> ArcSwap<Vec<ArcStep>> {
+    ArcSwap::from_pointee(
+        (0..n)
+            .map(|i| Arc::new(move |x| Ok(step(x, i))) as ArcStep)
+            .collect(),
+    )
+}
+
 fn sync_filter(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync_filter");
     for n in [1u64, 10, 100] {
         let hook = plinth_filter(n);
         let callbacks = floor(n);
+        let swapped = arcswap_baseline(n);
         group.bench_with_input(BenchmarkId::new("vec_box_fn", n), &n, |b, _| {
             b.iter(|| callbacks.iter().fold(black_box(1u64), |x, f| f(x)))
+        });
+        group.bench_with_input(BenchmarkId::new("arcswap_vec_arc_fn", n), &n, |b, _| {
+            b.iter(|| swapped.load().iter().try_fold(black_box(1u64), |x, f| f(x)))
         });
         group.bench_with_input(BenchmarkId::new("plinth", n), &n, |b, _| {
             b.iter(|| hook.call(black_box(1u64)))

@@ -61,12 +61,19 @@ pub(crate) struct State<C> {
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// The first async slot, so a sync call can refuse before running any.
     pub(crate) first_async: Option<usize>,
+    /// No async callback, no interceptor, and panics are caught: a sync
+    /// call may run the whole chain under one guard without reporting each
+    /// step. Precomputed so that the hot path tests one flag, not three.
+    pub(crate) plain: bool,
 }
 
 impl<C: Callback> State<C> {
-    fn new(slots: Vec<Slot<C>>, interceptors: Arc<[Arc<dyn Interceptor>]>) -> Self {
+    fn new(slots: Vec<Slot<C>>, interceptors: Arc<[Arc<dyn Interceptor>]>, config: Config) -> Self {
         let first_async = slots.iter().position(|s| s.callback.is_async());
         State {
+            plain: first_async.is_none()
+                && interceptors.is_empty()
+                && config.panics == PanicPolicy::Catch,
             slots: slots.into_boxed_slice(),
             interceptors,
             first_async,
@@ -87,7 +94,7 @@ impl<C: Callback> Core<C> {
             name,
             kind,
             config,
-            state: SwapCell::new(State::new(Vec::new(), Arc::from(Vec::new()))),
+            state: SwapCell::new(State::new(Vec::new(), Arc::from(Vec::new()), config)),
         }
     }
 
@@ -113,7 +120,7 @@ impl<C: Callback> Core<C> {
         self.state.update(|state| {
             let mut slots = state.slots.to_vec();
             slots.push(Slot { callback, meta });
-            let next = State::new(order(slots), state.interceptors.clone());
+            let next = State::new(order(slots), state.interceptors.clone(), self.config);
             (Some(next), ())
         });
         handle
@@ -144,7 +151,11 @@ impl<C: Callback> Core<C> {
                 return (None, 0);
             }
             (
-                Some(State::new(order(slots), state.interceptors.clone())),
+                Some(State::new(
+                    order(slots),
+                    state.interceptors.clone(),
+                    self.config,
+                )),
                 removed,
             )
         })
@@ -154,11 +165,7 @@ impl<C: Callback> Core<C> {
         self.state.update(|state| {
             let mut interceptors = state.interceptors.to_vec();
             interceptors.push(interceptor);
-            let next = State {
-                slots: state.slots.clone(),
-                interceptors: Arc::from(interceptors),
-                first_async: state.first_async,
-            };
+            let next = State::new(state.slots.to_vec(), Arc::from(interceptors), self.config);
             (Some(next), ())
         })
     }
@@ -215,12 +222,6 @@ impl<C: Callback> Core<C> {
                 }
             }
         }
-    }
-
-    /// Whether interceptors observe this snapshot.
-    #[inline]
-    pub(crate) fn watched(state: &State<C>) -> bool {
-        !state.interceptors.is_empty()
     }
 
     /// The clock start, read only when someone is watching.

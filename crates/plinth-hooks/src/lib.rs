@@ -47,7 +47,7 @@
 //!
 //! Each hook keeps its callbacks in an immutable, already ordered snapshot.
 //! Dispatch reads it without a lock: sync calls through a small per-thread
-//! cache validated by a generation counter (one atomic load, no shared
+//! cache validated by a per-snapshot stamp (one atomic load, no shared
 //! write), async calls through `arc-swap`; registering or removing copies the list under a writer mutex
 //! and publishes the new one atomically, so a registration concurrent with
 //! calls is never lost or duplicated, and a call sees the list either

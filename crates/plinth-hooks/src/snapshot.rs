@@ -8,7 +8,7 @@
 //!
 //! Hot sync dispatch goes through [`SwapCell::with`]: a small per-thread
 //! cache keeps the last snapshot of each recently used cell together with
-//! the cell's generation, so a call that finds the generation unchanged
+//! the cell's stamp, so a call that finds the stamp unchanged
 //! costs one plain atomic load instead of arc-swap's debt bookkeeping (two
 //! read-modify-write atomics), and two threads calling the same hook share
 //! no written cache line. The price: a thread keeps an outdated snapshot
@@ -20,7 +20,7 @@
 //! own internals are checked by arc-swap's test suite, not here).
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::ops::Deref;
 use std::sync::{Arc, PoisonError};
 
@@ -39,28 +39,30 @@ pub(crate) const CACHE_SLOTS: usize = 8;
 type AnySnapshot = Arc<dyn Any + Send + Sync>;
 
 struct CacheSlot {
-    cell: u64,
-    generation: u64,
+    /// The stamp `snapshot` was published with; 0 (never a stamp) if empty.
+    stamp: u64,
     snapshot: Option<AnySnapshot>,
 }
 
 impl CacheSlot {
     const EMPTY: CacheSlot = CacheSlot {
-        cell: 0,
-        generation: 0,
+        stamp: 0,
         snapshot: None,
     };
 }
 
+// One `RefCell` per slot rather than one around the array: a hit holds a
+// shared borrow of its slot while the callbacks run, and a callback calling
+// another hook must still be able to refill that hook's slot.
+type Cache = [RefCell<CacheSlot>; CACHE_SLOTS];
+
 #[cfg(not(loom))]
 std::thread_local! {
-    static CACHE: RefCell<[CacheSlot; CACHE_SLOTS]> =
-        const { RefCell::new([CacheSlot::EMPTY; CACHE_SLOTS]) };
+    static CACHE: Cache = const { [const { RefCell::new(CacheSlot::EMPTY) }; CACHE_SLOTS] };
 }
 #[cfg(loom)]
 loom::thread_local! {
-    static CACHE: RefCell<[CacheSlot; CACHE_SLOTS]> =
-        RefCell::new([CacheSlot::EMPTY; CACHE_SLOTS]);
+    static CACHE: Cache = [const { RefCell::new(CacheSlot::EMPTY) }; CACHE_SLOTS];
 }
 
 /// A snapshot borrowed from a [`SwapCell`]; cheap to take, meant to be
@@ -85,11 +87,13 @@ pub(crate) struct SwapCell<T> {
     #[cfg(loom)]
     current: Mutex<Arc<T>>,
     writer: Mutex<()>,
-    /// Unique among all cells ever created: the per-thread cache key.
+    /// Unique among all cells ever created: picks the per-thread cache slot.
     id: u64,
-    /// Bumped after every store; a cached snapshot is current while the
-    /// generation it was cached with is.
-    generation: AtomicU64,
+    /// Renewed after every store, from the same process-wide counter as
+    /// `id`: a stamp names one snapshot of one cell, so a cached snapshot is
+    /// current exactly when its stamp equals the cell's (one comparison
+    /// covers both "same cell" and "same snapshot").
+    stamp: AtomicU64,
 }
 
 impl<T> SwapCell<T> {
@@ -101,7 +105,7 @@ impl<T> SwapCell<T> {
             current: Mutex::new(Arc::new(value)),
             writer: Mutex::new(()),
             id: crate::tap::next_id(),
-            generation: AtomicU64::new(0),
+            stamp: AtomicU64::new(crate::tap::next_id()),
         }
     }
 
@@ -142,9 +146,9 @@ impl<T> SwapCell<T> {
             {
                 *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
             }
-            // After the store: a reader that sees the new generation finds
-            // the new snapshot (Release pairs with the Acquire in `with`).
-            self.generation.fetch_add(1, Ordering::Release);
+            // After the store: a reader that sees the new stamp finds the
+            // new snapshot (Release pairs with the Acquire in `with`).
+            self.stamp.store(crate::tap::next_id(), Ordering::Release);
         }
         result
     }
@@ -153,55 +157,78 @@ impl<T> SwapCell<T> {
 impl<T: Any + Send + Sync> SwapCell<T> {
     /// Runs `f` on the current snapshot through the per-thread cache.
     ///
-    /// The cached snapshot is taken out of its slot while `f` runs, so a
-    /// reentrant call (a callback triggering the same hook) simply misses
-    /// the cache instead of aliasing it.
+    /// A hit keeps a shared borrow of the slot while `f` runs, so the fast
+    /// path writes nothing but the borrow count: no `Arc` is cloned, moved
+    /// or dropped. A reentrant call (a callback triggering the same hook)
+    /// borrows the same slot again; if it misses, the slot cannot be
+    /// refilled under the outer borrow and that call goes uncached.
+    ///
+    /// `f` has a single hot call site so that it can be inlined here: the
+    /// misses only fetch the snapshot, out of line.
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        // Read the generation before loading: if a write slips in between,
-        // the snapshot is newer than its recorded generation, which only
-        // costs a reload next time (the reverse would serve a stale one).
-        let generation = self.generation.load(Ordering::Acquire);
+        // Read the stamp before loading: if a write slips in between, the
+        // snapshot is newer than its recorded stamp, which only costs a
+        // reload next time (the reverse would serve a stale one).
+        let stamp = self.stamp.load(Ordering::Acquire);
         let index = (self.id as usize) % CACHE_SLOTS;
         let mut f = Some(f);
         let cached = CACHE.try_with(|cache| {
-            let hit = {
-                let mut cache = cache.borrow_mut();
-                let slot = &mut cache[index];
-                if slot.cell == self.id && slot.generation == generation {
-                    slot.snapshot.take()
-                } else {
-                    None
+            let slot = &cache[index];
+            let hit = slot.try_borrow().ok().and_then(|borrowed| {
+                Ref::filter_map(borrowed, |cached| {
+                    if cached.stamp == stamp {
+                        // Always a `T`: the stamp is this cell's.
+                        cached.snapshot.as_deref()?.downcast_ref::<T>()
+                    } else {
+                        None
+                    }
+                })
+                .ok()
+            });
+            let refilled;
+            let state: &T = match &hit {
+                Some(state) => state,
+                None => {
+                    refilled = self.refill(slot, stamp);
+                    &refilled
                 }
             };
-            let (snapshot, hit) = match hit {
-                Some(snapshot) => (snapshot, true),
-                None => (self.load_full() as AnySnapshot, false),
-            };
-            // The borrow is released: `f` may call this or another hook.
-            let result = f.take().map(|f| match snapshot.downcast_ref::<T>() {
-                Some(state) => f(state),
-                // Unreachable: a slot keyed by this cell's id holds a `T`.
-                None => f(&self.load()),
-            });
-            let mut cache = cache.borrow_mut();
-            let slot = &mut cache[index];
-            if hit && slot.cell == self.id && slot.generation == generation {
-                slot.snapshot = Some(snapshot);
-            } else {
-                *slot = CacheSlot {
-                    cell: self.id,
-                    generation,
-                    snapshot: Some(snapshot),
-                };
-            }
-            result
+            f.take().map(|f| f(state))
         });
         match (cached, f) {
             (Ok(Some(result)), _) => result,
-            // Thread teardown: the cache is gone, read the cell directly.
-            (_, Some(f)) => f(&self.load()),
+            (_, Some(f)) => self.uncached(f),
             (_, None) => unreachable!("`f` ran, so the cache produced its result"),
         }
+    }
+
+    /// The miss path: load the snapshot and cache it, unless the slot is in
+    /// use further up the stack (a reentrant call).
+    #[cold]
+    #[inline(never)]
+    fn refill(&self, slot: &RefCell<CacheSlot>, stamp: u64) -> Arc<T> {
+        let snapshot = self.load_full();
+        if let Ok(mut cached) = slot.try_borrow_mut() {
+            let evicted = std::mem::replace(
+                &mut *cached,
+                CacheSlot {
+                    stamp,
+                    snapshot: Some(snapshot.clone() as AnySnapshot),
+                },
+            );
+            // Dropping the evicted snapshot may drop callbacks, whose `Drop`
+            // may call hooks: release the slot first.
+            drop(cached);
+            drop(evicted);
+        }
+        snapshot
+    }
+
+    /// Thread teardown: the cache is gone, read the cell directly.
+    #[cold]
+    #[inline(never)]
+    fn uncached<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.load())
     }
 }
