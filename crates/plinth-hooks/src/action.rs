@@ -204,8 +204,12 @@ impl<T: Send + Sync + 'static> Action<T> {
         self.core.intercept(interceptor)
     }
 
-    /// Calls every sync callback in order. Refuses, before running anything,
-    /// when an async callback is registered.
+    /// Calls every sync callback in order. An async callback cannot run in a
+    /// sync call: each is skipped and reported as
+    /// [`Fault::AsyncInSyncCall`](crate::Fault::AsyncInSyncCall) attributed
+    /// to its owner, and the sync callbacks still all run (one mismatched
+    /// subscriber must not silence a broadcast). Use
+    /// [`call_async`](Self::call_async) to run both kinds.
     ///
     /// ```
     /// # use plinth_hooks::{Action, PluginUrn};
@@ -217,12 +221,8 @@ impl<T: Send + Sync + 'static> Action<T> {
     /// # Ok::<(), plinth_hooks::GuardError>(())
     /// ```
     pub fn call(&self, payload: &T) -> Result<(), ActionError> {
-        self.core.with(|state| {
-            if let Err(refused) = self.core.refuse_async(state) {
-                return Err(self.failed(vec![refused]));
-            }
-            self.finish(broadcast_sync(&self.core, state, payload))
-        })
+        self.core
+            .with(|state| self.finish(broadcast_sync(&self.core, state, payload)))
     }
 
     /// Calls every callback in order, awaiting each async one before the
@@ -322,7 +322,10 @@ pub(crate) fn broadcast_sync<T>(
     let mut failures = Vec::new();
     for slot in state.slots.iter() {
         let ActionFn::Sync(f) = &slot.callback else {
-            continue; // callers refuse async callbacks beforehand
+            // Not the callback's fault but the caller's choice of a sync
+            // call, so interceptors (fault accounting) are not told.
+            failures.push(core.error(&slot.meta, crate::Fault::AsyncInSyncCall));
+            continue;
         };
         let started = Core::start(state);
         let result = core.run(|| f(payload));

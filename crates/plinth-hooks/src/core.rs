@@ -5,7 +5,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use plinth_core::PluginUrn;
@@ -61,19 +61,23 @@ pub(crate) struct State<C> {
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// The first async slot, so a sync call can refuse before running any.
     pub(crate) first_async: Option<usize>,
-    /// No async callback, no interceptor, and panics are caught: a sync
-    /// call may run the whole chain under one guard without reporting each
-    /// step. Precomputed so that the hot path tests one flag, not three.
+    /// No async callback, no interceptor watching every call, and panics
+    /// are caught: a sync call may run the whole chain under one guard
+    /// without reporting each step (failures are still reported).
+    /// Precomputed so that the hot path tests one flag, not three.
     pub(crate) plain: bool,
+    /// Some interceptor wants every call (and its duration), not only
+    /// failures: only then is the clock read.
+    pub(crate) watch_all: bool,
 }
 
 impl<C: Callback> State<C> {
     fn new(slots: Vec<Slot<C>>, interceptors: Arc<[Arc<dyn Interceptor>]>, config: Config) -> Self {
         let first_async = slots.iter().position(|s| s.callback.is_async());
+        let watch_all = interceptors.iter().any(|i| i.every_call());
         State {
-            plain: first_async.is_none()
-                && interceptors.is_empty()
-                && config.panics == PanicPolicy::Catch,
+            plain: first_async.is_none() && !watch_all && config.panics == PanicPolicy::Catch,
+            watch_all,
             slots: slots.into_boxed_slice(),
             interceptors,
             first_async,
@@ -224,17 +228,18 @@ impl<C: Callback> Core<C> {
         }
     }
 
-    /// The clock start, read only when someone is watching.
+    /// The clock start, read only when an interceptor watches every call.
     #[inline]
     pub(crate) fn start(state: &State<C>) -> Option<Instant> {
-        if state.interceptors.is_empty() {
-            None
-        } else {
+        if state.watch_all {
             Some(Instant::now())
+        } else {
+            None
         }
     }
 
-    /// Reports one invocation to the interceptors (if the clock was started).
+    /// Reports one invocation to the interceptors: every invocation when
+    /// the clock was started, else failures only (with a zero duration).
     #[inline]
     pub(crate) fn observe(
         &self,
@@ -243,8 +248,12 @@ impl<C: Callback> Core<C> {
         started: Option<Instant>,
         outcome: Outcome<'_>,
     ) {
-        if let Some(started) = started {
-            self.notify(&state.interceptors, meta, started, outcome);
+        match started {
+            Some(started) => self.notify(&state.interceptors, meta, started.elapsed(), outcome),
+            None if matches!(outcome, Outcome::Failed(_)) && !state.interceptors.is_empty() => {
+                self.notify(&state.interceptors, meta, Duration::ZERO, outcome)
+            }
+            None => {}
         }
     }
 
@@ -253,7 +262,7 @@ impl<C: Callback> Core<C> {
         &self,
         interceptors: &[Arc<dyn Interceptor>],
         meta: &Meta,
-        started: Instant,
+        duration: Duration,
         outcome: Outcome<'_>,
     ) {
         let call = CallInfo {
@@ -261,7 +270,7 @@ impl<C: Callback> Core<C> {
             kind: self.kind,
             owner: &meta.owner,
             name: meta.name.as_deref(),
-            duration: started.elapsed(),
+            duration,
             outcome,
         };
         for interceptor in interceptors {

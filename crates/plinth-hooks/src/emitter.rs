@@ -205,6 +205,10 @@ impl<L: Listener + Clone> Emitter<L> {
     /// Calls every listener of the event; `false` if it had none (as Node's
     /// `EventEmitter.emit`).
     ///
+    /// A panicking listener does not stop the others or unwind into the
+    /// emitting host: the panic is caught and logged (`tracing`, with the
+    /// listener's owner and the event), and the next listener runs.
+    ///
     /// ```
     /// # use plinth_hooks::{Emitter, Event, Listener, Receives};
     /// # struct E; impl Event for E { fn name(&self) -> &str { "e" } }
@@ -223,7 +227,17 @@ impl<L: Listener + Clone> Emitter<L> {
             return false;
         };
         for slot in slots.iter() {
-            slot.callback.receive(&event);
+            let received = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                slot.callback.receive(&event)
+            }));
+            if let Err(payload) = received {
+                tracing::error!(
+                    event = event.name(),
+                    owner = %slot.meta.owner,
+                    "listener panicked: {}",
+                    crate::core::panic_message(payload)
+                );
+            }
         }
         !slots.is_empty()
     }

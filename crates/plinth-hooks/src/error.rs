@@ -30,7 +30,9 @@ pub enum Fault {
     /// caught it; the payload's message when it was a string.
     #[error("panicked: {0}")]
     Panic(String),
-    /// An async callback met a synchronous call; nothing ran.
+    /// An async callback met a synchronous call and did not run. A filter or
+    /// bail refuses before running anything (its chain would be broken); an
+    /// action runs its sync callbacks and reports each async one.
     #[error("is async but the hook was called synchronously (use call_async)")]
     AsyncInSyncCall,
 }

@@ -262,7 +262,11 @@ impl<T: Send + 'static> Filter<T> {
             Ok(Err(e)) => Fault::Error(*e),
             Err(payload) => Fault::Panic(panic_message(payload)),
         };
-        Err(self.core.error(&state.slots[done].meta, fault))
+        let meta = &state.slots[done].meta;
+        // Failure-only interceptors (fault accounting) still hear of it.
+        self.core
+            .observe(state, meta, None, Outcome::Failed(&fault));
+        Err(self.core.error(meta, fault))
     }
 
     /// The chain with a guard and a report per callback: for interceptors

@@ -92,6 +92,40 @@ pub struct CallInfo<'a> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Interceptor: Send + Sync {
-    /// Called after each callback invocation.
+    /// Called after each callback invocation (or after each failure only,
+    /// see [`every_call`](Self::every_call)).
     fn on_call(&self, call: &CallInfo<'_>);
+
+    /// Whether this interceptor wants every invocation with its duration
+    /// (the default) or failures only. Failure-only interceptors cost
+    /// nothing on successful calls: no clock is read and the fast dispatch
+    /// path stays on; the failures they receive carry a zero duration.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use plinth_hooks::{CallInfo, Filter, Interceptor, Outcome, PluginUrn};
+    ///
+    /// #[derive(Default)]
+    /// struct Faults(Mutex<Vec<String>>);
+    /// impl Interceptor for Faults {
+    ///     fn on_call(&self, call: &CallInfo<'_>) {
+    ///         if let Outcome::Failed(_) = call.outcome {
+    ///             self.0.lock().unwrap().push(call.owner.to_string());
+    ///         }
+    ///     }
+    ///     fn every_call(&self) -> bool { false }
+    /// }
+    ///
+    /// let faults = Arc::new(Faults::default());
+    /// let hook = Filter::<u8>::new("n");
+    /// hook.intercept(faults.clone());
+    /// hook.tap(PluginUrn::new("ok")?, |n| n + 1);
+    /// hook.try_tap(PluginUrn::new("bad")?, |_| Err("no".into()));
+    /// assert!(hook.call(1).is_err());
+    /// assert_eq!(*faults.0.lock().unwrap(), ["bad"]);
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    fn every_call(&self) -> bool {
+        true
+    }
 }

@@ -114,8 +114,18 @@ fn async_publication_runs_async_and_sync_subscribers() {
     let mut got = got.lock().unwrap().clone();
     got.sort();
     assert_eq!(got, ["async:bo", "sync:bo"]);
-    // A sync publication refuses async subscribers instead of skipping them.
-    assert!(bus
+    // A sync publication still reaches the sync subscribers; each async one
+    // is reported, attributed to its owner, instead of silencing everyone.
+    let err = bus
         .publish(&LOGGED_IN, &LoggedIn { user: "x".into() })
-        .is_err());
+        .unwrap_err();
+    let plinth_hooks::BusError::Delivery(err) = err else {
+        panic!("expected a delivery error, got {err}");
+    };
+    assert_eq!(err.failures.len(), 1);
+    assert_eq!(err.failures[0].owner, "async");
+    assert!(matches!(
+        err.failures[0].fault,
+        plinth_hooks::Fault::AsyncInSyncCall
+    ));
 }

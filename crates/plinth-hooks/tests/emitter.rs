@@ -42,6 +42,7 @@ impl Listener for On {
 impl Receives<Ev> for On {
     fn receive(&self, event: &Ev) {
         match (self, event) {
+            (On::Start(_, "boom"), Ev::Start(_)) => panic!("listener bug"),
             (On::Start(log, who), Ev::Start(n)) => {
                 log.lock().unwrap().push(format!("{who} start {n}"))
             }
@@ -128,4 +129,14 @@ fn off_and_remove_owner_and_priorities() {
             "first start 1"
         ]
     );
+}
+
+#[test]
+fn a_panicking_listener_does_not_stop_the_others() {
+    let log = Log::default();
+    let emitter = Emitter::new();
+    emitter.on_with(Tap::new(urn("bad")), On::Start(log.clone(), "boom"));
+    emitter.on(On::Start(log.clone(), "after"));
+    assert!(emitter.emit(Ev::Start(7)));
+    assert_eq!(*log.lock().unwrap(), ["after start 7"]);
 }

@@ -106,9 +106,46 @@ fn durations_are_reported() {
     let kinds = Arc::new(Kinds(Mutex::new(Vec::new())));
     let hook = Action::<()>::new("a");
     hook.intercept(kinds.clone());
-    hook.tap(urn("p"), |_| std::thread::yield_now());
+    // A sleep lasts at least its length, so this lower bound cannot flake.
+    hook.tap(urn("p"), |_| {
+        std::thread::sleep(std::time::Duration::from_millis(2))
+    });
     hook.call(&()).unwrap();
     let seen = kinds.0.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, HookKind::Action);
+    assert!(
+        seen[0].1 >= std::time::Duration::from_millis(2),
+        "{:?}",
+        seen[0].1
+    );
+}
+
+#[test]
+fn failure_only_interceptors_hear_failures_of_every_kind() {
+    struct Failures(Mutex<Vec<String>>);
+    impl Interceptor for Failures {
+        fn on_call(&self, call: &CallInfo<'_>) {
+            assert!(matches!(call.outcome, plinth_hooks::Outcome::Failed(_)));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{}:{}", call.hook, call.owner));
+        }
+        fn every_call(&self) -> bool {
+            false
+        }
+    }
+    let failures = Arc::new(Failures(Mutex::new(Vec::new())));
+    let filter = plinth_hooks::Filter::<u8>::new("f");
+    filter.intercept(failures.clone());
+    filter.tap(urn("ok"), |n| n);
+    filter.tap(urn("bad"), |_| panic!("boom"));
+    let action = Action::<u8>::new("a");
+    action.intercept(failures.clone());
+    action.tap(urn("ok"), |_| {});
+    action.try_tap(urn("bad"), |_| Err("no".into()));
+    assert!(filter.call(1).is_err());
+    assert!(action.call(&1).is_err());
+    assert_eq!(*failures.0.lock().unwrap(), ["f:bad", "a:bad"]);
 }

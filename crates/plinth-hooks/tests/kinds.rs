@@ -88,6 +88,24 @@ fn sync_call_refuses_async_callbacks_before_running_anything() {
 }
 
 #[test]
+fn sync_action_runs_sync_callbacks_and_reports_each_async_one() {
+    let hook = Action::<u32>::new("a");
+    let ran = Arc::new(AtomicUsize::new(0));
+    for owner in ["s1", "s2"] {
+        let r = ran.clone();
+        hook.tap(urn(owner), move |_| {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    hook.tap_async(urn("async"), |_| async { Ok(()) });
+    let err = hook.call(&1).unwrap_err();
+    assert_eq!(ran.load(Ordering::SeqCst), 2, "the sync callbacks all ran");
+    assert_eq!(err.failures.len(), 1);
+    assert_eq!(err.failures[0].owner, "async");
+    assert!(matches!(err.failures[0].fault, Fault::AsyncInSyncCall));
+}
+
+#[test]
 fn action_runs_every_callback_and_returns_every_failure() {
     let hook = Action::<u32>::new("a");
     let total = Arc::new(AtomicUsize::new(0));

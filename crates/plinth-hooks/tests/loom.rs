@@ -1,6 +1,6 @@
 //! Model check of the snapshot swap: every interleaving of registrations,
 //! removals and calls. Runs only with
-//! `RUSTFLAGS="--cfg loom" cargo test -p plinth-hooks --test loom --release`.
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p plinth-hooks --test loom --release`
 #![cfg(loom)]
 
 use std::sync::Arc;

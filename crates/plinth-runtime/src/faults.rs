@@ -49,4 +49,9 @@ impl Interceptor for FaultQueue {
                 });
         }
     }
+
+    // Only failures matter here: successful calls keep the fast path.
+    fn every_call(&self) -> bool {
+        false
+    }
 }
