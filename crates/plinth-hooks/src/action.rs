@@ -6,32 +6,14 @@ use std::sync::Arc;
 use futures_util::future::{join_all, BoxFuture};
 use plinth_core::PluginUrn;
 
-use crate::core::{Callback, Config, Core, State};
+use crate::core::{CallbackFn, Config, Core, State};
 use crate::interceptor::{HookKind, Interceptor, Outcome};
 use crate::{ActionError, BoxError, CallbackError, Handle, Tap};
 
 pub(crate) type SyncFn<T> = Arc<dyn Fn(&T) -> Result<(), BoxError> + Send + Sync>;
 type AsyncFn<T> = Arc<dyn Fn(Arc<T>) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
 
-pub(crate) enum ActionFn<T> {
-    Sync(SyncFn<T>),
-    Async(AsyncFn<T>),
-}
-
-impl<T> Clone for ActionFn<T> {
-    fn clone(&self) -> Self {
-        match self {
-            ActionFn::Sync(f) => ActionFn::Sync(f.clone()),
-            ActionFn::Async(f) => ActionFn::Async(f.clone()),
-        }
-    }
-}
-
-impl<T> Callback for ActionFn<T> {
-    fn is_async(&self) -> bool {
-        matches!(self, ActionFn::Async(_))
-    }
-}
+pub(crate) type ActionFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
 
 /// A broadcast hook (the seed's `broadcast`, tapable's `SyncHook` /
 /// `AsyncSeriesHook` / `AsyncParallelHook`): every callback receives the same

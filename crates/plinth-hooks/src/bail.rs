@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use plinth_core::PluginUrn;
 
-use crate::core::{Callback, Config, Core};
+use crate::core::{CallbackFn, Config, Core};
 use crate::interceptor::{HookKind, Interceptor, Outcome};
 use crate::{BoxError, CallbackError, Handle, Tap};
 
@@ -14,25 +14,7 @@ type SyncFn<T, R> = Arc<dyn Fn(&T) -> Result<Option<R>, BoxError> + Send + Sync>
 type AsyncFn<T, R> =
     Arc<dyn Fn(Arc<T>) -> BoxFuture<'static, Result<Option<R>, BoxError>> + Send + Sync>;
 
-pub(crate) enum BailFn<T, R> {
-    Sync(SyncFn<T, R>),
-    Async(AsyncFn<T, R>),
-}
-
-impl<T, R> Clone for BailFn<T, R> {
-    fn clone(&self) -> Self {
-        match self {
-            BailFn::Sync(f) => BailFn::Sync(f.clone()),
-            BailFn::Async(f) => BailFn::Async(f.clone()),
-        }
-    }
-}
-
-impl<T, R> Callback for BailFn<T, R> {
-    fn is_async(&self) -> bool {
-        matches!(self, BailFn::Async(_))
-    }
-}
+pub(crate) type BailFn<T, R> = CallbackFn<SyncFn<T, R>, AsyncFn<T, R>>;
 
 /// A first-result hook (tapable's `SyncBailHook` / `AsyncSeriesBailHook`,
 /// pluggy's `firstresult`): callbacks run in order until one returns

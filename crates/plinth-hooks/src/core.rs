@@ -56,6 +56,29 @@ pub(crate) trait Callback: Clone {
     fn is_async(&self) -> bool;
 }
 
+/// A registered callback of any hook kind: called directly (`S`), or
+/// returning a future to await (`A`). Each kind names its own pair.
+pub(crate) enum CallbackFn<S, A> {
+    Sync(S),
+    Async(A),
+}
+
+// Not derived: the derive would bound the kinds' payload types, not `S`/`A`.
+impl<S: Clone, A: Clone> Clone for CallbackFn<S, A> {
+    fn clone(&self) -> Self {
+        match self {
+            CallbackFn::Sync(f) => CallbackFn::Sync(f.clone()),
+            CallbackFn::Async(f) => CallbackFn::Async(f.clone()),
+        }
+    }
+}
+
+impl<S: Clone, A: Clone> Callback for CallbackFn<S, A> {
+    fn is_async(&self) -> bool {
+        matches!(self, CallbackFn::Async(_))
+    }
+}
+
 pub(crate) struct State<C> {
     pub(crate) slots: Box<[Slot<C>]>,
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,

@@ -8,7 +8,7 @@ use plinth_core::PluginUrn;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::core::{panic_message, Callback, Config, Core, State};
+use crate::core::{panic_message, CallbackFn, Config, Core, State};
 use crate::interceptor::{HookKind, Interceptor, Outcome};
 use crate::{BoxError, CallbackError, Fault, Handle, Tap};
 
@@ -20,25 +20,7 @@ use crate::{BoxError, CallbackError, Fault, Handle, Tap};
 type SyncFn<T> = Arc<dyn Fn(T) -> Result<T, Box<BoxError>> + Send + Sync>;
 type AsyncFn<T> = Arc<dyn Fn(T) -> BoxFuture<'static, Result<T, BoxError>> + Send + Sync>;
 
-pub(crate) enum FilterFn<T> {
-    Sync(SyncFn<T>),
-    Async(AsyncFn<T>),
-}
-
-impl<T> Clone for FilterFn<T> {
-    fn clone(&self) -> Self {
-        match self {
-            FilterFn::Sync(f) => FilterFn::Sync(f.clone()),
-            FilterFn::Async(f) => FilterFn::Async(f.clone()),
-        }
-    }
-}
-
-impl<T> Callback for FilterFn<T> {
-    fn is_async(&self) -> bool {
-        matches!(self, FilterFn::Async(_))
-    }
-}
+pub(crate) type FilterFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
 
 /// A waterfall hook (the seed's `trigger`, tapable's `SyncWaterfallHook` /
 /// `AsyncSeriesWaterfallHook`): each callback receives the previous one's

@@ -692,39 +692,34 @@ impl Manager {
     /// `i` and its active dependents (transitively), in start order.
     fn active_dependents(&self, i: usize) -> Vec<usize> {
         let graph = self.graph();
-        let mut seen = vec![false; self.slots.len()];
-        let mut stack = vec![i];
-        let mut found = Vec::new();
-        seen[i] = true;
-        while let Some(j) = stack.pop() {
-            found.push(j);
-            for &k in &graph.required_by[j] {
-                if !seen[k] && self.slots[k].state == PluginState::Active {
-                    seen[k] = true;
-                    stack.push(k);
-                }
-            }
-        }
-        found.sort_by_key(|&j| graph.rank[j]);
-        found
+        self.reach(i, &graph.required_by, |k| {
+            self.slots[k].state == PluginState::Active
+        })
     }
 
     /// `i` and its required dependencies (transitively), in start order.
     fn required_closure(&self, i: usize) -> Vec<usize> {
         let graph = self.graph();
+        self.reach(i, &graph.requires, |_| true)
+    }
+
+    /// `i` and every plugin reached from it along `edges` through plugins
+    /// `follow` accepts, in start order.
+    fn reach(&self, i: usize, edges: &[Vec<usize>], follow: impl Fn(usize) -> bool) -> Vec<usize> {
         let mut seen = vec![false; self.slots.len()];
         let mut stack = vec![i];
         let mut found = Vec::new();
         seen[i] = true;
         while let Some(j) = stack.pop() {
             found.push(j);
-            for &d in &graph.requires[j] {
-                if !seen[d] {
-                    seen[d] = true;
-                    stack.push(d);
+            for &k in &edges[j] {
+                if !seen[k] && follow(k) {
+                    seen[k] = true;
+                    stack.push(k);
                 }
             }
         }
+        let graph = self.graph();
         found.sort_by_key(|&j| graph.rank[j]);
         found
     }
