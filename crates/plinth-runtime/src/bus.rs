@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use plinth_core::PluginUrn;
 use plinth_hooks::{BoxError, BusError, Handle, MessageBus, RegistryError, Topic};
+use tracing::{Instrument, Span};
 
 /// The message bus as given to a plugin (the seed's `messageBus`):
 /// subscriptions belong to the plugin and go when it stops.
@@ -27,11 +28,13 @@ use plinth_hooks::{BoxError, BusError, Handle, MessageBus, RegistryError, Topic}
 pub struct PluginBus {
     bus: Arc<MessageBus>,
     owner: PluginUrn,
+    // Handlers run in the plugin's span, so their logs name the plugin.
+    span: Span,
 }
 
 impl PluginBus {
-    pub(crate) fn new(bus: Arc<MessageBus>, owner: PluginUrn) -> Self {
-        PluginBus { bus, owner }
+    pub(crate) fn new(bus: Arc<MessageBus>, owner: PluginUrn, span: Span) -> Self {
+        PluginBus { bus, owner, span }
     }
 
     /// Subscribes a sync handler; an error marks the plugin failed.
@@ -51,7 +54,9 @@ impl PluginBus {
         topic: &Topic<T>,
         handler: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Result<Handle, RegistryError> {
-        self.bus.subscribe(topic, &self.owner, handler)
+        let span = self.span.clone();
+        self.bus
+            .subscribe(topic, &self.owner, move |m| span.in_scope(|| handler(m)))
     }
 
     /// Subscribes an async handler (run by `publish_async`).
@@ -76,7 +81,10 @@ impl PluginBus {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        self.bus.subscribe_async(topic, &self.owner, handler)
+        let span = self.span.clone();
+        self.bus.subscribe_async(topic, &self.owner, move |m| {
+            handler(m).instrument(span.clone())
+        })
     }
 
     /// Removes one of the plugin's subscriptions.

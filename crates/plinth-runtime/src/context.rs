@@ -4,6 +4,7 @@ use std::any::type_name;
 use std::sync::Arc;
 
 use plinth_core::PluginUrn;
+use plinth_hooks::{MessageBus, Registry};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Span;
@@ -48,14 +49,18 @@ pub struct Context {
 }
 
 impl Context {
+    /// One span for everything the plugin does: its lifecycle calls, its
+    /// hook callbacks and its bus handlers.
     pub(crate) fn new(
         urn: PluginUrn,
         config: Value,
         services: Arc<Services>,
-        hooks: PluginHooks,
-        bus: PluginBus,
+        hooks: Arc<Registry>,
+        bus: Arc<MessageBus>,
     ) -> Self {
         let span = plugin_span(&urn);
+        let hooks = PluginHooks::new(hooks, urn.clone(), span.clone());
+        let bus = PluginBus::new(bus, urn.clone(), span.clone());
         Context {
             inner: Arc::new(Inner {
                 urn,

@@ -8,6 +8,7 @@ use plinth_core::PluginUrn;
 use plinth_hooks::{
     Action, Bail, BoxError, Filter, Handle, Hook, Key, Registry, RegistryError, Tap,
 };
+use tracing::{Instrument, Span};
 
 /// The hooks as given to a plugin: look hooks up to call them, and register
 /// callbacks that are always owned by the plugin.
@@ -29,11 +30,17 @@ use plinth_hooks::{
 pub struct PluginHooks {
     registry: Arc<Registry>,
     owner: PluginUrn,
+    // Callbacks run in the plugin's span, so their logs name the plugin.
+    span: Span,
 }
 
 impl PluginHooks {
-    pub(crate) fn new(registry: Arc<Registry>, owner: PluginUrn) -> Self {
-        PluginHooks { registry, owner }
+    pub(crate) fn new(registry: Arc<Registry>, owner: PluginUrn, span: Span) -> Self {
+        PluginHooks {
+            registry,
+            owner,
+            span,
+        }
     }
 
     /// Starts a registration on the hook under `key`, owned by the plugin.
@@ -55,6 +62,7 @@ impl PluginHooks {
         Ok(Registration {
             hook: self.registry.hook(key)?,
             tap: Tap::new(self.owner.clone()),
+            span: self.span.clone(),
         })
     }
 
@@ -120,6 +128,7 @@ impl PluginHooks {
 pub struct Registration<H> {
     hook: Arc<H>,
     tap: Tap,
+    span: Span,
 }
 
 impl<H> Registration<H> {
@@ -191,7 +200,8 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(&T) + Send + Sync + 'static) -> Handle {
-        self.hook.tap(self.tap, f)
+        let span = self.span;
+        self.hook.tap(self.tap, move |x| span.in_scope(|| f(x)))
     }
 
     /// Registers a fallible sync callback; an error marks the plugin failed.
@@ -204,7 +214,8 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_tap(self, f: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static) -> Handle {
-        self.hook.try_tap(self.tap, f)
+        let span = self.span;
+        self.hook.try_tap(self.tap, move |x| span.in_scope(|| f(x)))
     }
 
     /// Registers an async callback.
@@ -221,7 +232,9 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        self.hook.tap_async(self.tap, f)
+        let span = self.span;
+        self.hook
+            .tap_async(self.tap, move |x| f(x).instrument(span.clone()))
     }
 }
 
@@ -236,7 +249,8 @@ impl<T: Send + 'static> Registration<Filter<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(T) -> T + Send + Sync + 'static) -> Handle {
-        self.hook.tap(self.tap, f)
+        let span = self.span;
+        self.hook.tap(self.tap, move |x| span.in_scope(|| f(x)))
     }
 
     /// Registers a fallible sync step; an error stops the chain and marks
@@ -250,7 +264,8 @@ impl<T: Send + 'static> Registration<Filter<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_tap(self, f: impl Fn(T) -> Result<T, BoxError> + Send + Sync + 'static) -> Handle {
-        self.hook.try_tap(self.tap, f)
+        let span = self.span;
+        self.hook.try_tap(self.tap, move |x| span.in_scope(|| f(x)))
     }
 
     /// Registers an async step.
@@ -267,7 +282,9 @@ impl<T: Send + 'static> Registration<Filter<T>> {
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, BoxError>> + Send + 'static,
     {
-        self.hook.tap_async(self.tap, f)
+        let span = self.span;
+        self.hook
+            .tap_async(self.tap, move |x| f(x).instrument(span.clone()))
     }
 }
 
@@ -282,7 +299,8 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(&T) -> Option<R> + Send + Sync + 'static) -> Handle {
-        self.hook.tap(self.tap, f)
+        let span = self.span;
+        self.hook.tap(self.tap, move |x| span.in_scope(|| f(x)))
     }
 
     /// Registers a fallible sync callback.
@@ -298,7 +316,8 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
         self,
         f: impl Fn(&T) -> Result<Option<R>, BoxError> + Send + Sync + 'static,
     ) -> Handle {
-        self.hook.try_tap(self.tap, f)
+        let span = self.span;
+        self.hook.try_tap(self.tap, move |x| span.in_scope(|| f(x)))
     }
 
     /// Registers an async callback.
@@ -315,6 +334,8 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Option<R>, BoxError>> + Send + 'static,
     {
-        self.hook.tap_async(self.tap, f)
+        let span = self.span;
+        self.hook
+            .tap_async(self.tap, move |x| f(x).instrument(span.clone()))
     }
 }

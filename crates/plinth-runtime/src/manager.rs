@@ -17,8 +17,8 @@ use crate::faults::FaultQueue;
 use crate::graph::{Graph, Node};
 use crate::{
     allowed, resolve_config, snapshot, AsyncPlugin, Context, FailureReason, Fault, ManagerError,
-    Metadata, Plugin, PluginBus, PluginHooks, PluginInfo, PluginState, PluginsReady, Services,
-    Snapshots, StateChange, PLUGINS_READY, STATE_CHANGED,
+    Metadata, Plugin, PluginInfo, PluginState, PluginsReady, Services, Snapshots, StateChange,
+    PLUGINS_READY, STATE_CHANGED,
 };
 
 /// The default time an async `initialize` or `destroy` may take.
@@ -825,8 +825,8 @@ impl Manager {
             slot.urn.clone(),
             config,
             self.services.clone(),
-            PluginHooks::new(self.hooks.clone(), slot.urn.clone()),
-            PluginBus::new(self.bus.clone(), slot.urn.clone()),
+            self.hooks.clone(),
+            self.bus.clone(),
         );
         let timeout = slot.meta.timeout().unwrap_or(self.timeout);
         let span = ctx.span().clone();

@@ -46,9 +46,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::{
-    resolve_config, ConfigError, Context, Metadata, Plugin, PluginBus, PluginHooks, Services,
-};
+use crate::{resolve_config, ConfigError, Context, Metadata, Plugin, Services};
 
 type Provide = Box<dyn FnOnce(&Services)>;
 
@@ -194,8 +192,8 @@ impl TestContext {
             urn.clone(),
             config,
             services.clone(),
-            PluginHooks::new(hooks.clone(), urn.clone()),
-            PluginBus::new(bus.clone(), urn),
+            hooks.clone(),
+            bus.clone(),
         );
         Ok(TestKit {
             context,
