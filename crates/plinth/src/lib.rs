@@ -87,3 +87,8 @@ pub use plinth_extensions as extensions;
 /// ```
 #[cfg(feature = "runtime")]
 pub use plinth_runtime as runtime;
+
+// The README's examples are compiled and run as doc tests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
