@@ -61,13 +61,18 @@ pub fn register_manifest(
 ) {
     let plugin: Arc<str> = Arc::from(manifest.name.as_str());
     let dir: Arc<std::path::Path> = Arc::from(manifest.dir());
-    for decl in &manifest.extensions {
+    registry.register_lazy_all(manifest.extensions.iter().map(|decl| {
         let lazy = LazyFactory::new(
             plugin.clone(),
             dir.clone(),
             decl.module.clone(),
             loaders.clone(),
         );
-        registry.register_lazy(&decl.point, &decl.name, Arc::new(lazy), decl.activation);
-    }
+        (
+            decl.point.as_str(),
+            decl.name.as_str(),
+            Arc::new(lazy),
+            decl.activation,
+        )
+    }));
 }

@@ -224,33 +224,20 @@ impl ExtensionRegistry {
 
     fn insert(&self, point: &str, name: &str, activation: Activation, source: Source) -> &Self {
         let mut points = self.points.write().unwrap_or_else(PoisonError::into_inner);
-        let slot = match points.get_mut(point) {
-            Some(slot) => slot,
-            None => {
-                let key: Arc<str> = Arc::from(point);
-                points.entry(key.clone()).or_insert_with(|| Point {
-                    name: key,
-                    ..Point::default()
-                })
-            }
-        };
-        match slot.index.get(name) {
-            Some(&at) => {
-                let entry = &mut slot.entries[at];
-                entry.activation = activation;
-                entry.source = source;
-            }
-            None => {
-                let name: Arc<str> = Arc::from(name);
-                slot.index.insert(name.clone(), slot.entries.len());
-                slot.entries.push(Entry {
-                    name,
-                    activation,
-                    source,
-                });
-            }
-        }
+        insert_into(&mut points, point, name, activation, source);
         self
+    }
+
+    /// Registers many lazy extensions under one lock (a manifest declares
+    /// tens; a scan registers thousands).
+    pub(crate) fn register_lazy_all<'a>(
+        &self,
+        extensions: impl IntoIterator<Item = (&'a str, &'a str, Arc<LazyFactory>, Activation)>,
+    ) {
+        let mut points = self.points.write().unwrap_or_else(PoisonError::into_inner);
+        for (point, name, factory, activation) in extensions {
+            insert_into(&mut points, point, name, activation, Source::Lazy(factory));
+        }
     }
 
     /// Removes extension `name` of `point`; `false` if there was none.
@@ -531,6 +518,41 @@ async fn finish_all<T>(
         }
     }))
     .await
+}
+
+fn insert_into(
+    points: &mut HashMap<Arc<str>, Point>,
+    point: &str,
+    name: &str,
+    activation: Activation,
+    source: Source,
+) {
+    let slot = match points.get_mut(point) {
+        Some(slot) => slot,
+        None => {
+            let key: Arc<str> = Arc::from(point);
+            points.entry(key.clone()).or_insert_with(|| Point {
+                name: key,
+                ..Point::default()
+            })
+        }
+    };
+    match slot.index.get(name) {
+        Some(&at) => {
+            let entry = &mut slot.entries[at];
+            entry.activation = activation;
+            entry.source = source;
+        }
+        None => {
+            let name: Arc<str> = Arc::from(name);
+            slot.index.insert(name.clone(), slot.entries.len());
+            slot.entries.push(Entry {
+                name,
+                activation,
+                source,
+            });
+        }
+    }
 }
 
 /// Runs a factory so that a panic, now or while its future runs, becomes an

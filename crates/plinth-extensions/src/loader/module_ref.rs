@@ -1,6 +1,7 @@
 //! A manifest's `module` (and `object`), with its kind.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The module kind used when a module names none and is not a `.wasm` file.
 pub const NATIVE: &str = "native";
@@ -22,9 +23,10 @@ pub const NATIVE: &str = "native";
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleRef {
-    kind: String,
-    module: String,
-    object: Option<String>,
+    // Shared text: every extension a manifest declares holds a copy.
+    kind: Arc<str>,
+    module: Arc<str>,
+    object: Option<Arc<str>>,
 }
 
 impl ModuleRef {
@@ -45,9 +47,9 @@ impl ModuleRef {
             None => (NATIVE, module),
         };
         ModuleRef {
-            kind: kind.to_owned(),
-            module: module.to_owned(),
-            object: object.map(str::to_owned),
+            kind: Arc::from(kind),
+            module: Arc::from(module),
+            object: object.map(Arc::from),
         }
     }
 
