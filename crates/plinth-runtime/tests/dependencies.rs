@@ -119,13 +119,7 @@ async fn a_failing_initialize_keeps_its_dependents_from_starting() {
     );
     assert_eq!(take(&l), ["init other"]);
     // The failed start left no registration behind.
-    let who = manager
-        .hooks()
-        .hook(&common::WHO)
-        .unwrap()
-        .call(vec![])
-        .unwrap();
-    assert_eq!(who, ["other"]);
+    assert_eq!(common::who(&manager), ["other"]);
 }
 
 #[tokio::test]

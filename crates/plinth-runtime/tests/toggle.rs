@@ -2,13 +2,9 @@
 
 mod common;
 
-use common::{entries, log, take, Probe, PING, WHO};
+use common::{entries, log, take, who, Probe, PING};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{Context, Manager, ManagerError, Metadata, Plugin};
-
-fn who(manager: &Manager) -> Vec<String> {
-    manager.hooks().hook(&WHO).unwrap().call(vec![]).unwrap()
-}
 
 async fn chain(l: &common::Log) -> Manager {
     let mut manager = Manager::new();

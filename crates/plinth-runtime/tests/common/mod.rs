@@ -18,6 +18,11 @@ pub const PING: Topic<()> = Topic::new("test:ping");
 
 pub type Log = Arc<Mutex<Vec<String>>>;
 
+/// The names of the probes whose hooks are live, in dispatch order.
+pub fn who(manager: &plinth_runtime::Manager) -> Vec<String> {
+    manager.hooks().hook(&WHO).unwrap().call(vec![]).unwrap()
+}
+
 pub fn log() -> Log {
     Arc::new(Mutex::new(Vec::new()))
 }
