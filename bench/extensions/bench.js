@@ -68,16 +68,22 @@ function criterionMs(group, bench) {
     read_files: criterionMs('scan', 'read_files'),
     scan: criterionMs('scan', 'plinth_scan'),
     scan_register: criterionMs('scan', 'plinth_scan_register'),
+    cached: criterionMs('scan', 'plinth_scan_cached'),
+    cached_register: criterionMs('scan', 'plinth_scan_cached_register'),
     connect: criterionMs('connect', 'plinth_connect'),
     direct_calls: criterionMs('connect', 'direct_calls'),
   };
   const f = (x) => x.toFixed(2);
   console.log('\n1,000 plugin folders, 10,000 extensions on 100 points (median ms)');
   console.log(`Rust read same files (baseline)   ${f(rs.read_files)}`);
+  console.log('cold: every manifest read and parsed');
   console.log(`plinth scan                       ${f(rs.scan)}   = ${f(rs.scan / rs.read_files)}x read   (goal <= 1.5x)`);
   console.log(`plinth scan + register            ${f(rs.scan_register)}`);
+  console.log('warm: rescan through a ManifestCache, every manifest unchanged (one stat each)');
+  console.log(`plinth cached scan                ${f(rs.cached)}   = ${f(rs.cached / rs.read_files)}x read`);
+  console.log(`plinth cached scan + register     ${f(rs.cached_register)}`);
   console.log(`Node read same files              ${f(js.read_files)}`);
-  console.log(`js-plugins scanSubdirs            ${f(js.scan_subdirs)}   = ${f(js.scan_subdirs / rs.scan_register)}x plinth scan+register (goal >= 3x)`);
+  console.log(`js-plugins scanSubdirs            ${f(js.scan_subdirs)}   = ${f(js.scan_subdirs / rs.scan_register)}x plinth scan+register cold, ${f(js.scan_subdirs / rs.cached_register)}x warm (goal >= 3x)`);
   console.log(`direct calls (baseline)           ${f(rs.direct_calls)}`);
   console.log(`plinth connect x100 points        ${f(rs.connect)}`);
   console.log(`js-plugins connect x100 points    ${f(js.connect)}   = ${f(js.connect / rs.connect)}x plinth connect`);

@@ -42,14 +42,15 @@ pub fn extension_entity_type(point: &str) -> String {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ManifestPlugin {
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     extensions: Arc<ExtensionRegistry>,
     loaders: Arc<Loaders>,
 }
 
 impl ManifestPlugin {
-    /// A plugin for `manifest` whose extensions go into `extensions`, their
-    /// modules resolved by `loaders`.
+    /// A plugin for `manifest` (owned, or shared with a scan's
+    /// [`Discovery`]) whose extensions go into `extensions`, their modules
+    /// resolved by `loaders`.
     ///
     /// ```
     /// # use std::{path::Path, sync::Arc};
@@ -69,12 +70,12 @@ impl ManifestPlugin {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(
-        manifest: Manifest,
+        manifest: impl Into<Arc<Manifest>>,
         extensions: Arc<ExtensionRegistry>,
         loaders: Arc<Loaders>,
     ) -> Self {
         ManifestPlugin {
-            manifest,
+            manifest: manifest.into(),
             extensions,
             loaders,
         }
@@ -191,9 +192,11 @@ impl Manager {
         loaders: &Arc<Loaders>,
     ) -> Vec<ManagerError> {
         discovery
-            .manifests()
-            .filter_map(|m| {
-                let plugin = ManifestPlugin::new(m.clone(), extensions.clone(), loaders.clone());
+            .plugins
+            .iter()
+            .filter_map(|p| {
+                let plugin =
+                    ManifestPlugin::new(p.manifest.clone(), extensions.clone(), loaders.clone());
                 self.register(plugin).err()
             })
             .collect()

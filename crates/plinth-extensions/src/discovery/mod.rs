@@ -7,12 +7,14 @@
 //! name (keeping its position), and every replacement and every bad
 //! manifest is reported while the scan goes on.
 
+mod cache;
 mod host;
 mod register;
 mod report;
 mod scan;
 mod search_path;
 
+pub use cache::ManifestCache;
 pub use host::{dynamic_plugins, DataHost};
 pub use register::register_manifest;
 pub use report::{DiscoveredPlugin, Discovery, DiscoveryError, Override};

@@ -32,7 +32,7 @@ impl DiscoveredPlugin {
     /// # use std::{path::Path, sync::Arc};
     /// use plinth_extensions::{DiscoveredPlugin, ExtensionRegistry, Loaders, Manifest};
     /// let manifest = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[extensions.p]\nx = \"a\"\n", Path::new("plugins/a/plinth.toml"))?;
-    /// let plugin = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+    /// let plugin = DiscoveredPlugin { manifest: manifest.into(), search_dir: "plugins".into() };
     /// let registry = ExtensionRegistry::new();
     /// plugin.register_extensions(&registry, &Arc::new(Loaders::new()));
     /// assert_eq!(registry.extension_names("p"), ["x"]);

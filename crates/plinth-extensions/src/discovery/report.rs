@@ -1,6 +1,7 @@
 //! What a scan found.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::{Manifest, ManifestError};
 
@@ -10,14 +11,15 @@ use crate::{Manifest, ManifestError};
 /// # use std::path::Path;
 /// # use plinth_extensions::{DiscoveredPlugin, Manifest};
 /// let manifest = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n", Path::new("plugins/a/plinth.toml"))?;
-/// let p = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+/// let p = DiscoveredPlugin { manifest: manifest.into(), search_dir: "plugins".into() };
 /// assert_eq!((p.name(), p.dir()), ("a", Path::new("plugins/a")));
 /// # Ok::<(), plinth_extensions::ManifestError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DiscoveredPlugin {
-    /// Its manifest.
-    pub manifest: Manifest,
+    /// Its manifest, shared with the [`ManifestCache`](crate::ManifestCache)
+    /// when the scan went through one.
+    pub manifest: Arc<Manifest>,
     /// The search directory it was found in.
     pub search_dir: PathBuf,
 }
@@ -29,7 +31,7 @@ impl DiscoveredPlugin {
     /// # use std::path::Path;
     /// # use plinth_extensions::{DiscoveredPlugin, Manifest};
     /// # let manifest = Manifest::parse("[plugin]\nname = \"@acme/tools\"\nversion = \"1.0.0\"\n", Path::new("plugins/@acme/tools/plinth.toml"))?;
-    /// let p = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+    /// let p = DiscoveredPlugin { manifest: manifest.into(), search_dir: "plugins".into() };
     /// assert_eq!(p.name(), "@acme/tools");
     /// # Ok::<(), plinth_extensions::ManifestError>(())
     /// ```
@@ -43,7 +45,7 @@ impl DiscoveredPlugin {
     /// # use std::path::Path;
     /// # use plinth_extensions::{DiscoveredPlugin, Manifest};
     /// # let manifest = Manifest::parse("[plugin]\nname = \"@acme/tools\"\nversion = \"1.0.0\"\n", Path::new("plugins/@acme/tools/plinth.toml"))?;
-    /// let p = DiscoveredPlugin { manifest, search_dir: "plugins".into() };
+    /// let p = DiscoveredPlugin { manifest: manifest.into(), search_dir: "plugins".into() };
     /// assert_eq!(p.dir(), Path::new("plugins/@acme/tools"));
     /// # Ok::<(), plinth_extensions::ManifestError>(())
     /// ```
@@ -130,13 +132,13 @@ impl Discovery {
     /// # let parse = |name: &str| Manifest::parse(&format!("[plugin]\nname = \"{name}\"\nversion = \"1.0.0\"\n"), Path::new("x/plinth.toml"));
     /// let mut found = Discovery::default();
     /// for name in ["a", "b"] {
-    ///     found.plugins.push(DiscoveredPlugin { manifest: parse(name)?, search_dir: "plugins".into() });
+    ///     found.plugins.push(DiscoveredPlugin { manifest: parse(name)?.into(), search_dir: "plugins".into() });
     /// }
     /// let names: Vec<&str> = found.manifests().map(|m| m.name.as_str()).collect();
     /// assert_eq!(names, ["a", "b"]);
     /// # Ok::<(), plinth_extensions::ManifestError>(())
     /// ```
     pub fn manifests(&self) -> impl ExactSizeIterator<Item = &Manifest> + '_ {
-        self.plugins.iter().map(|p| &p.manifest)
+        self.plugins.iter().map(|p| &*p.manifest)
     }
 }

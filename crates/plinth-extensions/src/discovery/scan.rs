@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::cache::{Cached, Entries, Fingerprint};
 use crate::{
     DiscoveredPlugin, Discovery, DiscoveryError, Manifest, ManifestError, Override, MANIFEST_FILE,
 };
@@ -27,46 +29,70 @@ use crate::{
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn scan<P: AsRef<Path>>(dirs: impl IntoIterator<Item = P>) -> Discovery {
+    scan_with(dirs, None).0
+}
+
+/// The scan, reusing `cache`d manifests whose files are unchanged; also
+/// returns the entries to cache next time (the manifests found now).
+pub(super) fn scan_with<P: AsRef<Path>>(
+    dirs: impl IntoIterator<Item = P>,
+    cache: Option<&Entries>,
+) -> (Discovery, Entries) {
     let mut scanner = Scanner::default();
     let mut candidates = Vec::new();
     for dir in dirs {
         scanner.list_plugins(dir.as_ref(), &mut candidates);
     }
+    let mut next = Entries::new();
     // Parsing dominates a scan (TOML costs several times the read), so
     // manifests are read and parsed on all cores; results are merged in
     // scan order, which keeps overrides and reports deterministic.
-    for ((search_dir, _), loaded) in candidates.iter().zip(load_all(&candidates)) {
+    for ((search_dir, _), loaded) in candidates.iter().zip(load_all(&candidates, cache)) {
         match loaded {
             Loaded::NotAPlugin => {}
-            Loaded::Plugin(manifest) => scanner.add(DiscoveredPlugin {
-                manifest: *manifest,
-                search_dir: search_dir.clone(),
-            }),
+            Loaded::Plugin(manifest, fingerprint) => {
+                if let (Some(_), Some(fingerprint)) = (cache, fingerprint) {
+                    let cached = Cached {
+                        fingerprint,
+                        manifest: manifest.clone(),
+                    };
+                    next.insert(manifest.path.clone(), cached);
+                }
+                scanner.add(DiscoveredPlugin {
+                    manifest,
+                    search_dir: search_dir.clone(),
+                })
+            }
             Loaded::Error(e) => scanner.report(e.into()),
         }
     }
-    scanner.discovery
+    (scanner.discovery, next)
 }
 
 enum Loaded {
     NotAPlugin,
-    Plugin(Box<Manifest>),
+    /// With the file's fingerprint when scanning through a cache.
+    Plugin(Arc<Manifest>, Option<Fingerprint>),
     Error(ManifestError),
 }
 
 /// Below this many folders, threads cost more than they save.
 const PARALLEL_FROM: usize = 64;
 
-fn load_all(candidates: &[(PathBuf, PathBuf)]) -> Vec<Loaded> {
+fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<&Entries>) -> Vec<Loaded> {
+    let load = |(_, dir): &(PathBuf, PathBuf)| match cache {
+        None => load(dir),
+        Some(cache) => load_cached(dir, cache),
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || candidates.len() < PARALLEL_FROM {
-        return candidates.iter().map(|(_, dir)| load(dir)).collect();
+        return candidates.iter().map(load).collect();
     }
     let chunk = candidates.len().div_ceil(threads);
     std::thread::scope(|s| {
         let workers: Vec<_> = candidates
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|(_, dir)| load(dir)).collect::<Vec<_>>()))
+            .map(|part| s.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
             .collect();
         workers
             .into_iter()
@@ -87,8 +113,36 @@ fn load(plugin_dir: &Path) -> Loaded {
         Err(e) if e.kind() == ErrorKind::NotFound => return Loaded::NotAPlugin,
         Err(source) => return Loaded::Error(ManifestError::Io { path, source }),
     };
-    match Manifest::parse(&source, &path) {
-        Ok(manifest) => Loaded::Plugin(Box::new(manifest)),
+    parse(&source, path, None)
+}
+
+/// `stat`s the manifest first: an unchanged one comes from the cache, a
+/// changed one is read and parsed (a change during the read shows in the
+/// next scan's `stat`, since the fingerprint predates the read).
+fn load_cached(plugin_dir: &Path, cache: &Entries) -> Loaded {
+    let path = plugin_dir.join(MANIFEST_FILE);
+    let metadata = match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.is_file() => metadata,
+        Ok(_) => return Loaded::NotAPlugin,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Loaded::NotAPlugin,
+        Err(source) => return Loaded::Error(ManifestError::Io { path, source }),
+    };
+    let fingerprint = Fingerprint::of(&metadata);
+    if let (Some(now), Some(cached)) = (&fingerprint, cache.get(&path)) {
+        if cached.fingerprint.still_valid(now) {
+            return Loaded::Plugin(cached.manifest.clone(), fingerprint);
+        }
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(source) => parse(&source, path, fingerprint),
+        Err(e) if e.kind() == ErrorKind::NotFound => Loaded::NotAPlugin,
+        Err(source) => Loaded::Error(ManifestError::Io { path, source }),
+    }
+}
+
+fn parse(source: &str, path: PathBuf, fingerprint: Option<Fingerprint>) -> Loaded {
+    match Manifest::parse(source, &path) {
+        Ok(manifest) => Loaded::Plugin(Arc::new(manifest), fingerprint),
         Err(e) => Loaded::Error(e),
     }
 }
@@ -168,7 +222,7 @@ impl Scanner {
                 let old = std::mem::replace(&mut self.discovery.plugins[at], plugin);
                 let by = self.discovery.plugins[at].dir().to_owned();
                 let o = Override {
-                    name: old.manifest.name,
+                    name: old.manifest.name.clone(),
                     replaced: old
                         .manifest
                         .path

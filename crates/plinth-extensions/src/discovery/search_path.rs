@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::{scan, Discovery};
+use crate::{scan, Discovery, ManifestCache};
 
 /// An ordered list of directories to scan; plugins found in later ones
 /// override earlier ones of the same name.
@@ -141,6 +141,20 @@ impl SearchPath {
     /// ```
     pub fn scan(&self) -> Discovery {
         scan(&self.dirs)
+    }
+
+    /// Scans the directories through `cache`, which parses only the
+    /// manifests changed since its last scan (see [`ManifestCache`]).
+    ///
+    /// ```
+    /// # use plinth_extensions::{ManifestCache, SearchPath};
+    /// let cache = ManifestCache::new();
+    /// let path = SearchPath::new().with("plugins");
+    /// let found = path.scan_cached(&cache); // rescan later with the same cache
+    /// # assert!(found.errors.is_empty());
+    /// ```
+    pub fn scan_cached(&self, cache: &ManifestCache) -> Discovery {
+        cache.scan(&self.dirs)
     }
 }
 
