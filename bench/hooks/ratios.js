@@ -29,6 +29,10 @@ for (const n of [1, 10, 100]) {
   console.log(`  n=${String(n).padEnd(4)} plinth ${f(p)} ns  floor ${f(v)} ns  ratio ${x(p / v)}`);
 }
 
+const mh = rust('many_hooks_32x10/plinth');
+const mf = rust('many_hooks_32x10/vec_box_fn');
+console.log(`  32 hooks x 10 in turn: plinth ${f(mh)} ns  floor ${f(mf)} ns  ratio ${x(mh / mf)}`);
+
 console.log('\nsync filter: how much faster plinth is than Node (ratio = node / plinth)');
 for (const n of [1, 10, 100]) {
   const p = rust(`sync_filter/plinth/${n}`);

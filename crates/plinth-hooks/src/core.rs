@@ -12,7 +12,7 @@ use plinth_core::PluginUrn;
 
 use crate::interceptor::{CallInfo, HookKind, Interceptor, Outcome};
 use crate::ordering::order;
-use crate::snapshot::SwapCell;
+use crate::snapshot::CachedCell;
 use crate::tap::{Handle, Meta, Slot, Tap};
 use crate::{BoxError, CallbackError, Fault};
 
@@ -108,28 +108,28 @@ impl<C: Callback> State<C> {
     }
 }
 
-pub(crate) struct Core<C> {
+pub(crate) struct Core<C: Send + Sync> {
     pub(crate) name: Arc<str>,
     pub(crate) kind: HookKind,
     pub(crate) config: Config,
-    state: SwapCell<State<C>>,
+    state: CachedCell<State<C>>,
 }
 
-impl<C: Callback> Core<C> {
+impl<C: Callback + Send + Sync> Core<C> {
     pub(crate) fn new(name: Arc<str>, kind: HookKind, config: Config) -> Self {
         Core {
             name,
             kind,
             config,
-            state: SwapCell::new(State::new(Vec::new(), Arc::from(Vec::new()), config)),
+            state: CachedCell::new(State::new(Vec::new(), Arc::from(Vec::new()), config)),
         }
     }
 
-    /// Runs `f` on the current snapshot, through the per-thread cache.
+    /// Runs `f` on the current snapshot, through this thread's slot.
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&State<C>) -> R) -> R
     where
-        C: Send + Sync + 'static,
+        C: 'static,
     {
         self.state.with(f)
     }

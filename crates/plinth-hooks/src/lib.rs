@@ -46,9 +46,10 @@
 //! # Concurrency
 //!
 //! Each hook keeps its callbacks in an immutable, already ordered snapshot.
-//! Dispatch reads it without a lock: sync calls through a small per-thread
-//! cache validated by a per-snapshot stamp (one atomic load, no shared
-//! write), async calls through `arc-swap`; registering or removing copies the list under a writer mutex
+//! Dispatch reads it without a lock: sync calls through the hook's slot for
+//! the calling thread, validated by a per-snapshot stamp (one atomic load,
+//! no shared write), async calls through `arc-swap`; registering or
+//! removing copies the list under a writer mutex
 //! and publishes the new one atomically, so a registration concurrent with
 //! calls is never lost or duplicated, and a call sees the list either
 //! entirely before or entirely after it. Callbacks may register or remove

@@ -6,20 +6,24 @@
 //! can never be lost or applied twice, and a reader sees either the whole
 //! old list or the whole new one.
 //!
-//! Hot sync dispatch goes through [`SwapCell::with`]: a small per-thread
-//! cache keeps the last snapshot of each recently used cell together with
-//! the cell's stamp, so a call that finds the stamp unchanged
-//! costs one plain atomic load instead of arc-swap's debt bookkeeping (two
+//! Hot sync dispatch goes through [`SwapCell::with`]: each cell keeps, for
+//! every thread that calls it, that thread's last snapshot together with the
+//! cell's stamp at the time, so a call that finds the stamp unchanged costs
+//! one plain atomic load instead of arc-swap's debt bookkeeping (two
 //! read-modify-write atomics), and two threads calling the same hook share
-//! no written cache line. The price: a thread keeps an outdated snapshot
-//! (and the callbacks it holds) alive until it next calls that hook or the
-//! slot is reused, at most [`CACHE_SLOTS`] snapshots per thread.
+//! no written cache line. The per-thread slot belongs to the cell (the
+//! `thread_local` crate's `ThreadLocal`), so any number of hooks called in
+//! turn never evict one another, and the slot is typed: no downcast on the
+//! hot path. The price: a thread keeps an outdated snapshot (and the
+//! callbacks it holds) alive until it next calls that hook or the hook is
+//! dropped, at most one per hook and thread.
 //!
-//! Under `--cfg loom` the atomic pointer is modelled by a loom mutex so that
-//! the model checker explores every interleaving of this protocol (arc-swap's
-//! own internals are checked by arc-swap's test suite, not here).
+//! Under `--cfg loom` the atomic pointer is modelled by a loom mutex and the
+//! per-thread slots by a loom thread-local, so that the model checker
+//! explores every interleaving of this protocol (arc-swap's and
+//! `thread_local`'s own internals are checked by their test suites, not
+//! here).
 
-use std::any::Any;
 use std::cell::{Ref, RefCell};
 use std::ops::Deref;
 use std::sync::{Arc, PoisonError};
@@ -33,36 +37,85 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(not(loom))]
 use std::sync::Mutex;
 
-/// Snapshots cached per thread (direct-mapped by cell id).
-pub(crate) const CACHE_SLOTS: usize = 8;
-
-type AnySnapshot = Arc<dyn Any + Send + Sync>;
-
-struct CacheSlot {
+/// One thread's last snapshot of one cell.
+struct Cached<T> {
     /// The stamp `snapshot` was published with; 0 (never a stamp) if empty.
     stamp: u64,
-    snapshot: Option<AnySnapshot>,
+    snapshot: Option<Arc<T>>,
 }
 
-impl CacheSlot {
-    const EMPTY: CacheSlot = CacheSlot {
-        stamp: 0,
-        snapshot: None,
-    };
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached {
+            stamp: 0,
+            snapshot: None,
+        }
+    }
 }
 
-// One `RefCell` per slot rather than one around the array: a hit holds a
-// shared borrow of its slot while the callbacks run, and a callback calling
-// another hook must still be able to refill that hook's slot.
-type Cache = [RefCell<CacheSlot>; CACHE_SLOTS];
+/// A `RefCell` so that a hit can hold a shared borrow while the callbacks
+/// run: a callback calling the same hook again borrows it once more.
+type Slot<T> = RefCell<Cached<T>>;
+
+/// Every thread's [`Slot`] of one cell.
+#[cfg(not(loom))]
+struct PerThread<T: Send + Sync>(thread_local::ThreadLocal<Padded<Slot<T>>>);
+
+/// A slot alone in its cache lines: `ThreadLocal` stores threads' values
+/// side by side, and every call writes its slot's borrow count, so two
+/// threads calling one hook would otherwise contend for one line (128
+/// bytes: x86 fetches lines in adjacent pairs).
+#[cfg(not(loom))]
+#[derive(Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
 
 #[cfg(not(loom))]
-std::thread_local! {
-    static CACHE: Cache = const { [const { RefCell::new(CacheSlot::EMPTY) }; CACHE_SLOTS] };
+impl<T: Send + Sync> PerThread<T> {
+    fn new() -> Self {
+        PerThread(thread_local::ThreadLocal::new())
+    }
+
+    #[inline]
+    fn with<R>(&self, _cell: u64, f: impl FnOnce(&Slot<T>) -> R) -> R {
+        f(&self.0.get_or_default().0)
+    }
 }
+
+/// The model's stand-in: loom's own thread-locals, one slot per cell id.
+#[cfg(loom)]
+struct PerThread<T>(std::marker::PhantomData<fn() -> T>);
+
 #[cfg(loom)]
 loom::thread_local! {
-    static CACHE: Cache = [const { RefCell::new(CacheSlot::EMPTY) }; CACHE_SLOTS];
+    static SLOTS: RefCell<Vec<(u64, std::rc::Rc<dyn std::any::Any>)>> = RefCell::new(Vec::new());
+}
+
+#[cfg(loom)]
+impl<T> PerThread<T> {
+    fn new() -> Self {
+        PerThread(std::marker::PhantomData)
+    }
+}
+
+#[cfg(loom)]
+impl<T: Send + Sync + 'static> PerThread<T> {
+    fn with<R>(&self, cell: u64, f: impl FnOnce(&Slot<T>) -> R) -> R {
+        let slot = SLOTS.with(|slots| {
+            let mut slots = slots.borrow_mut();
+            let at = match slots.iter().position(|(id, _)| *id == cell) {
+                Some(at) => at,
+                None => {
+                    slots.push((cell, std::rc::Rc::new(Slot::<T>::default())));
+                    slots.len() - 1
+                }
+            };
+            slots[at].1.clone()
+        });
+        f(slot
+            .downcast_ref::<Slot<T>>()
+            .expect("one type per cell id"))
+    }
 }
 
 /// A snapshot borrowed from a [`SwapCell`]; cheap to take, meant to be
@@ -87,8 +140,6 @@ pub(crate) struct SwapCell<T> {
     #[cfg(loom)]
     current: Mutex<Arc<T>>,
     writer: Mutex<()>,
-    /// Unique among all cells ever created: picks the per-thread cache slot.
-    id: u64,
     /// Renewed after every store, from the same process-wide counter as
     /// `id`: a stamp names one snapshot of one cell, so a cached snapshot is
     /// current exactly when its stamp equals the cell's (one comparison
@@ -104,7 +155,6 @@ impl<T> SwapCell<T> {
             #[cfg(loom)]
             current: Mutex::new(Arc::new(value)),
             writer: Mutex::new(()),
-            id: crate::tap::next_id(),
             stamp: AtomicU64::new(crate::tap::next_id()),
         }
     }
@@ -154,8 +204,27 @@ impl<T> SwapCell<T> {
     }
 }
 
-impl<T: Any + Send + Sync> SwapCell<T> {
-    /// Runs `f` on the current snapshot through the per-thread cache.
+/// A [`SwapCell`] with a slot per thread, for [`with`](Self::with).
+pub(crate) struct CachedCell<T: Send + Sync> {
+    cell: SwapCell<T>,
+    per_thread: PerThread<T>,
+    /// Unique among all cells ever created (names the cell in the loom model).
+    #[cfg_attr(not(loom), allow(dead_code))]
+    id: u64,
+}
+
+impl<T: Send + Sync> CachedCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        CachedCell {
+            cell: SwapCell::new(value),
+            per_thread: PerThread::new(),
+            id: crate::tap::next_id(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> CachedCell<T> {
+    /// Runs `f` on the current snapshot through this thread's slot.
     ///
     /// A hit keeps a shared borrow of the slot while `f` runs, so the fast
     /// path writes nothing but the borrow count: no `Arc` is cloned, moved
@@ -170,16 +239,12 @@ impl<T: Any + Send + Sync> SwapCell<T> {
         // Read the stamp before loading: if a write slips in between, the
         // snapshot is newer than its recorded stamp, which only costs a
         // reload next time (the reverse would serve a stale one).
-        let stamp = self.stamp.load(Ordering::Acquire);
-        let index = (self.id as usize) % CACHE_SLOTS;
-        let mut f = Some(f);
-        let cached = CACHE.try_with(|cache| {
-            let slot = &cache[index];
+        let stamp = self.cell.stamp.load(Ordering::Acquire);
+        self.per_thread.with(self.id, |slot| {
             let hit = slot.try_borrow().ok().and_then(|borrowed| {
                 Ref::filter_map(borrowed, |cached| {
                     if cached.stamp == stamp {
-                        // Always a `T`: the stamp is this cell's.
-                        cached.snapshot.as_deref()?.downcast_ref::<T>()
+                        cached.snapshot.as_deref()
                     } else {
                         None
                     }
@@ -194,27 +259,22 @@ impl<T: Any + Send + Sync> SwapCell<T> {
                     &refilled
                 }
             };
-            f.take().map(|f| f(state))
-        });
-        match (cached, f) {
-            (Ok(Some(result)), _) => result,
-            (_, Some(f)) => self.uncached(f),
-            (_, None) => unreachable!("`f` ran, so the cache produced its result"),
-        }
+            f(state)
+        })
     }
 
     /// The miss path: load the snapshot and cache it, unless the slot is in
     /// use further up the stack (a reentrant call).
     #[cold]
     #[inline(never)]
-    fn refill(&self, slot: &RefCell<CacheSlot>, stamp: u64) -> Arc<T> {
-        let snapshot = self.load_full();
+    fn refill(&self, slot: &Slot<T>, stamp: u64) -> Arc<T> {
+        let snapshot = self.cell.load_full();
         if let Ok(mut cached) = slot.try_borrow_mut() {
             let evicted = std::mem::replace(
                 &mut *cached,
-                CacheSlot {
+                Cached {
                     stamp,
-                    snapshot: Some(snapshot.clone() as AnySnapshot),
+                    snapshot: Some(snapshot.clone()),
                 },
             );
             // Dropping the evicted snapshot may drop callbacks, whose `Drop`
@@ -224,11 +284,11 @@ impl<T: Any + Send + Sync> SwapCell<T> {
         }
         snapshot
     }
+}
 
-    /// Thread teardown: the cache is gone, read the cell directly.
-    #[cold]
-    #[inline(never)]
-    fn uncached<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        f(&self.load())
+impl<T: Send + Sync> Deref for CachedCell<T> {
+    type Target = SwapCell<T>;
+    fn deref(&self) -> &SwapCell<T> {
+        &self.cell
     }
 }

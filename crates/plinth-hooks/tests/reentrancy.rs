@@ -1,6 +1,6 @@
-//! Callbacks that call hooks: the per-thread snapshot cache must stay
-//! correct when a call is nested inside another call of the same hook, of a
-//! hook sharing its cache slot, or inside the drop of an evicted snapshot.
+//! Callbacks that call hooks: each thread's cached snapshot must stay
+//! correct when a call is nested inside another call of the same hook, of
+//! many other hooks, or inside the drop of an evicted snapshot.
 
 mod common;
 
@@ -37,7 +37,7 @@ fn a_registration_made_inside_a_call_applies_to_nested_and_later_calls() {
         if n == 0 {
             let hook = inner.upgrade().expect("alive");
             hook.tap(urn("q"), |n| n + 100);
-            // The outer call still holds its snapshot (and its cache slot):
+            // The outer call still holds its snapshot (and this thread's slot):
             // this call misses and must read the new snapshot uncached.
             seen.lock().unwrap().push(hook.call(1).expect("no fault"));
         }
@@ -52,8 +52,8 @@ fn a_registration_made_inside_a_call_applies_to_nested_and_later_calls() {
 
 #[test]
 fn many_hooks_nested_and_rewritten_keep_their_own_snapshots() {
-    // More hooks than cache slots, each calling the next: nested calls land
-    // on slots that outer calls hold, and evict one another.
+    // Many hooks, each calling the next while its own slot is borrowed, and
+    // every snapshot replaced between rounds.
     const N: usize = 40;
     let hooks: Arc<Vec<Filter<u64>>> =
         Arc::new((0..N).map(|i| Filter::new(format!("h{i}"))).collect());
@@ -117,7 +117,7 @@ fn dropping_an_evicted_snapshot_may_call_hooks() {
     }
     // Cache the snapshot holding `guard`, then replace it: the next call
     // evicts it from this thread's cache, dropping `guard`, which calls the
-    // 32 hooks (some share the evicting hook's slot) while the cache is live.
+    // 32 hooks while the evicting hook's slot is being refilled.
     assert_eq!(hook.call(7).unwrap(), 7);
     assert!(hook.unregister(&handle));
     assert!(DROP_RESULTS.lock().unwrap().is_empty());
