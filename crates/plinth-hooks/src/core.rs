@@ -53,7 +53,10 @@ pub struct Config {
 
 /// A callback stored in a hook: tells whether it must be awaited.
 pub(crate) trait Callback: Clone {
+    /// The sync form, as the all-sync fast path runs it.
+    type Sync: Clone + Send + Sync;
     fn is_async(&self) -> bool;
+    fn as_sync(&self) -> Option<&Self::Sync>;
 }
 
 /// A registered callback of any hook kind: called directly (`S`), or
@@ -73,14 +76,24 @@ impl<S: Clone, A: Clone> Clone for CallbackFn<S, A> {
     }
 }
 
-impl<S: Clone, A: Clone> Callback for CallbackFn<S, A> {
+impl<S: Clone + Send + Sync, A: Clone> Callback for CallbackFn<S, A> {
+    type Sync = S;
     fn is_async(&self) -> bool {
         matches!(self, CallbackFn::Async(_))
     }
+    fn as_sync(&self) -> Option<&S> {
+        match self {
+            CallbackFn::Sync(f) => Some(f),
+            CallbackFn::Async(_) => None,
+        }
+    }
 }
 
-pub(crate) struct State<C> {
+pub(crate) struct State<C: Callback> {
     pub(crate) slots: Box<[Slot<C>]>,
+    /// When `plain`: the callbacks alone, in order, as one dense array the
+    /// fast path walks without testing each for async (else empty).
+    pub(crate) chain: Box<[C::Sync]>,
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// The first async slot, so a sync call can refuse before running any.
     pub(crate) first_async: Option<usize>,
@@ -98,8 +111,18 @@ impl<C: Callback> State<C> {
     fn new(slots: Vec<Slot<C>>, interceptors: Arc<[Arc<dyn Interceptor>]>, config: Config) -> Self {
         let first_async = slots.iter().position(|s| s.callback.is_async());
         let watch_all = interceptors.iter().any(|i| i.every_call());
+        let plain = first_async.is_none() && !watch_all && config.panics == PanicPolicy::Catch;
+        let chain = if plain {
+            slots
+                .iter()
+                .filter_map(|s| s.callback.as_sync().cloned())
+                .collect()
+        } else {
+            Box::default()
+        };
         State {
-            plain: first_async.is_none() && !watch_all && config.panics == PanicPolicy::Catch,
+            plain,
+            chain,
             watch_all,
             slots: slots.into_boxed_slice(),
             interceptors,
@@ -108,7 +131,7 @@ impl<C: Callback> State<C> {
     }
 }
 
-pub(crate) struct Core<C: Send + Sync> {
+pub(crate) struct Core<C: Callback + Send + Sync> {
     pub(crate) name: Arc<str>,
     pub(crate) kind: HookKind,
     pub(crate) config: Config,

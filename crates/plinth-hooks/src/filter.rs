@@ -231,10 +231,8 @@ impl<T: Send + 'static> Filter<T> {
         let mut done = 0;
         let chain = catch_unwind(AssertUnwindSafe(|| {
             let mut value = value;
-            for slot in state.slots.iter() {
-                if let FilterFn::Sync(f) = &slot.callback {
-                    value = f(value)?;
-                }
+            for f in state.chain.iter() {
+                value = f(value)?;
                 done += 1;
             }
             Ok::<_, Box<BoxError>>(value)
