@@ -11,7 +11,9 @@ const criterion = process.argv[3];
 function rust(id) {
   const file = path.join(criterion, id, 'new', 'estimates.json');
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')).mean.point_estimate;
+    // The median, as bench/extensions does: on a shared 2-core machine one
+    // descheduled sample moves the mean, not the median.
+    return JSON.parse(fs.readFileSync(file, 'utf8')).median.point_estimate;
   } catch {
     return NaN;
   }
@@ -26,7 +28,8 @@ console.log('\nsync filter: plinth vs floor (ratio = plinth / floor; goal <= 1.3
 for (const n of [1, 10, 100]) {
   const p = rust(`sync_filter/plinth/${n}`);
   const v = rust(`sync_filter/vec_box_fn/${n}`);
-  console.log(`  n=${String(n).padEnd(4)} plinth ${f(p)} ns  floor ${f(v)} ns  ratio ${x(p / v)}`);
+  const c = rust(`sync_filter/plinth_caller/${n}`);
+  console.log(`  n=${String(n).padEnd(4)} plinth ${f(p)} ns  floor ${f(v)} ns  ratio ${x(p / v)}   through a FilterCaller ${f(c)} ns  ratio ${x(c / v)}`);
 }
 
 const mh = rust('many_hooks_32x10/plinth');
@@ -51,7 +54,11 @@ const t1 = rust('threads/plinth_1_thread');
 const t2 = rust('threads/plinth_2_threads');
 const tc = rust('threads/plinth_2_threads_with_churn');
 const rw = rust('threads/rwlock_2_threads');
+const c1 = rust('threads/plinth_caller_1_thread');
+const c2 = rust('threads/plinth_caller_2_thread');
 console.log(`  1 thread                 ${f(t1)} ns per call`);
 console.log(`  2 threads                ${f(t2)} ns per call per thread  throughput ${x((2 * t1) / t2)}`);
 console.log(`  2 threads + churn thread ${f(tc)} ns per call per thread  throughput ${x((2 * t1) / tc)}`);
 console.log(`  RwLock<Vec>, 2 threads   ${f(rw)} ns per call per thread`);
+console.log(`  FilterCaller, 1 thread   ${f(c1)} ns per call`);
+console.log(`  FilterCaller, 2 threads  ${f(c2)} ns per call per thread  throughput ${x((2 * c1) / c2)}`);

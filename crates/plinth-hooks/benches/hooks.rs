@@ -10,6 +10,9 @@
 //! - `many_hooks_32x10/{plinth,vec_box_fn}`: 32 hooks of 10 callbacks called
 //!   in turn (as a request passes through an application's filters), so
 //!   that a hook's cached snapshot must survive calls of the others;
+//! - `sync_filter/plinth_caller/{1,10,100}`: the same hook called through a
+//!   `FilterCaller`, the handle that keeps the snapshot between calls (no
+//!   thread-local lookup);
 //! - `async_filter_10/{plinth,boxed_futures}`: 5 sync + 5 truly async
 //!   callbacks (each async one is pending once) against a hand-written
 //!   waterfall of boxed futures, both driven by a minimal poll loop (the
@@ -17,7 +20,9 @@
 //!   thread-parking cost to both sides equally);
 //! - `threads/...`: the 10-callback sync filter on 1 thread, on 2 threads at
 //!   once, on 2 threads while a third registers and unregisters without
-//!   pause, and a `RwLock<Vec<_>>` registry on 2 threads for comparison.
+//!   pause, and a `RwLock<Vec<_>>` registry on 2 threads for comparison;
+//!   `plinth_caller_{1,2}_thread` do the same through one `FilterCaller`
+//!   per thread.
 //!   Each sample is the wall time for every thread to make `iters` calls,
 //!   so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2).
 //!
@@ -85,6 +90,10 @@ fn sync_filter(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("plinth", n), &n, |b, _| {
             b.iter(|| hook.call(black_box(1u64)))
+        });
+        let mut caller = hook.caller();
+        group.bench_with_input(BenchmarkId::new("plinth_caller", n), &n, |b, _| {
+            b.iter(|| caller.call(black_box(1u64)))
         });
     }
     group.finish();
@@ -181,16 +190,15 @@ fn async_filter(c: &mut Criterion) {
     group.finish();
 }
 
-/// Wall time for `threads` threads to each run `work` `iters` times.
-fn run_threads(threads: usize, iters: u64, work: &(dyn Fn() + Sync)) -> Duration {
+/// Wall time for `threads` threads to each run `work(iters)` (which makes
+/// `iters` calls).
+fn run_threads(threads: usize, iters: u64, work: &(dyn Fn(u64) + Sync)) -> Duration {
     let barrier = Barrier::new(threads + 1);
     thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 barrier.wait();
-                for _ in 0..iters {
-                    work();
-                }
+                work(iters);
             });
         }
         barrier.wait();
@@ -208,23 +216,41 @@ fn threads(c: &mut Criterion) {
 
     group.bench_function("plinth_1_thread", |b| {
         b.iter_custom(|iters| {
-            run_threads(1, iters, &|| {
-                black_box(hook.call(black_box(1)).ok());
+            run_threads(1, iters, &|iters| {
+                for _ in 0..iters {
+                    black_box(hook.call(black_box(1)).ok());
+                }
             })
         })
     });
     group.bench_function("plinth_2_threads", |b| {
         b.iter_custom(|iters| {
-            run_threads(2, iters, &|| {
-                black_box(hook.call(black_box(1)).ok());
+            run_threads(2, iters, &|iters| {
+                for _ in 0..iters {
+                    black_box(hook.call(black_box(1)).ok());
+                }
             })
         })
     });
+    for threads in [1, 2] {
+        group.bench_function(format!("plinth_caller_{threads}_thread"), |b| {
+            b.iter_custom(|iters| {
+                run_threads(threads, iters, &|iters| {
+                    let mut caller = hook.caller();
+                    for _ in 0..iters {
+                        black_box(caller.call(black_box(1)).ok());
+                    }
+                })
+            })
+        });
+    }
     group.bench_function("rwlock_2_threads", |b| {
         b.iter_custom(|iters| {
-            run_threads(2, iters, &|| {
-                let callbacks = locked.read().unwrap_or_else(|e| e.into_inner());
-                black_box(callbacks.iter().fold(black_box(1u64), |x, f| f(x)));
+            run_threads(2, iters, &|iters| {
+                for _ in 0..iters {
+                    let callbacks = locked.read().unwrap_or_else(|e| e.into_inner());
+                    black_box(callbacks.iter().fold(black_box(1u64), |x, f| f(x)));
+                }
             })
         })
     });
@@ -238,8 +264,10 @@ fn threads(c: &mut Criterion) {
                 }
             });
             b.iter_custom(|iters| {
-                run_threads(2, iters, &|| {
-                    black_box(hook.call(black_box(1)).ok());
+                run_threads(2, iters, &|iters| {
+                    for _ in 0..iters {
+                        black_box(hook.call(black_box(1)).ok());
+                    }
                 })
             });
             stop.store(true, Ordering::Relaxed);

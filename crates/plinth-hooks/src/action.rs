@@ -38,7 +38,7 @@ pub(crate) type ActionFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Action<T> {
-    core: Core<ActionFn<T>>,
+    pub(crate) core: Core<ActionFn<T>>,
 }
 
 impl<T: Send + Sync + 'static> Action<T> {
@@ -286,7 +286,7 @@ impl<T: Send + Sync + 'static> Action<T> {
         }
     }
 
-    fn finish(&self, failures: Vec<CallbackError>) -> Result<(), ActionError> {
+    pub(crate) fn finish(&self, failures: Vec<CallbackError>) -> Result<(), ActionError> {
         if failures.is_empty() {
             Ok(())
         } else {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use plinth_core::PluginUrn;
 
-use crate::core::{CallbackFn, Config, Core};
+use crate::core::{CallbackFn, Config, Core, State};
 use crate::interceptor::{HookKind, Interceptor, Outcome};
 use crate::{BoxError, CallbackError, Handle, Tap};
 
@@ -32,7 +32,7 @@ pub(crate) type BailFn<T, R> = CallbackFn<SyncFn<T, R>, AsyncFn<T, R>>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Bail<T, R> {
-    core: Core<BailFn<T, R>>,
+    pub(crate) core: Core<BailFn<T, R>>,
 }
 
 impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
@@ -193,23 +193,27 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn call(&self, payload: &T) -> Result<Option<R>, CallbackError> {
-        // The error is boxed while it crosses the cache layer (see Filter::call).
-        self.core
-            .with(|state| {
-                self.core.refuse_async(state).map_err(Box::new)?;
-                for slot in state.slots.iter() {
-                    let BailFn::Sync(f) = &slot.callback else {
-                        continue; // unreachable: refused above
-                    };
-                    let started = Core::start(state);
-                    let result = self.core.run(|| f(payload));
-                    if let Some(done) = self.settle(state, &slot.meta, started, result) {
-                        return done.map_err(Box::new);
-                    }
-                }
-                Ok(None)
-            })
-            .map_err(|e| *e)
+        self.core.with(|state| self.dispatch(state, payload))
+    }
+
+    #[inline]
+    pub(crate) fn dispatch(
+        &self,
+        state: &State<BailFn<T, R>>,
+        payload: &T,
+    ) -> Result<Option<R>, CallbackError> {
+        self.core.refuse_async(state)?;
+        for slot in state.slots.iter() {
+            let BailFn::Sync(f) = &slot.callback else {
+                continue; // unreachable: refused above
+            };
+            let started = Core::start(state);
+            let result = self.core.run(|| f(payload));
+            if let Some(done) = self.settle(state, &slot.meta, started, result) {
+                return done;
+            }
+        }
+        Ok(None)
     }
 
     /// Runs sync and async callbacks in order until one returns `Some`.

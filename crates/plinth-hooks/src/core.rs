@@ -14,7 +14,7 @@ use crate::interceptor::{CallInfo, HookKind, Interceptor, Outcome};
 use crate::ordering::order;
 use crate::snapshot::CachedCell;
 use crate::tap::{Handle, Meta, Slot, Tap};
-use crate::{BoxError, CallbackError, Fault};
+use crate::{BoxError, CallbackError, CallbackFailure, Fault};
 
 /// What to do when a callback panics.
 ///
@@ -131,6 +131,12 @@ impl<C: Callback> State<C> {
     }
 }
 
+/// A snapshot held by a caller handle between calls, with its stamp.
+pub(crate) struct Pinned<C: Callback> {
+    stamp: u64,
+    state: Arc<State<C>>,
+}
+
 pub(crate) struct Core<C: Callback + Send + Sync> {
     pub(crate) name: Arc<str>,
     pub(crate) kind: HookKind,
@@ -155,6 +161,30 @@ impl<C: Callback + Send + Sync> Core<C> {
         C: 'static,
     {
         self.state.with(f)
+    }
+
+    /// Runs `f` on the current snapshot through a caller's own `pinned`
+    /// copy: no thread-local lookup, one atomic load when nothing changed.
+    #[inline]
+    pub(crate) fn with_pinned<R>(
+        &self,
+        pinned: &mut Option<Pinned<C>>,
+        f: impl FnOnce(&State<C>) -> R,
+    ) -> R {
+        // The stamp before the snapshot, as in `CachedCell::with`.
+        let stamp = self.state.stamp();
+        match pinned {
+            Some(p) if p.stamp == stamp => f(&p.state),
+            _ => f(&self.repin(pinned, stamp).state),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn repin<'p>(&self, pinned: &'p mut Option<Pinned<C>>, stamp: u64) -> &'p Pinned<C> {
+        let state = self.load_full();
+        // The outdated snapshot (and the callbacks only it holds) goes now.
+        pinned.insert(Pinned { stamp, state })
     }
 
     pub(crate) fn load_full(&self) -> Arc<State<C>> {
@@ -225,12 +255,12 @@ impl<C: Callback + Send + Sync> Core<C> {
     }
 
     pub(crate) fn error(&self, meta: &Meta, fault: Fault) -> CallbackError {
-        CallbackError {
+        CallbackError::from(CallbackFailure {
             hook: self.name.clone(),
             owner: meta.owner.clone(),
             name: meta.name.clone(),
             fault,
-        }
+        })
     }
 
     /// The error for a sync call meeting an async callback.

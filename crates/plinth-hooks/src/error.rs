@@ -38,7 +38,12 @@ pub enum Fault {
 }
 
 /// A callback's failure, attributed to the hook and to the plugin that
-/// registered the callback.
+/// registered the callback. Its fields are those of [`CallbackFailure`],
+/// read through `Deref` (`err.owner`, `err.fault`).
+///
+/// The failure is boxed so that a hook's `Result` stays two words wide: a
+/// call that succeeds returns its value in registers instead of through a
+/// 72-byte block of memory.
 ///
 /// ```
 /// use plinth_hooks::{Filter, PluginUrn};
@@ -50,8 +55,24 @@ pub enum Fault {
 /// assert_eq!(err.to_string(), "hook \"price\": callback of plugin \"tax\" failed: no rate");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, thiserror::Error)]
-pub struct CallbackError {
+pub struct CallbackError(Box<CallbackFailure>);
+
+/// What a [`CallbackError`] says: which hook, whose callback, what fault.
+///
+/// ```
+/// use plinth_hooks::{CallbackError, CallbackFailure, Fault, PluginUrn};
+/// let err = CallbackError::from(CallbackFailure {
+///     hook: "h".into(),
+///     owner: PluginUrn::new("p")?,
+///     name: None,
+///     fault: Fault::AsyncInSyncCall,
+/// });
+/// let failure: CallbackFailure = err.into_failure();
+/// assert!(matches!(failure.fault, Fault::AsyncInSyncCall));
+/// # Ok::<(), plinth_hooks::GuardError>(())
+/// ```
+#[derive(Debug)]
+pub struct CallbackFailure {
     /// The hook's name.
     pub hook: Arc<str>,
     /// The plugin that registered the callback.
@@ -60,6 +81,41 @@ pub struct CallbackError {
     pub name: Option<Arc<str>>,
     /// What happened.
     pub fault: Fault,
+}
+
+impl CallbackError {
+    /// The failure, unboxed (to move its fields out).
+    ///
+    /// ```
+    /// # use plinth_hooks::{Fault, Filter, PluginUrn};
+    /// let hook = Filter::<u8>::new("n");
+    /// hook.try_tap(PluginUrn::new("p")?, |_| Err("no".into()));
+    /// let Fault::Error(cause) = hook.call(1).unwrap_err().into_failure().fault else { panic!() };
+    /// assert_eq!(cause.to_string(), "no");
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    pub fn into_failure(self) -> CallbackFailure {
+        *self.0
+    }
+}
+
+impl From<CallbackFailure> for CallbackError {
+    fn from(failure: CallbackFailure) -> Self {
+        CallbackError(Box::new(failure))
+    }
+}
+
+impl std::ops::Deref for CallbackError {
+    type Target = CallbackFailure;
+    fn deref(&self) -> &CallbackFailure {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CallbackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 impl fmt::Display for CallbackError {
@@ -71,6 +127,8 @@ impl fmt::Display for CallbackError {
         write!(f, "of plugin \"{}\" {}", self.owner, self.fault)
     }
 }
+
+impl std::error::Error for CallbackError {}
 
 /// Every failure of one broadcast ([`Action`](crate::Action)) or publication
 /// ([`MessageBus`](crate::MessageBus)): the other callbacks still ran.

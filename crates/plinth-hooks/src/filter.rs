@@ -40,7 +40,7 @@ pub(crate) type FilterFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Filter<T> {
-    core: Core<FilterFn<T>>,
+    pub(crate) core: Core<FilterFn<T>>,
 }
 
 impl<T: Send + 'static> Filter<T> {
@@ -208,16 +208,15 @@ impl<T: Send + 'static> Filter<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn call(&self, value: T) -> Result<T, CallbackError> {
-        // Boxing the rare error keeps the value passed back through the
-        // cache layer register-sized: moving the large error type around
-        // cost more than the whole lookup.
-        self.core
-            .with(|state| self.dispatch(state, value).map_err(Box::new))
-            .map_err(|e| *e)
+        self.core.with(|state| self.dispatch(state, value))
     }
 
     #[inline]
-    fn dispatch(&self, state: &State<FilterFn<T>>, value: T) -> Result<T, CallbackError> {
+    pub(crate) fn dispatch(
+        &self,
+        state: &State<FilterFn<T>>,
+        value: T,
+    ) -> Result<T, CallbackError> {
         if !state.plain {
             self.core.refuse_async(state)?;
             return self.dispatch_each(state, value);

@@ -54,12 +54,18 @@
 //! calls is never lost or duplicated, and a call sees the list either
 //! entirely before or entirely after it. Callbacks may register or remove
 //! callbacks: the change applies from the next call.
+//!
+//! Code that calls one hook many times can take a caller handle
+//! ([`Filter::caller`], [`Action::caller`], [`Bail::caller`]): it keeps the
+//! snapshot itself, so a call skips the thread-local lookup and still sees
+//! every change from the next call on.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod action;
 mod bail;
 mod bus;
+mod caller;
 mod core;
 mod emitter;
 mod error;
@@ -76,8 +82,11 @@ pub use crate::core::{Config, PanicPolicy};
 pub use action::Action;
 pub use bail::Bail;
 pub use bus::{BusError, MessageBus, Topic};
+pub use caller::{ActionCaller, BailCaller, FilterCaller};
 pub use emitter::{Emitter, Event, Listener, Receives};
-pub use error::{ActionError, BoxError, CallbackError, EmitterError, Fault, RegistryError};
+pub use error::{
+    ActionError, BoxError, CallbackError, CallbackFailure, EmitterError, Fault, RegistryError,
+};
 pub use filter::Filter;
 pub use historic::{Historic, Replay};
 pub use interceptor::{CallInfo, HookKind, Interceptor, Outcome};

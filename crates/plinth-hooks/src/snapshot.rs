@@ -159,6 +159,13 @@ impl<T> SwapCell<T> {
         }
     }
 
+    /// The stamp of the current snapshot. Read it before loading the
+    /// snapshot it is to vouch for (see [`CachedCell::with`]).
+    #[inline]
+    pub(crate) fn stamp(&self) -> u64 {
+        self.stamp.load(Ordering::Acquire)
+    }
+
     /// The current snapshot, without taking a lock (outside loom).
     #[inline]
     pub(crate) fn load(&self) -> Snap<T> {

@@ -37,6 +37,28 @@ fn concurrent_registrations_are_neither_lost_nor_duplicated() {
 }
 
 #[test]
+fn a_caller_racing_registrations_sees_whole_snapshots_and_then_all() {
+    loom::model(|| {
+        let hook = Arc::new(Filter::<u32>::new("h"));
+        let h1 = hook.clone();
+        let t1 = thread::spawn(move || {
+            h1.tap(urn("a"), |n| n + 1);
+        });
+        let h2 = hook.clone();
+        let t2 = thread::spawn(move || {
+            h2.tap(urn("b"), |n| n + 10);
+        });
+        let mut caller = hook.caller();
+        let seen = caller.call(0).unwrap();
+        assert!([0, 1, 10, 11].contains(&seen), "saw {seen}");
+        t1.join().unwrap();
+        t2.join().unwrap();
+        // The handle pinned an older snapshot: its next call must not use it.
+        assert_eq!(caller.call(0).unwrap(), 11);
+    });
+}
+
+#[test]
 fn removal_racing_registration_removes_exactly_its_callback() {
     loom::model(|| {
         let hook = Arc::new(Filter::<u32>::new("h"));
