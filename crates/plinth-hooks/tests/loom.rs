@@ -14,18 +14,25 @@ fn urn(name: &str) -> PluginUrn {
     PluginUrn::new(name).expect("non-empty")
 }
 
+/// Registers `+1` (owner `a`) and `+10` (owner `b`) on two new threads.
+fn tap_on_two_threads(hook: &Arc<Filter<u32>>) -> [thread::JoinHandle<()>; 2] {
+    let h1 = hook.clone();
+    let h2 = hook.clone();
+    [
+        thread::spawn(move || {
+            h1.tap(urn("a"), |n| n + 1);
+        }),
+        thread::spawn(move || {
+            h2.tap(urn("b"), |n| n + 10);
+        }),
+    ]
+}
+
 #[test]
 fn concurrent_registrations_are_neither_lost_nor_duplicated() {
     loom::model(|| {
         let hook = Arc::new(Filter::<u32>::new("h"));
-        let h1 = hook.clone();
-        let t1 = thread::spawn(move || {
-            h1.tap(urn("a"), |n| n + 1);
-        });
-        let h2 = hook.clone();
-        let t2 = thread::spawn(move || {
-            h2.tap(urn("b"), |n| n + 10);
-        });
+        let [t1, t2] = tap_on_two_threads(&hook);
         // A call concurrent with both sees a whole snapshot: 0, 1, 10 or 11.
         let seen = hook.call(0).unwrap();
         assert!([0, 1, 10, 11].contains(&seen), "saw {seen}");
@@ -40,14 +47,7 @@ fn concurrent_registrations_are_neither_lost_nor_duplicated() {
 fn a_caller_racing_registrations_sees_whole_snapshots_and_then_all() {
     loom::model(|| {
         let hook = Arc::new(Filter::<u32>::new("h"));
-        let h1 = hook.clone();
-        let t1 = thread::spawn(move || {
-            h1.tap(urn("a"), |n| n + 1);
-        });
-        let h2 = hook.clone();
-        let t2 = thread::spawn(move || {
-            h2.tap(urn("b"), |n| n + 10);
-        });
+        let [t1, t2] = tap_on_two_threads(&hook);
         let mut caller = hook.caller();
         let seen = caller.call(0).unwrap();
         assert!([0, 1, 10, 11].contains(&seen), "saw {seen}");
