@@ -91,8 +91,9 @@ impl<S: Clone + Send + Sync, A: Clone> Callback for CallbackFn<S, A> {
 
 pub(crate) struct State<C: Callback> {
     pub(crate) slots: Box<[Slot<C>]>,
-    /// When `plain`: the callbacks alone, in order, as one dense array the
-    /// fast path walks without testing each for async (else empty).
+    /// When `plain` (and for filters): the callbacks alone, in order, as one
+    /// dense array the fast path walks without testing each for async, so
+    /// that index `i` here is slot `i` (else empty).
     pub(crate) chain: Box<[C::Sync]>,
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// The first async slot, so a sync call can refuse before running any.
@@ -108,11 +109,18 @@ pub(crate) struct State<C: Callback> {
 }
 
 impl<C: Callback> State<C> {
-    fn new(slots: Vec<Slot<C>>, interceptors: Arc<[Arc<dyn Interceptor>]>, config: Config) -> Self {
+    /// `dense`: whether the hook kind walks [`chain`](Self::chain) (only
+    /// filters do; the others would carry a copy they never read).
+    fn new(
+        slots: Vec<Slot<C>>,
+        interceptors: Arc<[Arc<dyn Interceptor>]>,
+        config: Config,
+        dense: bool,
+    ) -> Self {
         let first_async = slots.iter().position(|s| s.callback.is_async());
         let watch_all = interceptors.iter().any(|i| i.every_call());
         let plain = first_async.is_none() && !watch_all && config.panics == PanicPolicy::Catch;
-        let chain = if plain {
+        let chain: Box<[C::Sync]> = if plain && dense {
             slots
                 .iter()
                 .filter_map(|s| s.callback.as_sync().cloned())
@@ -120,6 +128,7 @@ impl<C: Callback> State<C> {
         } else {
             Box::default()
         };
+        debug_assert!(!(plain && dense) || chain.len() == slots.len());
         State {
             plain,
             chain,
@@ -150,7 +159,12 @@ impl<C: Callback + Send + Sync> Core<C> {
             name,
             kind,
             config,
-            state: CachedCell::new(State::new(Vec::new(), Arc::from(Vec::new()), config)),
+            state: CachedCell::new(State::new(
+                Vec::new(),
+                Arc::from(Vec::new()),
+                config,
+                kind == HookKind::Filter,
+            )),
         }
     }
 
@@ -200,7 +214,12 @@ impl<C: Callback + Send + Sync> Core<C> {
         self.state.update(|state| {
             let mut slots = state.slots.to_vec();
             slots.push(Slot { callback, meta });
-            let next = State::new(order(slots), state.interceptors.clone(), self.config);
+            let next = State::new(
+                order(slots),
+                state.interceptors.clone(),
+                self.config,
+                self.dense(),
+            );
             (Some(next), ())
         });
         handle
@@ -235,6 +254,7 @@ impl<C: Callback + Send + Sync> Core<C> {
                     order(slots),
                     state.interceptors.clone(),
                     self.config,
+                    self.dense(),
                 )),
                 removed,
             )
@@ -245,9 +265,19 @@ impl<C: Callback + Send + Sync> Core<C> {
         self.state.update(|state| {
             let mut interceptors = state.interceptors.to_vec();
             interceptors.push(interceptor);
-            let next = State::new(state.slots.to_vec(), Arc::from(interceptors), self.config);
+            let next = State::new(
+                state.slots.to_vec(),
+                Arc::from(interceptors),
+                self.config,
+                self.dense(),
+            );
             (Some(next), ())
         })
+    }
+
+    /// Whether this kind's snapshots carry the dense sync chain.
+    fn dense(&self) -> bool {
+        self.kind == HookKind::Filter
     }
 
     pub(crate) fn len(&self) -> usize {

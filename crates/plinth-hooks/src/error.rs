@@ -41,9 +41,9 @@ pub enum Fault {
 /// registered the callback. Its fields are those of [`CallbackFailure`],
 /// read through `Deref` (`err.owner`, `err.fault`).
 ///
-/// The failure is boxed so that a hook's `Result` stays two words wide: a
-/// call that succeeds returns its value in registers instead of through a
-/// 72-byte block of memory.
+/// The failure is boxed so that the error side of a hook's `Result` is one
+/// word: with a one-word value, a call that succeeds returns in registers
+/// instead of through a 72-byte block of memory.
 ///
 /// ```
 /// use plinth_hooks::{Filter, PluginUrn};

@@ -6,7 +6,7 @@
 //! can never be lost or applied twice, and a reader sees either the whole
 //! old list or the whole new one.
 //!
-//! Hot sync dispatch goes through [`SwapCell::with`]: each cell keeps, for
+//! Hot sync dispatch goes through [`CachedCell::with`]: each cell keeps, for
 //! every thread that calls it, that thread's last snapshot together with the
 //! cell's stamp at the time, so a call that finds the stamp unchanged costs
 //! one plain atomic load instead of arc-swap's debt bookkeeping (two
@@ -16,7 +16,8 @@
 //! turn never evict one another, and the slot is typed: no downcast on the
 //! hot path. The price: a thread keeps an outdated snapshot (and the
 //! callbacks it holds) alive until it next calls that hook or the hook is
-//! dropped, at most one per hook and thread.
+//! dropped, at most one per hook and thread; an exited thread's slot stays
+//! until its id is given to a new thread that calls the hook.
 //!
 //! Under `--cfg loom` the atomic pointer is modelled by a loom mutex and the
 //! per-thread slots by a loom thread-local, so that the model checker
@@ -64,7 +65,10 @@ struct PerThread<T: Send + Sync>(thread_local::ThreadLocal<Padded<Slot<T>>>);
 /// A slot alone in its cache lines: `ThreadLocal` stores threads' values
 /// side by side, and every call writes its slot's borrow count, so two
 /// threads calling one hook would otherwise contend for one line (128
-/// bytes: x86 fetches lines in adjacent pairs).
+/// bytes: x86 fetches lines in adjacent pairs). The price is memory: 256
+/// bytes per hook for each thread that calls it, in buckets that grow in
+/// powers of two with the thread's id in the `thread_local` crate (ids are
+/// reused after threads exit, and shared with the crate's other users).
 #[cfg(not(loom))]
 #[derive(Default)]
 #[repr(align(128))]
@@ -76,9 +80,61 @@ impl<T: Send + Sync> PerThread<T> {
         PerThread(thread_local::ThreadLocal::new())
     }
 
+    /// Runs `f` on this thread's slot; `None` when the thread has none and
+    /// cannot get one (see [`first_use`](Self::first_use)).
     #[inline]
-    fn with<R>(&self, _cell: u64, f: impl FnOnce(&Slot<T>) -> R) -> R {
-        f(&self.0.get_or_default().0)
+    fn with<R>(&self, _cell: u64, f: impl FnOnce(Option<&Slot<T>>) -> R) -> R {
+        let slot = match self.0.get() {
+            Some(slot) => Some(slot),
+            None => self.first_use(),
+        };
+        f(slot.map(|padded| &padded.0))
+    }
+
+    /// The thread's first call of this hook.
+    ///
+    /// A hook may be called from a thread-local destructor. Once the
+    /// `thread_local` crate's own per-thread state is destroyed, giving the
+    /// thread an id panics, and a panic escaping a thread-local destructor
+    /// aborts the process; such calls run without a slot instead. A watch
+    /// registered after the crate's state (so destroyed before it, where
+    /// destructors run in reverse order, as on Linux and macOS) says when
+    /// teardown has begun; elsewhere the panic is caught.
+    #[cold]
+    #[inline(never)]
+    fn first_use(&self) -> Option<&Padded<Slot<T>>> {
+        if TORN_DOWN.get() {
+            return None;
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.0.get_or_default())) {
+            Ok(slot) => {
+                // Registers the watch's destructor, if not yet registered.
+                let _ = WATCH.try_with(|_| ());
+                Some(slot)
+            }
+            Err(_) => {
+                TORN_DOWN.set(true);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// Set once this thread's locals are being destroyed. No destructor of
+    /// its own, so it stays readable to the end.
+    static TORN_DOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static WATCH: TeardownWatch = const { TeardownWatch };
+}
+
+#[cfg(not(loom))]
+struct TeardownWatch;
+
+#[cfg(not(loom))]
+impl Drop for TeardownWatch {
+    fn drop(&mut self) {
+        TORN_DOWN.set(true);
     }
 }
 
@@ -100,7 +156,7 @@ impl<T> PerThread<T> {
 
 #[cfg(loom)]
 impl<T: Send + Sync + 'static> PerThread<T> {
-    fn with<R>(&self, cell: u64, f: impl FnOnce(&Slot<T>) -> R) -> R {
+    fn with<R>(&self, cell: u64, f: impl FnOnce(Option<&Slot<T>>) -> R) -> R {
         let slot = SLOTS.with(|slots| {
             let mut slots = slots.borrow_mut();
             let at = match slots.iter().position(|(id, _)| *id == cell) {
@@ -112,9 +168,10 @@ impl<T: Send + Sync + 'static> PerThread<T> {
             };
             slots[at].1.clone()
         });
-        f(slot
-            .downcast_ref::<Slot<T>>()
-            .expect("one type per cell id"))
+        f(Some(
+            slot.downcast_ref::<Slot<T>>()
+                .expect("one type per cell id"),
+        ))
     }
 }
 
@@ -140,10 +197,9 @@ pub(crate) struct SwapCell<T> {
     #[cfg(loom)]
     current: Mutex<Arc<T>>,
     writer: Mutex<()>,
-    /// Renewed after every store, from the same process-wide counter as
-    /// `id`: a stamp names one snapshot of one cell, so a cached snapshot is
-    /// current exactly when its stamp equals the cell's (one comparison
-    /// covers both "same cell" and "same snapshot").
+    /// Renewed after every store, from a process-wide counter: a stamp names
+    /// one snapshot of one cell, so a cached snapshot is current exactly
+    /// when its stamp equals the cell's.
     stamp: AtomicU64,
 }
 
@@ -248,16 +304,18 @@ impl<T: Send + Sync + 'static> CachedCell<T> {
         // reload next time (the reverse would serve a stale one).
         let stamp = self.cell.stamp.load(Ordering::Acquire);
         self.per_thread.with(self.id, |slot| {
-            let hit = slot.try_borrow().ok().and_then(|borrowed| {
-                Ref::filter_map(borrowed, |cached| {
-                    if cached.stamp == stamp {
-                        cached.snapshot.as_deref()
-                    } else {
-                        None
-                    }
-                })
-                .ok()
-            });
+            let hit = slot
+                .and_then(|slot| slot.try_borrow().ok())
+                .and_then(|borrowed| {
+                    Ref::filter_map(borrowed, |cached| {
+                        if cached.stamp == stamp {
+                            cached.snapshot.as_deref()
+                        } else {
+                            None
+                        }
+                    })
+                    .ok()
+                });
             let refilled;
             let state: &T = match &hit {
                 Some(state) => state,
@@ -271,12 +329,13 @@ impl<T: Send + Sync + 'static> CachedCell<T> {
     }
 
     /// The miss path: load the snapshot and cache it, unless the slot is in
-    /// use further up the stack (a reentrant call).
+    /// use further up the stack (a reentrant call) or there is none (a
+    /// thread being torn down).
     #[cold]
     #[inline(never)]
-    fn refill(&self, slot: &Slot<T>, stamp: u64) -> Arc<T> {
+    fn refill(&self, slot: Option<&Slot<T>>, stamp: u64) -> Arc<T> {
         let snapshot = self.cell.load_full();
-        if let Ok(mut cached) = slot.try_borrow_mut() {
+        if let Some(Ok(mut cached)) = slot.map(RefCell::try_borrow_mut) {
             let evicted = std::mem::replace(
                 &mut *cached,
                 Cached {

@@ -79,14 +79,16 @@ fn many_hooks_nested_and_rewritten_keep_their_own_snapshots() {
     }
 }
 
-/// Calls every hook in `HOOKS` when dropped.
+/// Calls every hook in `HOOKS`, then the evicting hook itself, when dropped.
 struct CallsOnDrop;
 static HOOKS: OnceLock<Vec<Filter<u8>>> = OnceLock::new();
+static EVICTING: OnceLock<Filter<u8>> = OnceLock::new();
 static DROP_RESULTS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
 impl Drop for CallsOnDrop {
     fn drop(&mut self) {
-        for hook in HOOKS.get().expect("set").iter() {
+        let evicting = EVICTING.get().expect("set");
+        for hook in HOOKS.get().expect("set").iter().chain([evicting]) {
             DROP_RESULTS
                 .lock()
                 .unwrap()
@@ -106,7 +108,8 @@ fn dropping_an_evicted_snapshot_may_call_hooks() {
             })
             .collect()
     });
-    let hook = Filter::<u8>::new("evicting");
+    let hook = EVICTING.get_or_init(|| Filter::new("evicting"));
+    hook.tap(urn("q"), |n| n + 10);
     let guard = CallsOnDrop;
     let handle = hook.tap(urn("p"), move |n| {
         let _ = &guard;
@@ -116,13 +119,15 @@ fn dropping_an_evicted_snapshot_may_call_hooks() {
         h.call(0).unwrap();
     }
     // Cache the snapshot holding `guard`, then replace it: the next call
-    // evicts it from this thread's cache, dropping `guard`, which calls the
-    // 32 hooks while the evicting hook's slot is being refilled.
-    assert_eq!(hook.call(7).unwrap(), 7);
+    // evicts it from this thread's slot, dropping `guard`, which calls the
+    // 32 hooks and the evicting hook itself while its slot is refilled.
+    assert_eq!(hook.call(7).unwrap(), 17);
     assert!(hook.unregister(&handle));
     assert!(DROP_RESULTS.lock().unwrap().is_empty());
-    assert_eq!(hook.call(7).unwrap(), 7);
-    assert_eq!(*DROP_RESULTS.lock().unwrap(), [2; 32]);
+    assert_eq!(hook.call(7).unwrap(), 17);
+    let mut expected = vec![2; 32];
+    expected.push(11);
+    assert_eq!(*DROP_RESULTS.lock().unwrap(), expected);
 }
 
 #[test]

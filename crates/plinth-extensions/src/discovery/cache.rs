@@ -9,24 +9,30 @@ use std::time::{Duration, SystemTime};
 
 use crate::{Discovery, Manifest};
 
-/// Manifests parsed by earlier scans, each kept with the fingerprint of the
-/// file it came from (size, modification time and, on Unix, device, inode
-/// and change time). A scan through the cache only `stat`s a manifest
-/// whose fingerprint is unchanged, and reads and parses the others.
+/// Manifests parsed by earlier scans, each kept with the fingerprints of
+/// the files it came from (the manifest and its configuration schema file):
+/// size, modification time and, on Unix, device, inode and change time. A
+/// scan through the cache only `stat`s a manifest whose files are
+/// unchanged, and reads and parses the others.
 ///
 /// For an application that rescans its plugin folders (after an install,
 /// or on a file watcher's event). Parsing TOML is most of a scan's cost
 /// (several times the cost of reading the file), so a warm rescan costs
 /// about a `stat` per plugin instead. The first scan costs as much as
-/// [`scan`](crate::scan) plus one `stat` per manifest.
+/// [`scan`](crate::scan).
 ///
 /// Two rules keep the cache from serving a stale manifest:
-/// - a file modified less than [`RACY_WINDOW`](Self::RACY_WINDOW) before it
-///   was read is parsed again on every scan until it is older: a write in
-///   the same clock tick as the read would leave the fingerprint unchanged
+/// - a file changed (modification or, on Unix, change time) less than the
+///   racy window ([`RACY_WINDOW`](Self::RACY_WINDOW) by default) before it
+///   was `stat`ed is parsed again on every scan until it is older: a write
+///   in the same timestamp tick would leave the fingerprint unchanged
 ///   (git's "racily clean" entries, handled the same way);
 /// - each scan keeps only the manifests it found, so a removed plugin is
 ///   forgotten. Use one cache per list of directories.
+///
+/// Outside Unix the fingerprint is size and modification time only: a
+/// same-size manifest written with an old modification time (some archive
+/// tools) is not noticed. Call [`clear`](Self::clear) after such installs.
 ///
 /// Bad manifests are not cached: they are read again, and reported again,
 /// by every scan.
@@ -48,24 +54,37 @@ use crate::{Discovery, Manifest};
 /// assert_eq!(first.plugins[0].manifest, again.plugins[0].manifest);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ManifestCache {
     entries: Mutex<Entries>,
+    racy_window: Duration,
 }
 
-pub(super) type Entries = HashMap<PathBuf, Cached>;
+pub(super) type Entries = HashMap<PathBuf, Arc<Cached>>;
 
-/// A parsed manifest and the fingerprint of the file it was parsed from.
-#[derive(Debug, Clone)]
+/// A parsed manifest and the fingerprints of the files it was parsed from.
+#[derive(Debug)]
 pub(super) struct Cached {
-    pub(super) fingerprint: Fingerprint,
     pub(super) manifest: Arc<Manifest>,
+    fingerprint: Fingerprint,
+    /// The configuration schema file, read by the parse too.
+    schema: Option<(PathBuf, Fingerprint)>,
+}
+
+impl Default for ManifestCache {
+    fn default() -> Self {
+        ManifestCache {
+            entries: Mutex::default(),
+            racy_window: ManifestCache::RACY_WINDOW,
+        }
+    }
 }
 
 impl ManifestCache {
-    /// How recent a modification must be, relative to the read, for the
-    /// file to be parsed again on the next scan. Two seconds covers the
-    /// coarsest common timestamp (FAT's).
+    /// How recent a change must be, relative to the `stat` that sees it,
+    /// for the file to be parsed again on the next scan. Two seconds covers
+    /// the coarsest common timestamps (FAT's modification time, ext3's and
+    /// HFS+'s change time).
     pub const RACY_WINDOW: Duration = Duration::from_secs(2);
 
     /// An empty cache.
@@ -77,11 +96,40 @@ impl ManifestCache {
         ManifestCache::default()
     }
 
+    /// An empty cache with another racy window than
+    /// [`RACY_WINDOW`](Self::RACY_WINDOW): shorter where timestamps are
+    /// fine-grained (ext4, APFS, NTFS), longer for a network file system
+    /// whose clock may drift from this machine's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let cache = plinth_extensions::ManifestCache::with_racy_window(Duration::from_secs(10));
+    /// assert_eq!(cache.racy_window(), Duration::from_secs(10));
+    /// ```
+    pub fn with_racy_window(window: Duration) -> Self {
+        ManifestCache {
+            entries: Mutex::default(),
+            racy_window: window,
+        }
+    }
+
+    /// The racy window in use.
+    ///
+    /// ```
+    /// # use plinth_extensions::ManifestCache;
+    /// assert_eq!(ManifestCache::new().racy_window(), ManifestCache::RACY_WINDOW);
+    /// ```
+    pub fn racy_window(&self) -> Duration {
+        self.racy_window
+    }
+
     /// Scans `dirs` as [`scan`](crate::scan) does, reusing the manifests
     /// that have not changed since the last scan through this cache. The
     /// result is the same as `scan(dirs)` would give.
     ///
-    /// Concurrent scans through one cache run one after the other.
+    /// The cache is locked for the whole scan: concurrent scans through one
+    /// cache run one after the other, and [`len`](Self::len) or
+    /// [`clear`](Self::clear) wait for a running scan.
     ///
     /// ```
     /// # use plinth_extensions::ManifestCache;
@@ -91,11 +139,11 @@ impl ManifestCache {
     /// ```
     pub fn scan<P: AsRef<Path>>(&self, dirs: impl IntoIterator<Item = P>) -> Discovery {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let (discovery, next) = super::scan::scan_with(dirs, Some(&entries));
+        let previous = std::mem::take(&mut *entries);
+        let (discovery, next) = super::scan::scan_with(dirs, Some((previous, self.racy_window)));
         *entries = next;
         discovery
     }
-
     /// How many manifests are cached.
     ///
     /// ```
@@ -132,6 +180,52 @@ impl ManifestCache {
     }
 }
 
+impl Cached {
+    /// The entry for `manifest`, just parsed from a file whose metadata,
+    /// taken before the read, is `metadata`. Its schema file (read by the
+    /// parse) is `stat`ed now: a change since the parse read it is recent,
+    /// so the racy window keeps it from being trusted. `None` when a file
+    /// cannot be fingerprinted.
+    pub(super) fn new(
+        manifest: Arc<Manifest>,
+        metadata: &Metadata,
+        window: Duration,
+    ) -> Option<Self> {
+        let fingerprint = Fingerprint::of(metadata, window)?;
+        let schema = match manifest
+            .config_schema
+            .as_ref()
+            .and_then(|s| s.file.as_ref())
+        {
+            None => None,
+            Some(file) => {
+                let now = std::fs::metadata(file).ok()?;
+                Some((file.clone(), Fingerprint::of(&now, window)?))
+            }
+        };
+        Some(Cached {
+            manifest,
+            fingerprint,
+            schema,
+        })
+    }
+
+    /// Whether the manifest still stands for its files: the manifest's is
+    /// `metadata` now, its schema file's is read here.
+    pub(super) fn still_valid(&self, metadata: &Metadata, window: Duration) -> bool {
+        let unchanged = |cached: &Fingerprint, now: &Metadata| {
+            Fingerprint::of(now, window).is_some_and(|now| cached.still_valid(&now))
+        };
+        unchanged(&self.fingerprint, metadata)
+            && match &self.schema {
+                None => true,
+                Some((file, cached)) => {
+                    std::fs::metadata(file).is_ok_and(|now| unchanged(cached, &now))
+                }
+            }
+    }
+}
+
 /// What identifies one version of a file without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Fingerprint {
@@ -142,19 +236,36 @@ pub(super) struct Fingerprint {
     /// modification time were preserved.
     #[cfg(unix)]
     node: (u64, u64, i64, i64),
-    /// The file was modified within `RACY_WINDOW` of being read.
+    /// The file changed within the racy window of being `stat`ed.
     racy: bool,
 }
 
 impl Fingerprint {
     /// `None` when the platform gives no modification time: such files are
-    /// never cached.
-    pub(super) fn of(metadata: &Metadata) -> Option<Fingerprint> {
+    /// never cached. A file changed within `window` of now is racy: its
+    /// fingerprint is recorded but not trusted.
+    pub(super) fn of(metadata: &Metadata, window: Duration) -> Option<Fingerprint> {
         let modified = metadata.modified().ok()?;
+        // The latest of the modification and (on Unix) change times: a
+        // write that restores the modification time (`cp -p`, `touch -r`,
+        // archive extraction) still moves the change time.
+        #[cfg(unix)]
+        let changed = {
+            use std::os::unix::fs::MetadataExt;
+            let ctime = std::time::UNIX_EPOCH
+                .checked_add(Duration::new(
+                    u64::try_from(metadata.ctime()).unwrap_or(0),
+                    u32::try_from(metadata.ctime_nsec()).unwrap_or(0),
+                ))
+                .unwrap_or(modified);
+            ctime.max(modified)
+        };
+        #[cfg(not(unix))]
+        let changed = modified;
         let racy = SystemTime::now()
-            .duration_since(modified)
-            // A modification time in the future is not to be trusted either.
-            .map_or(true, |age| age < ManifestCache::RACY_WINDOW);
+            .duration_since(changed)
+            // A time in the future is not to be trusted either.
+            .map_or(true, |age| age < window);
         Some(Fingerprint {
             len: metadata.len(),
             modified,
@@ -174,7 +285,7 @@ impl Fingerprint {
 
     /// Whether a manifest cached under `self` may stand for a file whose
     /// fingerprint is now `current`.
-    pub(super) fn still_valid(&self, current: &Fingerprint) -> bool {
+    fn still_valid(&self, current: &Fingerprint) -> bool {
         !self.racy
             && self.len == current.len
             && self.modified == current.modified

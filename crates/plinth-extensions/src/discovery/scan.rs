@@ -5,8 +5,10 @@ use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::cache::{Cached, Entries, Fingerprint};
+use super::cache::{Cached, Entries};
+use crate::manifest::{read_checked, read_regular};
 use crate::{
     DiscoveredPlugin, Discovery, DiscoveryError, Manifest, ManifestError, Override, MANIFEST_FILE,
 };
@@ -32,31 +34,37 @@ pub fn scan<P: AsRef<Path>>(dirs: impl IntoIterator<Item = P>) -> Discovery {
     scan_with(dirs, None).0
 }
 
-/// The scan, reusing `cache`d manifests whose files are unchanged; also
-/// returns the entries to cache next time (the manifests found now).
+/// The scan, reusing the `cache`d manifests whose files are unchanged;
+/// also returns the entries to cache next time (the manifests found now).
 pub(super) fn scan_with<P: AsRef<Path>>(
     dirs: impl IntoIterator<Item = P>,
-    cache: Option<&Entries>,
+    cache: Option<(Entries, Duration)>,
 ) -> (Discovery, Entries) {
     let mut scanner = Scanner::default();
     let mut candidates = Vec::new();
     for dir in dirs {
         scanner.list_plugins(dir.as_ref(), &mut candidates);
     }
+    let (mut previous, racy_window) = match cache {
+        Some((entries, window)) => (Some(entries), window),
+        None => (None, Duration::ZERO),
+    };
+    let loaded = load_all(&candidates, previous.as_ref().map(|p| (p, racy_window)));
     let mut next = Entries::new();
     // Parsing dominates a scan (TOML costs several times the read), so
     // manifests are read and parsed on all cores; results are merged in
     // scan order, which keeps overrides and reports deterministic.
-    for ((search_dir, _), loaded) in candidates.iter().zip(load_all(&candidates, cache)) {
+    for ((search_dir, _), loaded) in candidates.iter().zip(loaded) {
         match loaded {
             Loaded::NotAPlugin => {}
-            Loaded::Plugin(manifest, fingerprint) => {
-                if let (Some(_), Some(fingerprint)) = (cache, fingerprint) {
-                    let cached = Cached {
-                        fingerprint,
-                        manifest: manifest.clone(),
+            Loaded::Plugin(manifest, cached) => {
+                if let (Some(previous), Some(cached)) = (previous.as_mut(), cached) {
+                    // Reuse the old key: a warm scan then allocates no path.
+                    let key = match previous.remove_entry(&manifest.path) {
+                        Some((key, _)) => key,
+                        None => manifest.path.clone(),
                     };
-                    next.insert(manifest.path.clone(), cached);
+                    next.insert(key, cached);
                 }
                 scanner.add(DiscoveredPlugin {
                     manifest,
@@ -71,18 +79,19 @@ pub(super) fn scan_with<P: AsRef<Path>>(
 
 enum Loaded {
     NotAPlugin,
-    /// With the file's fingerprint when scanning through a cache.
-    Plugin(Arc<Manifest>, Option<Fingerprint>),
+    /// With its cache entry when scanning through a cache (`None` when its
+    /// files cannot be fingerprinted).
+    Plugin(Arc<Manifest>, Option<Arc<Cached>>),
     Error(ManifestError),
 }
 
 /// Below this many folders, threads cost more than they save.
 const PARALLEL_FROM: usize = 64;
 
-fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<&Entries>) -> Vec<Loaded> {
+fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<(&Entries, Duration)>) -> Vec<Loaded> {
     let load = |(_, dir): &(PathBuf, PathBuf)| match cache {
         None => load(dir),
-        Some(cache) => load_cached(dir, cache),
+        Some((cache, racy_window)) => load_cached(dir, cache, racy_window),
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || candidates.len() < PARALLEL_FROM {
@@ -108,42 +117,49 @@ fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<&Entries>) -> Vec<L
 
 fn load(plugin_dir: &Path) -> Loaded {
     let path = plugin_dir.join(MANIFEST_FILE);
-    let source = match std::fs::read_to_string(&path) {
-        Ok(source) => source,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Loaded::NotAPlugin,
-        Err(source) => return Loaded::Error(ManifestError::Io { path, source }),
-    };
-    parse(&source, path, None)
+    match read_regular(&path) {
+        Ok((_, source)) => parse(&source, &path, |manifest| Loaded::Plugin(manifest, None)),
+        Err(e) => not_found_or(e),
+    }
 }
 
-/// `stat`s the manifest first: an unchanged one comes from the cache, a
-/// changed one is read and parsed (a change during the read shows in the
-/// next scan's `stat`, since the fingerprint predates the read).
-fn load_cached(plugin_dir: &Path, cache: &Entries) -> Loaded {
+/// `stat`s the manifest (and its schema file) first: an unchanged one comes
+/// from the cache; a changed one is read and parsed, its fingerprint taken
+/// before the read (a change during the read shows at the next scan).
+fn load_cached(plugin_dir: &Path, cache: &Entries, racy_window: Duration) -> Loaded {
     let path = plugin_dir.join(MANIFEST_FILE);
     let metadata = match std::fs::metadata(&path) {
-        Ok(metadata) if metadata.is_file() => metadata,
-        Ok(_) => return Loaded::NotAPlugin,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Loaded::NotAPlugin,
-        Err(source) => return Loaded::Error(ManifestError::Io { path, source }),
+        Ok(metadata) => metadata,
+        Err(source) => return not_found_or(ManifestError::Io { path, source }),
     };
-    let fingerprint = Fingerprint::of(&metadata);
-    if let (Some(now), Some(cached)) = (&fingerprint, cache.get(&path)) {
-        if cached.fingerprint.still_valid(now) {
-            return Loaded::Plugin(cached.manifest.clone(), fingerprint);
+    if let Some(cached) = cache.get(&path) {
+        if cached.still_valid(&metadata, racy_window) {
+            return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
         }
     }
-    match std::fs::read_to_string(&path) {
-        Ok(source) => parse(&source, path, fingerprint),
-        Err(e) if e.kind() == ErrorKind::NotFound => Loaded::NotAPlugin,
-        Err(source) => Loaded::Error(ManifestError::Io { path, source }),
+    match read_checked(&path, &metadata) {
+        Ok(source) => parse(&source, &path, |manifest| {
+            let cached = Cached::new(manifest.clone(), &metadata, racy_window);
+            Loaded::Plugin(manifest, cached.map(Arc::new))
+        }),
+        Err(e) => not_found_or(e),
     }
 }
 
-fn parse(source: &str, path: PathBuf, fingerprint: Option<Fingerprint>) -> Loaded {
-    match Manifest::parse(source, &path) {
-        Ok(manifest) => Loaded::Plugin(Arc::new(manifest), fingerprint),
+fn parse(source: &str, path: &Path, found: impl FnOnce(Arc<Manifest>) -> Loaded) -> Loaded {
+    match Manifest::parse(source, path) {
+        Ok(manifest) => found(Arc::new(manifest)),
         Err(e) => Loaded::Error(e),
+    }
+}
+
+/// A folder without a manifest is not a plugin; any other failure is one.
+fn not_found_or(e: ManifestError) -> Loaded {
+    match &e {
+        ManifestError::Io { source, .. } if source.kind() == ErrorKind::NotFound => {
+            Loaded::NotAPlugin
+        }
+        _ => Loaded::Error(e),
     }
 }
 

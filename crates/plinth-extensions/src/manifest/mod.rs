@@ -8,6 +8,9 @@ mod error;
 mod location;
 mod model;
 mod raw;
+mod read;
 
 pub use error::ManifestError;
 pub use model::{ConfigSchema, Dependency, ExtensionDecl, Manifest, Permissions, MANIFEST_FILE};
+pub use read::MAX_MANIFEST_BYTES;
+pub(crate) use read::{read_checked, read_regular};

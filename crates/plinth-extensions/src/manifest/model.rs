@@ -184,10 +184,7 @@ impl Manifest {
     /// [`ManifestError::Io`] when it cannot be read, else as [`parse`](Self::parse).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
         let path = path.as_ref();
-        let source = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let (_, source) = super::read_regular(path)?;
         Manifest::parse(&source, path)
     }
 
@@ -329,10 +326,7 @@ impl Manifest {
 }
 
 fn read_schema(file: &Path) -> Result<ConfigSchema, ManifestError> {
-    let text = std::fs::read_to_string(file).map_err(|source| ManifestError::Io {
-        path: file.to_owned(),
-        source,
-    })?;
+    let (_, text) = super::read_regular(file)?;
     let schema = serde_json::from_str(&text).map_err(|e| ManifestError::Invalid {
         path: file.to_owned(),
         line: e.line(),
