@@ -252,11 +252,12 @@ impl Fingerprint {
         #[cfg(unix)]
         let changed = {
             use std::os::unix::fs::MetadataExt;
-            let ctime = std::time::UNIX_EPOCH
-                .checked_add(Duration::new(
-                    u64::try_from(metadata.ctime()).unwrap_or(0),
-                    u32::try_from(metadata.ctime_nsec()).unwrap_or(0),
+            // Checked throughout: the times come from the file system.
+            let ctime = Duration::from_secs(u64::try_from(metadata.ctime()).unwrap_or(0))
+                .checked_add(Duration::from_nanos(
+                    u64::try_from(metadata.ctime_nsec()).unwrap_or(0),
                 ))
+                .and_then(|since| std::time::UNIX_EPOCH.checked_add(since))
                 .unwrap_or(modified);
             ctime.max(modified)
         };
