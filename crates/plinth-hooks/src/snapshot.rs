@@ -83,7 +83,7 @@ impl<T: Send + Sync> PerThread<T> {
     /// Runs `f` on this thread's slot; `None` when the thread has none and
     /// cannot get one (see [`first_use`](Self::first_use)).
     #[inline]
-    fn with<R>(&self, _cell: u64, f: impl FnOnce(Option<&Slot<T>>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(Option<&Slot<T>>) -> R) -> R {
         let slot = match self.0.get() {
             Some(slot) => Some(slot),
             None => self.first_use(),
@@ -138,9 +138,13 @@ impl Drop for TeardownWatch {
     }
 }
 
-/// The model's stand-in: loom's own thread-locals, one slot per cell id.
+/// The model's stand-in: loom's own thread-locals, one slot per cell,
+/// found by the cell's id (unique among all cells ever created).
 #[cfg(loom)]
-struct PerThread<T>(std::marker::PhantomData<fn() -> T>);
+struct PerThread<T> {
+    cell: u64,
+    _slots: std::marker::PhantomData<fn() -> T>,
+}
 
 #[cfg(loom)]
 loom::thread_local! {
@@ -150,13 +154,17 @@ loom::thread_local! {
 #[cfg(loom)]
 impl<T> PerThread<T> {
     fn new() -> Self {
-        PerThread(std::marker::PhantomData)
+        PerThread {
+            cell: crate::tap::next_id(),
+            _slots: std::marker::PhantomData,
+        }
     }
 }
 
 #[cfg(loom)]
 impl<T: Send + Sync + 'static> PerThread<T> {
-    fn with<R>(&self, cell: u64, f: impl FnOnce(Option<&Slot<T>>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(Option<&Slot<T>>) -> R) -> R {
+        let cell = self.cell;
         let slot = SLOTS.with(|slots| {
             let mut slots = slots.borrow_mut();
             let at = match slots.iter().position(|(id, _)| *id == cell) {
@@ -271,9 +279,6 @@ impl<T> SwapCell<T> {
 pub(crate) struct CachedCell<T: Send + Sync> {
     cell: SwapCell<T>,
     per_thread: PerThread<T>,
-    /// Unique among all cells ever created (names the cell in the loom model).
-    #[cfg_attr(not(loom), allow(dead_code))]
-    id: u64,
 }
 
 impl<T: Send + Sync> CachedCell<T> {
@@ -281,7 +286,6 @@ impl<T: Send + Sync> CachedCell<T> {
         CachedCell {
             cell: SwapCell::new(value),
             per_thread: PerThread::new(),
-            id: crate::tap::next_id(),
         }
     }
 }
@@ -303,7 +307,7 @@ impl<T: Send + Sync + 'static> CachedCell<T> {
         // snapshot is newer than its recorded stamp, which only costs a
         // reload next time (the reverse would serve a stale one).
         let stamp = self.cell.stamp.load(Ordering::Acquire);
-        self.per_thread.with(self.id, |slot| {
+        self.per_thread.with(|slot| {
             let hit = slot
                 .and_then(|slot| slot.try_borrow().ok())
                 .and_then(|borrowed| {
