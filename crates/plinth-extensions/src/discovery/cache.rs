@@ -246,17 +246,25 @@ impl Fingerprint {
     /// fingerprint is recorded but not trusted.
     pub(super) fn of(metadata: &Metadata, window: Duration) -> Option<Fingerprint> {
         let modified = metadata.modified().ok()?;
+        #[cfg(unix)]
+        let node = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                metadata.dev(),
+                metadata.ino(),
+                metadata.ctime(),
+                metadata.ctime_nsec(),
+            )
+        };
         // The latest of the modification and (on Unix) change times: a
         // write that restores the modification time (`cp -p`, `touch -r`,
         // archive extraction) still moves the change time.
         #[cfg(unix)]
         let changed = {
-            use std::os::unix::fs::MetadataExt;
+            let (_, _, secs, nanos) = node;
             // Checked throughout: the times come from the file system.
-            let ctime = Duration::from_secs(u64::try_from(metadata.ctime()).unwrap_or(0))
-                .checked_add(Duration::from_nanos(
-                    u64::try_from(metadata.ctime_nsec()).unwrap_or(0),
-                ))
+            let ctime = Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+                .checked_add(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
                 .and_then(|since| std::time::UNIX_EPOCH.checked_add(since))
                 .unwrap_or(modified);
             ctime.max(modified)
@@ -271,15 +279,7 @@ impl Fingerprint {
             len: metadata.len(),
             modified,
             #[cfg(unix)]
-            node: {
-                use std::os::unix::fs::MetadataExt;
-                (
-                    metadata.dev(),
-                    metadata.ino(),
-                    metadata.ctime(),
-                    metadata.ctime_nsec(),
-                )
-            },
+            node,
             racy,
         })
     }

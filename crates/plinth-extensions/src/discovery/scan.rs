@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::{Cached, Entries};
-use crate::manifest::{read_checked, read_regular};
+use crate::manifest::read_checked;
 use crate::{
     DiscoveredPlugin, Discovery, DiscoveryError, Manifest, ManifestError, Override, MANIFEST_FILE,
 };
@@ -45,11 +45,8 @@ pub(super) fn scan_with<P: AsRef<Path>>(
     for dir in dirs {
         scanner.list_plugins(dir.as_ref(), &mut candidates);
     }
-    let (mut previous, racy_window) = match cache {
-        Some((entries, window)) => (Some(entries), window),
-        None => (None, Duration::ZERO),
-    };
-    let loaded = load_all(&candidates, previous.as_ref().map(|p| (p, racy_window)));
+    let (mut previous, racy_window) = cache.unzip();
+    let loaded = load_all(&candidates, previous.as_ref().zip(racy_window));
     let mut next = Entries::new();
     // Parsing dominates a scan (TOML costs several times the read), so
     // manifests are read and parsed on all cores; results are merged in
@@ -89,10 +86,7 @@ enum Loaded {
 const PARALLEL_FROM: usize = 64;
 
 fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<(&Entries, Duration)>) -> Vec<Loaded> {
-    let load = |(_, dir): &(PathBuf, PathBuf)| match cache {
-        None => load(dir),
-        Some((cache, racy_window)) => load_cached(dir, cache, racy_window),
-    };
+    let load = |(_, dir): &(PathBuf, PathBuf)| load(dir, cache);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || candidates.len() < PARALLEL_FROM {
         return candidates.iter().map(load).collect();
@@ -115,40 +109,36 @@ fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<(&Entries, Duration
     })
 }
 
-fn load(plugin_dir: &Path) -> Loaded {
-    let path = plugin_dir.join(MANIFEST_FILE);
-    match read_regular(&path) {
-        Ok((_, source)) => parse(&source, &path, |manifest| Loaded::Plugin(manifest, None)),
-        Err(e) => not_found_or(e),
-    }
-}
-
-/// `stat`s the manifest (and its schema file) first: an unchanged one comes
-/// from the cache; a changed one is read and parsed, its fingerprint taken
-/// before the read (a change during the read shows at the next scan).
-fn load_cached(plugin_dir: &Path, cache: &Entries, racy_window: Duration) -> Loaded {
+/// Loads the manifest of `plugin_dir`. Through a cache it comes from the
+/// cache when its files are unchanged; otherwise it is read and parsed,
+/// with the fingerprint taken by the `stat` before the read (a change
+/// during the read shows at the next scan). The `stat` also keeps FIFOs,
+/// devices and oversized files from being read.
+fn load(plugin_dir: &Path, cache: Option<(&Entries, Duration)>) -> Loaded {
     let path = plugin_dir.join(MANIFEST_FILE);
     let metadata = match std::fs::metadata(&path) {
         Ok(metadata) => metadata,
         Err(source) => return not_found_or(ManifestError::Io { path, source }),
     };
-    if let Some(cached) = cache.get(&path) {
-        if cached.still_valid(&metadata, racy_window) {
-            return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
+    if let Some((entries, racy_window)) = cache {
+        if let Some(cached) = entries.get(&path) {
+            if cached.still_valid(&metadata, racy_window) {
+                return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
+            }
         }
     }
-    match read_checked(&path, &metadata) {
-        Ok(source) => parse(&source, &path, |manifest| {
-            let cached = Cached::new(manifest.clone(), &metadata, racy_window);
-            Loaded::Plugin(manifest, cached.map(Arc::new))
-        }),
-        Err(e) => not_found_or(e),
-    }
-}
-
-fn parse(source: &str, path: &Path, found: impl FnOnce(Arc<Manifest>) -> Loaded) -> Loaded {
-    match Manifest::parse(source, path) {
-        Ok(manifest) => found(Arc::new(manifest)),
+    let source = match read_checked(&path, &metadata) {
+        Ok(source) => source,
+        Err(e) => return not_found_or(e),
+    };
+    match Manifest::parse(&source, &path) {
+        Ok(manifest) => {
+            let manifest = Arc::new(manifest);
+            let cached = cache.and_then(|(_, racy_window)| {
+                Cached::new(manifest.clone(), &metadata, racy_window).map(Arc::new)
+            });
+            Loaded::Plugin(manifest, cached)
+        }
         Err(e) => Loaded::Error(e),
     }
 }

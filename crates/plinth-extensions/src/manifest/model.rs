@@ -184,7 +184,7 @@ impl Manifest {
     /// [`ManifestError::Io`] when it cannot be read, else as [`parse`](Self::parse).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
         let path = path.as_ref();
-        let (_, source) = super::read_regular(path)?;
+        let source = super::read_regular(path)?;
         Manifest::parse(&source, path)
     }
 
@@ -326,7 +326,7 @@ impl Manifest {
 }
 
 fn read_schema(file: &Path) -> Result<ConfigSchema, ManifestError> {
-    let (_, text) = super::read_regular(file)?;
+    let text = super::read_regular(file)?;
     let schema = serde_json::from_str(&text).map_err(|e| ManifestError::Invalid {
         path: file.to_owned(),
         line: e.line(),

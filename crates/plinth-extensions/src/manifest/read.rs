@@ -12,15 +12,13 @@ pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// Reads `path` after checking that it is a regular file (following
 /// symlinks) of at most [`MAX_MANIFEST_BYTES`]: a FIFO or a device named
-/// `plinth.toml` would otherwise block a scan or never end. Returns the
-/// metadata taken before the read, with the text.
-pub(crate) fn read_regular(path: &Path) -> Result<(Metadata, String), ManifestError> {
+/// `plinth.toml` would otherwise block a scan or never end.
+pub(crate) fn read_regular(path: &Path) -> Result<String, ManifestError> {
     let metadata = std::fs::metadata(path).map_err(|source| ManifestError::Io {
         path: path.to_owned(),
         source,
     })?;
-    let text = read_checked(path, &metadata)?;
-    Ok((metadata, text))
+    read_checked(path, &metadata)
 }
 
 /// [`read_regular`] with the metadata already taken.
