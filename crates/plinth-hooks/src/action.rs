@@ -221,7 +221,7 @@ impl<T: Send + Sync + 'static> Action<T> {
     /// ```
     pub async fn call_async(&self, payload: impl Into<Arc<T>>) -> Result<(), ActionError> {
         let payload = payload.into();
-        let state = self.core.load_full();
+        let (_call, state) = self.core.load_for_call();
         let mut failures = Vec::new();
         for slot in state.slots.iter() {
             let started = Core::start(&state);
@@ -252,7 +252,7 @@ impl<T: Send + Sync + 'static> Action<T> {
     /// ```
     pub async fn call_parallel(&self, payload: impl Into<Arc<T>>) -> Result<(), ActionError> {
         let payload = payload.into();
-        let state = self.core.load_full();
+        let (_call, state) = self.core.load_for_call();
         let mut outcomes: Vec<Option<CallbackError>> = Vec::with_capacity(state.slots.len());
         let mut pending = Vec::new();
         for (i, slot) in state.slots.iter().enumerate() {

@@ -228,7 +228,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     /// ```
     pub async fn call_async(&self, payload: impl Into<Arc<T>>) -> Result<Option<R>, CallbackError> {
         let payload = payload.into();
-        let state = self.core.load_full();
+        let (_call, state) = self.core.load_for_call();
         for slot in state.slots.iter() {
             let started = Core::start(&state);
             let result = match &slot.callback {

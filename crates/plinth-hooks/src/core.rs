@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use plinth_core::PluginUrn;
 
+use crate::grace::{AsyncCall, SyncCall};
 use crate::interceptor::{CallInfo, HookKind, Interceptor, Outcome};
 use crate::ordering::order;
 use crate::snapshot::CachedCell;
@@ -185,6 +186,7 @@ impl<C: Callback + Send + Sync> Core<C> {
         pinned: &mut Option<Pinned<C>>,
         f: impl FnOnce(&State<C>) -> R,
     ) -> R {
+        let _call = SyncCall::enter();
         // The stamp before the snapshot, as in `CachedCell::with`.
         let stamp = self.state.stamp();
         match pinned {
@@ -203,6 +205,17 @@ impl<C: Callback + Send + Sync> Core<C> {
 
     pub(crate) fn load_full(&self) -> Arc<State<C>> {
         self.state.load_full()
+    }
+
+    /// The snapshot for an async call (or one that runs callbacks outside
+    /// [`with`](Self::with)), with the guard that makes
+    /// [`quiesce`](crate::quiesce) wait for the call: keep it until the last
+    /// callback has returned.
+    pub(crate) fn load_for_call(&self) -> (AsyncCall, Arc<State<C>>) {
+        // Entered before the load, so a waiter either sees the call or the
+        // call sees the waiter's removals.
+        let call = AsyncCall::enter();
+        (call, self.state.load_full())
     }
 
     pub(crate) fn register(&self, tap: Tap, callback: C) -> Handle {
@@ -376,6 +389,7 @@ impl<C: Callback + Send + Sync> Core<C> {
             kind: self.kind,
             owner: &meta.owner,
             name: meta.name.as_deref(),
+            registration: meta.id,
             duration,
             outcome,
         };

@@ -284,7 +284,7 @@ impl<T: Send + 'static> Filter<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn call_async(&self, mut value: T) -> Result<T, CallbackError> {
-        let state = self.core.load_full();
+        let (_call, state) = self.core.load_for_call();
         for slot in state.slots.iter() {
             let started = Core::start(&state);
             let result = match &slot.callback {

@@ -132,7 +132,7 @@ impl<T: Send + Sync + 'static> Historic<T> {
             (handle, history.clone())
         };
         // Replayed outside the lock: the callback may call this hook.
-        let state = self.core.load_full();
+        let (_call, state) = self.core.load_for_call();
         let mut failures = Vec::new();
         if let Some(slot) = state.slots.iter().find(|s| s.meta.id == handle.id) {
             for payload in &missed {
@@ -161,10 +161,10 @@ impl<T: Send + Sync + 'static> Historic<T> {
     /// ```
     pub fn call(&self, payload: impl Into<Arc<T>>) -> Result<(), ActionError> {
         let payload = payload.into();
-        let state = {
+        let (_call, state) = {
             let mut history = self.lock();
             history.push(payload.clone());
-            self.core.load_full()
+            self.core.load_for_call()
         };
         let failures = broadcast_sync(&self.core, &state, &payload);
         if failures.is_empty() {

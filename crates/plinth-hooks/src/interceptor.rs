@@ -57,6 +57,9 @@ pub struct CallInfo<'a> {
     pub owner: &'a PluginUrn,
     /// The registration's name, if any.
     pub name: Option<&'a str>,
+    /// The registration's identity: [`Handle::id`](crate::Handle::id) of
+    /// the handle its `tap` returned.
+    pub registration: u64,
     /// Wall-clock time of the callback (for async ones, until completion).
     pub duration: Duration,
     /// How it ended.

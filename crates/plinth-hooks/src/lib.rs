@@ -70,6 +70,7 @@ mod core;
 mod emitter;
 mod error;
 mod filter;
+mod grace;
 mod historic;
 mod interceptor;
 mod key;
@@ -88,6 +89,7 @@ pub use error::{
     ActionError, BoxError, CallbackError, CallbackFailure, EmitterError, Fault, RegistryError,
 };
 pub use filter::Filter;
+pub use grace::quiesce;
 pub use historic::{Historic, Replay};
 pub use interceptor::{CallInfo, HookKind, Interceptor, Outcome};
 pub use key::{Hook, Key};

@@ -303,6 +303,8 @@ impl<T: Send + Sync + 'static> CachedCell<T> {
     /// misses only fetch the snapshot, out of line.
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // Counted for `quiesce` until `f` returns (or unwinds).
+        let _call = crate::grace::SyncCall::enter();
         // Read the stamp before loading: if a write slips in between, the
         // snapshot is newer than its recorded stamp, which only costs a
         // reload next time (the reverse would serve a stale one).

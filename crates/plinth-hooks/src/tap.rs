@@ -161,6 +161,21 @@ impl Handle {
     pub fn hook(&self) -> &str {
         &self.hook
     }
+
+    /// The registration's identity, unique in the process; interceptors see
+    /// it as [`CallInfo::registration`](crate::CallInfo::registration).
+    ///
+    /// ```
+    /// # use plinth_hooks::{Action, PluginUrn};
+    /// # let hook = Action::<u8>::new("tick");
+    /// let a = hook.tap(PluginUrn::new("p")?, |_| {});
+    /// let b = hook.tap(PluginUrn::new("p")?, |_| {});
+    /// assert_ne!(a.id(), b.id());
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.id
+    }
 }
 
 /// Everything about a registration except its callback; shared by every

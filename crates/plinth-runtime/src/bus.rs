@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use plinth_core::PluginUrn;
 use plinth_hooks::{BoxError, BusError, Handle, MessageBus, RegistryError, Topic};
+
+use crate::activation::{Activation, ContextError};
+use crate::faults::FaultQueue;
 use tracing::{Instrument, Span};
 
 /// The message bus as given to a plugin (the seed's `messageBus`):
@@ -28,13 +31,37 @@ use tracing::{Instrument, Span};
 pub struct PluginBus {
     bus: Arc<MessageBus>,
     owner: PluginUrn,
+    activation: Arc<Activation>,
+    faults: Arc<FaultQueue>,
     // Handlers run in the plugin's span, so their logs name the plugin.
     span: Span,
 }
 
 impl PluginBus {
-    pub(crate) fn new(bus: Arc<MessageBus>, owner: PluginUrn, span: Span) -> Self {
-        PluginBus { bus, owner, span }
+    pub(crate) fn new(
+        bus: Arc<MessageBus>,
+        activation: Arc<Activation>,
+        faults: Arc<FaultQueue>,
+        span: Span,
+    ) -> Self {
+        PluginBus {
+            bus,
+            owner: activation.urn().clone(),
+            activation,
+            faults,
+            span,
+        }
+    }
+
+    /// Subscribes through `subscribe` while the activation lasts.
+    fn land(
+        &self,
+        subscribe: impl FnOnce() -> Result<Handle, RegistryError>,
+    ) -> Result<Handle, ContextError> {
+        let _gate = self.activation.register()?;
+        let handle = subscribe()?;
+        self.faults.track(handle.id(), &self.activation);
+        Ok(handle)
     }
 
     /// Subscribes a sync handler; an error marks the plugin failed.
@@ -53,10 +80,12 @@ impl PluginBus {
         &self,
         topic: &Topic<T>,
         handler: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static,
-    ) -> Result<Handle, RegistryError> {
+    ) -> Result<Handle, ContextError> {
         let span = self.span.clone();
-        self.bus
-            .subscribe(topic, &self.owner, move |m| span.in_scope(|| handler(m)))
+        self.land(|| {
+            self.bus
+                .subscribe(topic, &self.owner, move |m| span.in_scope(|| handler(m)))
+        })
     }
 
     /// Subscribes an async handler (run by `publish_async`).
@@ -75,15 +104,17 @@ impl PluginBus {
         &self,
         topic: &Topic<T>,
         handler: F,
-    ) -> Result<Handle, RegistryError>
+    ) -> Result<Handle, ContextError>
     where
         T: Send + Sync + 'static,
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         let span = self.span.clone();
-        self.bus.subscribe_async(topic, &self.owner, move |m| {
-            handler(m).instrument(span.clone())
+        self.land(|| {
+            self.bus.subscribe_async(topic, &self.owner, move |m| {
+                handler(m).instrument(span.clone())
+            })
         })
     }
 
@@ -104,8 +135,15 @@ impl PluginBus {
 
     /// Publishes to the sync subscribers of `topic`.
     ///
+    /// A subscriber that fails, panics, or is async (it cannot be run by a
+    /// sync publish) is that subscriber's fault, not the publisher's: it is
+    /// logged, recorded against the subscriber (which the manager stops),
+    /// and every other subscriber still gets the message. So a plugin may
+    /// publish with `?` from its own callbacks without being failed for
+    /// what its subscribers do.
+    ///
     /// # Errors
-    /// [`BusError`] listing the subscribers that failed (all others ran).
+    /// Only [`RegistryError`] when the topic is bound to another type.
     ///
     /// ```
     /// # use plinth_hooks::Topic;
@@ -118,8 +156,12 @@ impl PluginBus {
         &self,
         topic: &Topic<T>,
         message: &T,
-    ) -> Result<(), BusError> {
-        self.bus.publish(topic, message)
+    ) -> Result<(), RegistryError> {
+        match self.bus.publish(topic, message) {
+            Err(BusError::Topic(e)) => Err(e),
+            Err(BusError::Delivery(e)) => Ok(subscribers_failed(&self.owner, &e)),
+            Ok(()) => Ok(()),
+        }
     }
 
     /// Publishes to every subscriber of `topic`, sync and async.
@@ -138,7 +180,23 @@ impl PluginBus {
         &self,
         topic: &Topic<T>,
         message: impl Into<Arc<T>>,
-    ) -> Result<(), BusError> {
-        self.bus.publish_async(topic, message).await
+    ) -> Result<(), RegistryError> {
+        match self.bus.publish_async(topic, message).await {
+            Err(BusError::Topic(e)) => Err(e),
+            Err(BusError::Delivery(e)) => Ok(subscribers_failed(&self.owner, &e)),
+            Ok(()) => Ok(()),
+        }
+    }
+}
+
+/// The fault queue has attributed each failure to its subscriber already.
+fn subscribers_failed(publisher: &PluginUrn, failures: &plinth_hooks::ActionError) {
+    for failure in &failures.failures {
+        tracing::warn!(
+            publisher = %publisher,
+            subscriber = %failure.owner,
+            topic = %failures.hook,
+            "a subscriber failed: {}", failure.fault
+        );
     }
 }

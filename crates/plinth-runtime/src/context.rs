@@ -9,11 +9,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Span;
 
+use crate::activation::{Activation, ContextError};
+use crate::faults::FaultQueue;
 use crate::services::missing;
 use crate::{ConfigError, PluginBus, PluginHooks, ServiceError, Services};
 
 struct Inner {
     urn: PluginUrn,
+    activation: Arc<Activation>,
     span: Span,
     config: Value,
     services: Arc<Services>,
@@ -52,18 +55,21 @@ impl Context {
     /// One span for everything the plugin does: its lifecycle calls, its
     /// hook callbacks and its bus handlers.
     pub(crate) fn new(
-        urn: PluginUrn,
+        activation: Arc<Activation>,
         config: Value,
         services: Arc<Services>,
         hooks: Arc<Registry>,
         bus: Arc<MessageBus>,
+        faults: Arc<FaultQueue>,
     ) -> Self {
+        let urn = activation.urn().clone();
         let span = plugin_span(&urn);
-        let hooks = PluginHooks::new(hooks, urn.clone(), span.clone());
-        let bus = PluginBus::new(bus, urn.clone(), span.clone());
+        let hooks = PluginHooks::new(hooks, activation.clone(), faults.clone(), span.clone());
+        let bus = PluginBus::new(bus, activation.clone(), faults, span.clone());
         Context {
             inner: Arc::new(Inner {
                 urn,
+                activation,
                 span,
                 config,
                 services,
@@ -180,15 +186,21 @@ impl Context {
 
     /// Provides a service owned by the plugin: withdrawn when it stops.
     ///
+    /// # Errors
+    /// [`ContextError::Retired`] once the plugin has been stopped: a context
+    /// kept beyond its activation provides nothing.
+    ///
     /// ```
     /// # use plinth_runtime::testing::TestContext;
     /// let kit = TestContext::new("p").build()?;
-    /// kit.context().provide(String::from("cache"));
+    /// kit.context().provide(String::from("cache"))?;
     /// assert_eq!(kit.services().get::<String>().unwrap().as_str(), "cache");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn provide<T: Send + Sync + 'static>(&self, service: T) {
+    pub fn provide<T: Send + Sync + 'static>(&self, service: T) -> Result<(), ContextError> {
+        let _gate = self.inner.activation.register()?;
         self.inner.services.insert_owned(service, &self.inner.urn);
+        Ok(())
     }
 
     /// The hooks; registrations made through them belong to the plugin.

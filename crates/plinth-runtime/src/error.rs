@@ -50,4 +50,24 @@ pub enum ManagerError {
     /// A name the manager uses for its own hooks is bound to another type.
     #[error(transparent)]
     Hooks(#[from] plinth_hooks::RegistryError),
+    /// Stopping `plugin` stopped every plugin in `stopped`, but some ended
+    /// `Failed` rather than `Disabled` (their `destroy` failed, panicked or
+    /// timed out). Their registrations were removed all the same.
+    #[error("plugin \"{plugin}\": stopped, but {}", failures(failed))]
+    StoppedWithFailures {
+        /// The plugin asked for.
+        plugin: String,
+        /// Every plugin stopped, in order.
+        stopped: Vec<String>,
+        /// Those that ended `Failed`, with why.
+        failed: Vec<(String, FailureReason)>,
+    },
+}
+
+fn failures(failed: &[(String, FailureReason)]) -> String {
+    failed
+        .iter()
+        .map(|(plugin, reason)| format!("\"{plugin}\" failed: {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -8,6 +8,9 @@ use plinth_core::PluginUrn;
 use plinth_hooks::{
     Action, Bail, BoxError, Filter, Handle, Hook, Key, Registry, RegistryError, Tap,
 };
+
+use crate::activation::{Activation, ContextError};
+use crate::faults::FaultQueue;
 use tracing::{Instrument, Span};
 
 /// The hooks as given to a plugin: look hooks up to call them, and register
@@ -30,15 +33,24 @@ use tracing::{Instrument, Span};
 pub struct PluginHooks {
     registry: Arc<Registry>,
     owner: PluginUrn,
+    activation: Arc<Activation>,
+    faults: Arc<FaultQueue>,
     // Callbacks run in the plugin's span, so their logs name the plugin.
     span: Span,
 }
 
 impl PluginHooks {
-    pub(crate) fn new(registry: Arc<Registry>, owner: PluginUrn, span: Span) -> Self {
+    pub(crate) fn new(
+        registry: Arc<Registry>,
+        activation: Arc<Activation>,
+        faults: Arc<FaultQueue>,
+        span: Span,
+    ) -> Self {
         PluginHooks {
             registry,
-            owner,
+            owner: activation.urn().clone(),
+            activation,
+            faults,
             span,
         }
     }
@@ -58,11 +70,14 @@ impl PluginHooks {
     /// assert_eq!(handle.hook(), "tick");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn on<H: Hook>(&self, key: &Key<H>) -> Result<Registration<H>, RegistryError> {
+    pub fn on<H: Hook>(&self, key: &Key<H>) -> Result<Registration<H>, ContextError> {
+        drop(self.activation.register()?);
         Ok(Registration {
             hook: self.registry.hook(key)?,
             tap: Tap::new(self.owner.clone()),
             span: self.span.clone(),
+            activation: self.activation.clone(),
+            faults: self.faults.clone(),
         })
     }
 
@@ -129,6 +144,27 @@ pub struct Registration<H> {
     hook: Arc<H>,
     tap: Tap,
     span: Span,
+    activation: Arc<Activation>,
+    faults: Arc<FaultQueue>,
+}
+
+impl<H: Hook> Registration<H> {
+    /// Registers through `tap` unless the activation has ended meanwhile;
+    /// then the callback is removed again at once and the handle is dead.
+    fn land(&self, tap: impl FnOnce() -> Handle) -> Handle {
+        match self.activation.register() {
+            Ok(_gate) => {
+                let handle = tap();
+                self.faults.track(handle.id(), &self.activation);
+                handle
+            }
+            Err(_) => {
+                let handle = tap();
+                self.hook.unregister_handle(&handle);
+                handle
+            }
+        }
+    }
 }
 
 impl<H> Registration<H> {
@@ -200,8 +236,9 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(&T) + Send + Sync + 'static) -> Handle {
-        let span = self.span;
-        self.hook.tap(self.tap, move |x| span.in_scope(|| f(x)))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers a fallible sync callback; an error marks the plugin failed.
@@ -214,8 +251,9 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_tap(self, f: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static) -> Handle {
-        let span = self.span;
-        self.hook.try_tap(self.tap, move |x| span.in_scope(|| f(x)))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers an async callback.
@@ -232,9 +270,12 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        let span = self.span;
-        self.hook
-            .tap_async(self.tap, move |x| f(x).instrument(span.clone()))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| {
+            self.hook
+                .tap_async(tap, move |x| f(x).instrument(span.clone()))
+        })
     }
 }
 
@@ -249,8 +290,9 @@ impl<T: Send + 'static> Registration<Filter<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(T) -> T + Send + Sync + 'static) -> Handle {
-        let span = self.span;
-        self.hook.tap(self.tap, move |x| span.in_scope(|| f(x)))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers a fallible sync step; an error stops the chain and marks
@@ -264,8 +306,9 @@ impl<T: Send + 'static> Registration<Filter<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_tap(self, f: impl Fn(T) -> Result<T, BoxError> + Send + Sync + 'static) -> Handle {
-        let span = self.span;
-        self.hook.try_tap(self.tap, move |x| span.in_scope(|| f(x)))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers an async step.
@@ -282,9 +325,12 @@ impl<T: Send + 'static> Registration<Filter<T>> {
         F: Fn(T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, BoxError>> + Send + 'static,
     {
-        let span = self.span;
-        self.hook
-            .tap_async(self.tap, move |x| f(x).instrument(span.clone()))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| {
+            self.hook
+                .tap_async(tap, move |x| f(x).instrument(span.clone()))
+        })
     }
 }
 
@@ -299,8 +345,9 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(&T) -> Option<R> + Send + Sync + 'static) -> Handle {
-        let span = self.span;
-        self.hook.tap(self.tap, move |x| span.in_scope(|| f(x)))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers a fallible sync callback.
@@ -316,8 +363,9 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
         self,
         f: impl Fn(&T) -> Result<Option<R>, BoxError> + Send + Sync + 'static,
     ) -> Handle {
-        let span = self.span;
-        self.hook.try_tap(self.tap, move |x| span.in_scope(|| f(x)))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers an async callback.
@@ -334,8 +382,11 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Option<R>, BoxError>> + Send + 'static,
     {
-        let span = self.span;
-        self.hook
-            .tap_async(self.tap, move |x| f(x).instrument(span.clone()))
+        let span = self.span.clone();
+        let tap = self.tap.clone();
+        self.land(|| {
+            self.hook
+                .tap_async(tap, move |x| f(x).instrument(span.clone()))
+        })
     }
 }

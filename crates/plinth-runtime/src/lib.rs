@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod activation;
 mod bus;
 mod config;
 mod context;
@@ -61,6 +62,7 @@ mod snapshot;
 mod state;
 pub mod testing;
 
+pub use activation::ContextError;
 pub use bus::PluginBus;
 pub use config::{resolve_config, ConfigError, Violation};
 pub use context::Context;
@@ -68,7 +70,7 @@ pub use discovered::{extension_entity_type, ManifestPlugin};
 pub use error::ManagerError;
 pub use hooks::{PluginHooks, Registration};
 pub use info::PluginInfo;
-pub use manager::{Manager, DEFAULT_TIMEOUT};
+pub use manager::{Manager, StartReport, DEFAULT_TIMEOUT};
 pub use metadata::{Dependency, Metadata, MetadataError};
 pub use plugin::{AsyncPlugin, Plugin};
 pub use reason::{FailureReason, Fault};

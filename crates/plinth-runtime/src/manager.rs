@@ -12,6 +12,7 @@ use plinth_hooks::{MessageBus, Registry};
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::activation::Activation;
 use crate::context::plugin_span;
 use crate::faults::FaultQueue;
 use crate::graph::{Graph, Node};
@@ -45,6 +46,8 @@ struct Slot {
     reason: Option<FailureReason>,
     /// The entities it contributes while active, taken when it started.
     entities: Option<DynamicEntities<Value>>,
+    /// The current (or last) activation: what its context belongs to.
+    activation: Option<Arc<Activation>>,
 }
 
 /// The plugin manager (seed 000's `PluginManager`, without its defects).
@@ -130,6 +133,7 @@ impl Manager {
         let bus = Arc::new(MessageBus::new());
         hooks.intercept(faults.clone());
         bus.intercept(faults.clone());
+        faults.set_targets(&hooks, &bus);
         Manager {
             slots: Vec::new(),
             index: HashMap::new(),
@@ -178,6 +182,7 @@ impl Manager {
     /// ```
     pub fn with_hooks(mut self, hooks: Arc<Registry>) -> Self {
         hooks.intercept(self.faults.clone());
+        self.faults.set_targets(&hooks, &self.bus);
         self.hooks = hooks;
         self
     }
@@ -192,6 +197,7 @@ impl Manager {
     /// ```
     pub fn with_bus(mut self, bus: Arc<MessageBus>) -> Self {
         bus.intercept(self.faults.clone());
+        self.faults.set_targets(&self.hooks, &bus);
         self.bus = bus;
         self
     }
@@ -341,6 +347,7 @@ impl Manager {
             state: PluginState::Discovered,
             reason: None,
             entities: None,
+            activation: None,
         });
         self.graph = OnceLock::new();
         self.transition(self.slots.len() - 1, PluginState::Loaded, None);
@@ -370,13 +377,20 @@ impl Manager {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn initialize_all(&mut self) -> Result<(), ManagerError> {
+    pub async fn initialize_all(&mut self) -> Result<StartReport, ManagerError> {
         self.apply_faults().await;
         let graph = self.graph();
+        let mut report = StartReport::default();
         for &i in &graph.order {
-            if self.slots[i].state == PluginState::Loaded {
-                // The failure is recorded on the plugin.
-                let _ = self.start(i).await;
+            let slot = &self.slots[i];
+            let retry = slot.state == PluginState::Failed
+                && matches!(slot.reason, Some(FailureReason::Cancelled { .. }));
+            if slot.state == PluginState::Loaded || retry {
+                let name = slot.meta.name().to_string();
+                match self.start(i).await {
+                    Ok(()) => report.started.push(name),
+                    Err(reason) => report.failed.push((name, reason)),
+                }
             }
         }
         self.publish_snapshot();
@@ -386,8 +400,15 @@ impl Manager {
         let hook = self.hooks.hook(&PLUGINS_READY)?;
         // Failing callbacks are queued by the fault interceptor.
         let _ = hook.call_async(ready).await;
-        self.apply_faults().await;
-        Ok(())
+        for name in self.apply_faults().await {
+            // Started, then failed in a `plugins:ready` callback.
+            if let Some(at) = report.started.iter().position(|n| *n == name) {
+                report.started.remove(at);
+                let reason = self.reason(&name).cloned();
+                report.failed.extend(reason.map(|r| (name, r)));
+            }
+        }
+        Ok(report)
     }
 
     /// Stops every active plugin in reverse start order (each ends
@@ -446,7 +467,8 @@ impl Manager {
         let i = self.find(name)?;
         match self.slots[i].state {
             PluginState::Active => {}
-            PluginState::Disabled => return Ok(Vec::new()),
+            // Nothing of it runs: there is nothing to disable.
+            PluginState::Disabled | PluginState::Failed => return Ok(Vec::new()),
             from => {
                 return Err(ManagerError::IllegalTransition {
                     plugin: name.to_string(),
@@ -457,12 +479,25 @@ impl Manager {
         }
         let going = self.active_dependents(i);
         let mut stopped = Vec::with_capacity(going.len());
+        let mut failed = Vec::new();
         for &j in going.iter().rev() {
             self.stop(j, None).await;
-            stopped.push(self.slots[j].meta.name().to_string());
+            let name = self.slots[j].meta.name().to_string();
+            if let Some(reason) = &self.slots[j].reason {
+                failed.push((name.clone(), reason.clone()));
+            }
+            stopped.push(name);
         }
         self.publish_snapshot();
-        Ok(stopped)
+        if failed.is_empty() {
+            Ok(stopped)
+        } else {
+            Err(ManagerError::StoppedWithFailures {
+                plugin: name.to_string(),
+                stopped,
+                failed,
+            })
+        }
     }
 
     /// Enables a plugin: first its required dependencies (transitively, in
@@ -557,16 +592,21 @@ impl Manager {
     /// # }).unwrap();
     /// ```
     pub async fn apply_faults(&mut self) -> Vec<String> {
+        self.recover().await;
         let mut failed = Vec::new();
         if self.faults.is_empty() {
             return failed;
         }
         for fault in self.faults.take() {
-            let Some(&i) = self.index.get(fault.owner.as_str()) else {
-                continue; // not a plugin of ours (the application's own callback)
+            let Some(&i) = self.index.get(fault.activation.urn().as_str()) else {
+                continue; // not a plugin of ours
             };
-            if self.slots[i].state != PluginState::Active {
-                continue; // already stopped: a later fault of the same plugin
+            let current = self.slots[i]
+                .activation
+                .as_ref()
+                .is_some_and(|a| Arc::ptr_eq(a, &fault.activation));
+            if self.slots[i].state != PluginState::Active || !current {
+                continue; // of an activation that has ended meanwhile
             }
             let root = FailureReason::Hook {
                 hook: fault.hook,
@@ -729,18 +769,17 @@ impl Manager {
     /// dependency that goes down with it.
     fn cascade_reasons(&self, going: &[usize], root: FailureReason) -> Vec<FailureReason> {
         let graph = self.graph();
+        let position: HashMap<usize, usize> =
+            going.iter().enumerate().map(|(p, &g)| (g, p)).collect();
         let mut reasons: Vec<FailureReason> = Vec::with_capacity(going.len());
         reasons.push(root);
         for &j in &going[1..] {
             let (pos, d) = graph.requires[j]
                 .iter()
-                .find_map(|d| going.iter().position(|g| g == d).map(|p| (p, *d)))
+                .find_map(|d| position.get(d).map(|&p| (p, *d)))
                 .unwrap_or((0, going[0]));
-            let cause = reasons[pos].clone();
-            reasons.push(FailureReason::DependencyFailed {
-                dependency: self.slots[d].meta.name().to_string(),
-                cause: Box::new(cause),
-            });
+            let reason = FailureReason::dependency_failed(self.slots[d].meta.name(), &reasons[pos]);
+            reasons.push(reason);
         }
         reasons
     }
@@ -751,15 +790,15 @@ impl Manager {
             let dep = &self.slots[d];
             match dep.state {
                 PluginState::Active => None,
-                PluginState::Failed => Some(FailureReason::DependencyFailed {
-                    dependency: dep.meta.name().to_string(),
-                    cause: Box::new(dep.reason.clone().unwrap_or(
-                        FailureReason::DependencyInactive {
+                PluginState::Failed => Some(FailureReason::dependency_failed(
+                    dep.meta.name(),
+                    &dep.reason
+                        .clone()
+                        .unwrap_or(FailureReason::DependencyInactive {
                             dependency: dep.meta.name().to_string(),
                             state: dep.state,
-                        },
-                    )),
-                }),
+                        }),
+                )),
                 state => Some(FailureReason::DependencyInactive {
                     dependency: dep.meta.name().to_string(),
                     state,
@@ -800,7 +839,21 @@ impl Manager {
             }
         }
         self.transition(i, PluginState::Initializing, None);
+        let activation = Arc::new(Activation::new(self.slots[i].urn.clone()));
+        self.faults.begin(&activation);
+        self.slots[i].activation = Some(activation.clone());
+        // If this future is dropped while the plugin initializes, what it
+        // registered must not keep running: the guard removes it at once
+        // (the state is settled by the next operation, see `recover`).
+        let abandon = Abandon {
+            activation: Some(activation),
+            hooks: self.hooks.clone(),
+            bus: self.bus.clone(),
+            services: self.services.clone(),
+            faults: self.faults.clone(),
+        };
         let result = self.initialize(i).await;
+        abandon.disarm();
         match result {
             Ok(entities) => {
                 self.slots[i].entities = Some(entities);
@@ -821,12 +874,14 @@ impl Manager {
         let slot = &self.slots[i];
         let config = resolve_config(&self.config, slot.meta.name(), slot.meta.config_schema())
             .map_err(FailureReason::Config)?;
+        let activation = slot.activation.clone().expect("set by start");
         let ctx = Context::new(
-            slot.urn.clone(),
+            activation,
             config,
             self.services.clone(),
             self.hooks.clone(),
             self.bus.clone(),
+            self.faults.clone(),
         );
         let timeout = slot.meta.timeout().unwrap_or(self.timeout);
         let span = ctx.span().clone();
@@ -884,9 +939,21 @@ impl Manager {
     async fn stop(&mut self, i: usize, failure: Option<FailureReason>) {
         self.transition(i, PluginState::Destroying, None);
         // Removed before destroy, so no new callback reaches a plugin that
-        // is releasing its resources (calls already running may finish).
+        // is releasing its resources...
         self.cleanup(i);
         let timeout = self.slots[i].meta.timeout().unwrap_or(self.timeout);
+        // ...and destroy starts after the last call already running one of
+        // its callbacks has returned (bounded by its timeout).
+        if with_timeout(timeout, plinth_hooks::quiesce())
+            .await
+            .is_none()
+        {
+            tracing::warn!(
+                plugin = %self.slots[i].urn,
+                ?timeout,
+                "hook calls still running after the timeout; destroying anyway"
+            );
+        }
         let destroyed = self.destroy(i, timeout).await;
         self.slots[i].entities = None;
         match (failure, destroyed) {
@@ -903,12 +970,70 @@ impl Manager {
         }
     }
 
-    /// Removes everything the plugin registered through its context.
+    /// Ends the plugin's activation (its context refuses registrations)
+    /// and removes everything it registered.
     fn cleanup(&mut self, i: usize) {
-        let urn = &self.slots[i].urn;
-        self.hooks.remove_owner(urn);
-        self.bus.remove_owner(urn);
-        self.services.remove_owner(urn);
+        match &self.slots[i].activation {
+            Some(activation) => withdraw(
+                activation,
+                &self.hooks,
+                &self.bus,
+                &self.services,
+                &self.faults,
+            ),
+            None => {
+                let urn = &self.slots[i].urn;
+                self.hooks.remove_owner(urn);
+                self.bus.remove_owner(urn);
+                self.services.remove_owner(urn);
+            }
+        }
+    }
+
+    /// Settles the plugins a cancelled operation left half-way (its future
+    /// was dropped while they started or stopped): their registrations are
+    /// gone already (`Abandon`, or removed before `destroy`); a plugin
+    /// caught initializing is destroyed again, and both end `Failed` with
+    /// [`FailureReason::Cancelled`], from which `enable` (and
+    /// `initialize_all`) start them again.
+    async fn recover(&mut self) {
+        let mut settled = false;
+        for i in 0..self.slots.len() {
+            let during = match self.slots[i].state {
+                PluginState::Validating | PluginState::Ready => {
+                    // No await between these and `Initializing`: only a
+                    // panic in a callback of a state change leaves them.
+                    "initialize"
+                }
+                PluginState::Initializing => {
+                    self.cleanup(i);
+                    let timeout = self.slots[i].meta.timeout().unwrap_or(self.timeout);
+                    self.destroy_quietly(i, timeout).await;
+                    "initialize"
+                }
+                PluginState::Destroying => {
+                    self.cleanup(i);
+                    "destroy"
+                }
+                _ => continue,
+            };
+            self.slots[i].entities = None;
+            let reason = FailureReason::Cancelled { during };
+            if self.slots[i].state != PluginState::Initializing
+                && self.slots[i].state != PluginState::Destroying
+            {
+                // Validating -> Failed is allowed; Ready is moved through
+                // Initializing to keep to the transition table.
+                if self.slots[i].state == PluginState::Ready {
+                    self.transition(i, PluginState::Initializing, None);
+                }
+            }
+            self.transition(i, PluginState::Failed, Some(reason));
+            settled = true;
+        }
+        if settled {
+            self.publish_snapshot();
+        }
     }
 
     fn transition(&mut self, i: usize, to: PluginState, reason: Option<FailureReason>) {
@@ -998,14 +1123,10 @@ async fn guarded_async<'a>(
 
 /// `future`'s output, or `None` after `timeout`.
 ///
-/// Inside a tokio runtime the timer is tokio's, so paused test clocks
-/// apply; elsewhere (`futures::executor::block_on`, another executor) a
-/// runtime-agnostic timer thread keeps the timeout instead of panicking for
-/// want of a tokio reactor.
+/// One timer for every case: a runtime-agnostic timer thread
+/// (`futures-timer`). tokio's timer would panic in a tokio runtime built
+/// without `enable_time`, and does not exist outside tokio.
 async fn with_timeout<F: std::future::Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return tokio::time::timeout(timeout, future).await.ok();
-    }
     let future = std::pin::pin!(future);
     let delay = futures_timer::Delay::new(timeout);
     match futures::future::select(future, delay).await {
@@ -1021,5 +1142,94 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "a non-string payload".to_string()
+    }
+}
+
+/// Withdraws an activation: its context refuses new registrations, then
+/// everything its plugin registered is removed.
+fn withdraw(
+    activation: &Arc<Activation>,
+    hooks: &Registry,
+    bus: &MessageBus,
+    services: &Services,
+    faults: &FaultQueue,
+) {
+    // Retired first: a registration racing with this either landed before
+    // (and is removed below) or is refused.
+    activation.retire();
+    let urn = activation.urn();
+    hooks.remove_owner(urn);
+    bus.remove_owner(urn);
+    services.remove_owner(urn);
+    faults.end(activation);
+}
+
+/// Withdraws a starting plugin's activation if the start is dropped before
+/// [`disarm`](Self::disarm).
+struct Abandon {
+    activation: Option<Arc<Activation>>,
+    hooks: Arc<Registry>,
+    bus: Arc<MessageBus>,
+    services: Arc<Services>,
+    faults: Arc<FaultQueue>,
+}
+
+impl Abandon {
+    fn disarm(mut self) {
+        self.activation = None;
+    }
+}
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if let Some(activation) = self.activation.take() {
+            withdraw(
+                &activation,
+                &self.hooks,
+                &self.bus,
+                &self.services,
+                &self.faults,
+            );
+        }
+    }
+}
+
+/// What [`Manager::initialize_all`] did: the plugins it started and those
+/// that failed, with their reasons (each failure is also logged as a
+/// `tracing` warning).
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use plinth_runtime::{Manager, Metadata, Plugin};
+/// struct Api;
+/// impl Plugin for Api {
+///     fn metadata(&self) -> Metadata { Metadata::new("api", "1.0.0").with_dependency("db", "1") }
+/// }
+/// let mut manager = Manager::new();
+/// manager.register(Api)?;
+/// let report = manager.initialize_all().await?;
+/// assert!(report.started.is_empty());
+/// assert_eq!(report.failed[0].0, "api");
+/// assert!(!report.all_started());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct StartReport {
+    /// The plugins started, in start order.
+    pub started: Vec<String>,
+    /// The plugins that failed, in start order, with why.
+    pub failed: Vec<(String, FailureReason)>,
+}
+
+impl StartReport {
+    /// Whether every plugin it tried started.
+    ///
+    /// ```
+    /// assert!(plinth_runtime::StartReport::default().all_started());
+    /// ```
+    pub fn all_started(&self) -> bool {
+        self.failed.is_empty()
     }
 }

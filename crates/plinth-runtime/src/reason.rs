@@ -1,5 +1,6 @@
 //! Why a plugin failed, typed, naming the root cause.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use plinth_core::GuardError;
@@ -33,7 +34,7 @@ pub enum Fault {
 /// ```
 /// use plinth_runtime::FailureReason;
 /// let missing = FailureReason::MissingDependency { dependency: "pg".into() };
-/// let db = FailureReason::DependencyFailed { dependency: "db".into(), cause: Box::new(missing.clone()) };
+/// let db = FailureReason::dependency_failed("db", &missing);
 /// assert_eq!(db.to_string(), r#"dependency "db" failed: missing dependency "pg""#);
 /// assert_eq!(db.root_cause(), &missing);
 /// ```
@@ -64,13 +65,21 @@ pub enum FailureReason {
         /// The cycle, starting and ending with the same plugin.
         path: Vec<String>,
     },
-    /// A required dependency failed (its reason is the cause).
-    #[error("dependency \"{dependency}\" failed: {cause}")]
+    /// A required dependency failed: directly (`dependency == origin`) or
+    /// because a plugin further down its chain failed. Only the root cause
+    /// is kept, shared: a chain of thousands of dependents costs one
+    /// reason, not a nest of them.
+    #[error(
+        "dependency \"{dependency}\" failed{}: {cause}",
+        via(dependency, origin)
+    )]
     DependencyFailed {
-        /// Its name.
+        /// The dependency of this plugin that went down.
         dependency: String,
-        /// Why it failed.
-        cause: Box<FailureReason>,
+        /// The plugin whose own failure started the chain.
+        origin: String,
+        /// Why `origin` failed (never itself a `DependencyFailed`).
+        cause: Arc<FailureReason>,
     },
     /// A required dependency is stopped (disabled, or never started).
     #[error("dependency \"{dependency}\" is {state}, not active")]
@@ -92,6 +101,14 @@ pub enum FailureReason {
     /// `destroy` failed, panicked or timed out.
     #[error("destroy {0}")]
     Destroy(Fault),
+    /// A manager operation was cancelled (its future dropped) while this
+    /// plugin was starting or stopping; its registrations were removed.
+    /// Enabling it again retries.
+    #[error("{during} was cancelled")]
+    Cancelled {
+        /// `"initialize"` or `"destroy"`.
+        during: &'static str,
+    },
     /// One of its hook callbacks or bus subscribers failed or panicked.
     #[error("callback on hook \"{hook}\" {fault}")]
     Hook {
@@ -112,8 +129,41 @@ impl FailureReason {
     /// ```
     pub fn root_cause(&self) -> &FailureReason {
         match self {
-            FailureReason::DependencyFailed { cause, .. } => cause.root_cause(),
+            FailureReason::DependencyFailed { cause, .. } => cause,
             other => other,
         }
+    }
+
+    /// The reason of a plugin whose required `dependency` failed with
+    /// `reason`: the root cause is shared, not nested.
+    ///
+    /// ```
+    /// use plinth_runtime::FailureReason;
+    /// let missing = FailureReason::MissingDependency { dependency: "pg".into() };
+    /// let db = FailureReason::dependency_failed("db", &missing);
+    /// let api = FailureReason::dependency_failed("api", &db);
+    /// assert_eq!(api.to_string(), r#"dependency "api" failed because "db" failed: missing dependency "pg""#);
+    /// assert_eq!(api.root_cause(), &missing);
+    /// ```
+    pub fn dependency_failed(dependency: &str, reason: &FailureReason) -> FailureReason {
+        let (origin, cause) = match reason {
+            FailureReason::DependencyFailed { origin, cause, .. } => {
+                (origin.clone(), cause.clone())
+            }
+            own => (dependency.to_string(), Arc::new(own.clone())),
+        };
+        FailureReason::DependencyFailed {
+            dependency: dependency.to_string(),
+            origin,
+            cause,
+        }
+    }
+}
+
+fn via(dependency: &str, origin: &str) -> String {
+    if dependency == origin {
+        String::new()
+    } else {
+        format!(" because \"{origin}\" failed")
     }
 }

@@ -189,11 +189,12 @@ impl TestContext {
         let subscriber = tracing_subscriber::registry().with(Capture { logs: logs.clone() });
         let guard = tracing::subscriber::set_default(subscriber);
         let context = Context::new(
-            urn.clone(),
+            Arc::new(crate::activation::Activation::new(urn.clone())),
             config,
             services.clone(),
             hooks.clone(),
             bus.clone(),
+            Arc::new(crate::faults::FaultQueue::default()),
         );
         Ok(TestKit {
             context,

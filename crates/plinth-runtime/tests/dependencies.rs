@@ -60,7 +60,8 @@ async fn a_missing_dependency_fails_the_chain_naming_the_root_cause() {
     );
     assert_eq!(
         reason(&manager, "web"),
-        r#"dependency "api" failed: dependency "db" failed: missing dependency "pg""#
+        // Only the root cause is kept, with the plugin it started at.
+        r#"dependency "api" failed because "db" failed: missing dependency "pg""#
     );
     let root = manager.reason("web").unwrap().root_cause();
     assert_eq!(

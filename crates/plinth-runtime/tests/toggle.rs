@@ -73,7 +73,8 @@ async fn a_failing_destroy_still_removes_registrations() {
         .register(Probe::new("user", &l).dep("sticky", "*"))
         .unwrap();
     manager.initialize_all().await.unwrap();
-    manager.disable("sticky").await.unwrap();
+    // disable reports the failed destroy.
+    assert!(manager.disable("sticky").await.is_err());
     assert_eq!(manager.state("user"), Some(Disabled));
     assert_eq!(manager.state("sticky"), Some(Failed));
     assert_eq!(
@@ -137,8 +138,8 @@ async fn a_disabled_plugin_whose_dependency_cannot_start_stays_disabled() {
         .register(Probe::new("api", &l).dep("db", "*"))
         .unwrap();
     manager.initialize_all().await.unwrap();
-    manager.disable("db").await.unwrap(); // db: Failed (destroy), api: Disabled
-                                          // db starts again fine (its destroy was the problem), so api follows.
+    assert!(manager.disable("db").await.is_err()); // db: Failed (destroy), api: Disabled
+                                                   // db starts again fine (its destroy was the problem), so api follows.
     assert_eq!(manager.enable("api").await.unwrap(), ["db", "api"]);
 
     let schema = serde_json::json!({ "required": ["url"] });
@@ -171,7 +172,7 @@ impl Plugin for Provider {
         Metadata::new("provider", "1.0.0")
     }
     fn initialize(&mut self, ctx: &Context) -> Result<(), plinth_hooks::BoxError> {
-        ctx.provide(String::from("a service"));
+        ctx.provide(String::from("a service"))?;
         Ok(())
     }
 }
