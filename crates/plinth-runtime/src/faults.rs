@@ -67,11 +67,13 @@ impl FaultQueue {
             .insert(id, Arc::downgrade(activation));
     }
 
-    /// `activation` is over: forget its registrations.
+    /// `activation` is over. Its registrations stay known (so that a late
+    /// fault of one of its calls is not blamed on a later activation) until
+    /// the activation itself is gone; those of activations already gone are
+    /// dropped now.
     pub(crate) fn end(&self, activation: &Arc<Activation>) {
         let mut book = self.book();
-        book.registrations
-            .retain(|_, a| a.upgrade().is_some_and(|a| !Arc::ptr_eq(&a, activation)));
+        book.registrations.retain(|_, a| a.strong_count() > 0);
         if book
             .current
             .get(activation.urn())
@@ -98,6 +100,7 @@ impl Interceptor for FaultQueue {
         let activation = {
             let book = self.book();
             match book.registrations.get(&call.registration) {
+                // `None` if that activation is gone: a past one.
                 Some(made_by) => made_by.upgrade(),
                 None => book.current.get(call.owner).cloned(),
             }
