@@ -63,6 +63,26 @@ struct Slot {
 /// Operations take `&mut self`: they are serialised by construction, while
 /// hook dispatch and snapshot reads go on concurrently without locks.
 ///
+/// # Guarantees
+/// - **Quiescent stop.** When `disable` (or `shutdown`, or a fault) stops a
+///   plugin, its registrations are removed, then the manager waits until
+///   every hook call that could still run one of its callbacks has
+///   returned ([`plinth_hooks::quiesce`], bounded by the plugin's timeout),
+///   and only then calls `destroy`.
+/// - **Cancellation safety.** Every operation may be dropped at any await
+///   (a timeout, `select!`, a client that disconnects): the registrations of
+///   a plugin caught starting are removed at once, and the next operation
+///   settles it as `Failed` with [`FailureReason::Cancelled`], from which
+///   `enable` and `initialize_all` start it again.
+/// - **One activation per context.** A [`Context`] kept after its plugin
+///   stopped refuses registrations ([`ContextError`](crate::ContextError)).
+/// - **Faults stop calls at once.** The first failing or panicking callback
+///   of an activation removes its plugin's registrations on the spot; the
+///   plugin is marked `Failed` at the next operation.
+/// - **Timers.** Timeouts run on a runtime-agnostic timer: any executor,
+///   tokio runtimes without `enable_time`, or none. A *sync* plugin's
+///   `initialize` and `destroy` are not bounded by them (see [`Plugin`]).
+///
 /// ```
 /// use plinth_hooks::{Action, Key};
 /// use plinth_runtime::{Context, Manager, Metadata, Plugin, PluginState};

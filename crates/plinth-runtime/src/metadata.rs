@@ -236,7 +236,10 @@ impl Metadata {
     }
 
     /// Sets how long an async `initialize` or `destroy` may take, overriding
-    /// the manager's default.
+    /// the manager's default; also how long `disable` waits for hook calls
+    /// still running the plugin's callbacks before it destroys the plugin.
+    /// A sync [`Plugin`](crate::Plugin)'s `initialize` and `destroy` are
+    /// not bounded by it: they run to completion on the operation's task.
     ///
     /// ```
     /// # use plinth_runtime::Metadata;

@@ -44,6 +44,14 @@ pub trait Plugin: Send + 'static {
 
     /// Starts the plugin. An error or a panic marks it failed.
     ///
+    /// # Blocking
+    /// A sync `initialize` runs on the task that drives the manager
+    /// operation and **no timeout applies to it**: code that can block
+    /// (network, locks held by others, waiting on a child process) would
+    /// stall that operation, and every operation after it. Such a plugin
+    /// implements [`AsyncPlugin`] instead, whose lifecycle runs under the
+    /// plugin's [`timeout`](Metadata::with_timeout).
+    ///
     /// # Errors
     /// Whatever stops the plugin from starting.
     fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
@@ -52,7 +60,12 @@ pub trait Plugin: Send + 'static {
     }
 
     /// Stops the plugin. An error or a panic marks it failed; its hooks are
-    /// removed either way.
+    /// removed either way. It starts after the last hook call running one
+    /// of its callbacks has returned, so a final flush sees every entry.
+    ///
+    /// # Blocking
+    /// As for [`initialize`](Self::initialize): no timeout applies to a
+    /// sync `destroy`.
     ///
     /// # Errors
     /// Whatever could not be released.
