@@ -204,7 +204,7 @@ pub fn resolve_config(
         plugin: name.to_string(),
         message,
     };
-    if let Some(path) = first_too_deep(schema) {
+    if let Some(path) = schema_too_deep(schema) {
         return Err(invalid_schema(format!(
             "nested deeper than {MAX_CONFIG_DEPTH} levels at \"{path}\""
         )));
@@ -325,6 +325,86 @@ fn first_too_deep(value: &Value) -> Option<String> {
             return Some(pointer(&path));
         }
         stack.push(children);
+    }
+    None
+}
+
+/// One schema on the walk of [`schema_too_deep`]: where it is, what it
+/// leads to, and the height found below it so far.
+struct Visit<'s> {
+    node: &'s Value,
+    leads_to: Vec<(String, &'s Value)>,
+    next: usize,
+    height: usize,
+}
+
+impl<'s> Visit<'s> {
+    /// Its children, and the target of its local `$ref` under the target's
+    /// own pointer.
+    fn new(root: &'s Value, node: &'s Value, pointer: &str) -> Self {
+        let mut leads_to: Vec<(String, &'s Value)> = Vec::new();
+        let mut children = Children::of(node);
+        while let Some((segment, child)) = children.as_mut().and_then(Children::next) {
+            leads_to.push((format!("{pointer}/{segment}"), child));
+        }
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+            if let Some(target) = resolve_ref(root, reference) {
+                let fragment = reference.strip_prefix('#').and_then(percent_decode);
+                leads_to.push((fragment.unwrap_or_default(), target));
+            }
+        }
+        Visit {
+            node,
+            leads_to,
+            next: 0,
+            height: 0,
+        }
+    }
+}
+
+/// The pointer of the first place where `schema` nests deeper than
+/// [`MAX_CONFIG_DEPTH`], counting each local `$ref` followed as one more
+/// level: the validator's compiler recurses through references as through
+/// nesting, so a long chain of `$ref`s overflows a stack as a deep value
+/// does. A reference back to a schema on the current path is recursion,
+/// which the validator resolves lazily, so it is not followed. Each
+/// schema's height is kept, so a definition used many times is walked once.
+fn schema_too_deep(schema: &Value) -> Option<String> {
+    use std::collections::HashMap;
+
+    Children::of(schema)?;
+    let mut heights: HashMap<*const Value, usize> = HashMap::new();
+    let mut stack = vec![Visit::new(schema, schema, "")];
+    while let Some(top) = stack.last_mut() {
+        // Each edge is taken once, so its pointer can be moved out.
+        let edge = top
+            .leads_to
+            .get_mut(top.next)
+            .map(|(pointer, next)| (std::mem::take(pointer), *next));
+        let Some((pointer, next)) = edge else {
+            let done = stack.pop()?;
+            let height = done.height + 1;
+            heights.insert(done.node, height);
+            if let Some(parent) = stack.last_mut() {
+                parent.height = parent.height.max(height);
+            }
+            continue;
+        };
+        top.next += 1;
+        if Children::of(next).is_none() || stack.iter().any(|v| std::ptr::eq(v.node, next)) {
+            continue;
+        }
+        let key: *const Value = next;
+        let known = heights.get(&key).copied();
+        // `stack.len() + 1` is `next`'s depth; its deepest part is
+        // `height - 1` levels further.
+        if stack.len() + known.unwrap_or(1) > MAX_CONFIG_DEPTH {
+            return Some(pointer);
+        }
+        match (known, stack.last_mut()) {
+            (Some(height), Some(top)) => top.height = top.height.max(height),
+            _ => stack.push(Visit::new(schema, next, &pointer)),
+        }
     }
     None
 }
@@ -713,6 +793,60 @@ mod tests {
             path.starts_with("/plugins/x/next/next/next/big/d/d/"),
             "{path}"
         );
+    }
+
+    /// `{"$ref": "#/$defs/d1"}` ... `d<links>`: a chain of references.
+    fn ref_chain(links: usize) -> Value {
+        let mut defs = Map::new();
+        for i in 0..links {
+            defs.insert(
+                format!("d{i}"),
+                json!({ "$ref": format!("#/$defs/d{}", i + 1) }),
+            );
+        }
+        defs.insert(format!("d{links}"), json!({ "type": "object" }));
+        json!({ "$ref": "#/$defs/d0", "$defs": defs })
+    }
+
+    #[test]
+    fn each_ref_followed_counts_as_a_level() {
+        // The walk reaches `d0` through `$defs` (depth 3), then each link
+        // is one level more.
+        assert_eq!(schema_too_deep(&ref_chain(MAX_CONFIG_DEPTH - 3)), None);
+        assert_eq!(
+            schema_too_deep(&ref_chain(MAX_CONFIG_DEPTH - 2)),
+            Some(format!("/$defs/d{}", MAX_CONFIG_DEPTH - 2))
+        );
+    }
+
+    #[test]
+    fn recursive_and_shared_refs_are_not_too_deep() {
+        let recursive = json!({ "properties": { "next": { "$ref": "#" } } });
+        assert_eq!(schema_too_deep(&recursive), None);
+        // Each definition uses the next twice: 2^60 paths, walked once each.
+        let mut defs = Map::new();
+        for i in 0..60 {
+            let next = format!("#/$defs/d{}", i + 1);
+            defs.insert(
+                format!("d{i}"),
+                json!({ "allOf": [{ "$ref": next }, { "$ref": next }] }),
+            );
+        }
+        defs.insert("d60".into(), json!({}));
+        let shared = json!({ "$ref": "#/$defs/d0", "$defs": defs });
+        // Each link spends three levels (allOf, the item, the $ref).
+        assert!(schema_too_deep(&shared).is_some());
+        let mut defs = Map::new();
+        for i in 0..30 {
+            let next = format!("#/$defs/d{}", i + 1);
+            defs.insert(
+                format!("d{i}"),
+                json!({ "allOf": [{ "$ref": next }, { "$ref": next }] }),
+            );
+        }
+        defs.insert("d30".into(), json!({}));
+        let shared = json!({ "$ref": "#/$defs/d0", "$defs": defs });
+        assert_eq!(schema_too_deep(&shared), None);
     }
 
     #[test]

@@ -397,6 +397,31 @@ fn a_schema_nested_a_thousand_deep_is_refused_on_a_small_stack() {
 }
 
 #[test]
+fn a_schema_with_a_thousand_chained_refs_is_refused_on_a_small_stack() {
+    let message = on_small_stack(|| {
+        let mut defs = serde_json::Map::new();
+        for i in 0..1000 {
+            defs.insert(
+                format!("d{i}"),
+                json!({ "$ref": format!("#/$defs/d{}", i + 1) }),
+            );
+        }
+        defs.insert("d1000".into(), json!({ "type": "object" }));
+        let schema = json!({ "$ref": "#/$defs/d0", "$defs": defs });
+        resolve_config(&json!({}), "chain", Some(&schema))
+            .map_err(|e| e.to_string())
+            .unwrap_err()
+    });
+    assert_eq!(
+        message,
+        format!(
+            r#"plugin "chain": invalid configuration schema: nested deeper than {MAX_CONFIG_DEPTH} levels at "/$defs/d{}""#,
+            MAX_CONFIG_DEPTH - 2
+        )
+    );
+}
+
+#[test]
 fn a_configuration_at_the_depth_limit_resolves_on_a_small_stack() {
     // A recursive schema makes the validator descend as deep as the
     // configuration, and defaults are applied at every level.
