@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 /// validator recurses once per level, and a configuration or schema built in
 /// code has no parser's recursion limit, so without this bound a deep value
 /// could overflow a 2 MiB thread stack. A schema spends two levels per
-/// nested property (`properties`, then the name).
+/// nested property (`properties`, then the name), and each local `$ref`
+/// followed counts as one more level, since the validator's compiler
+/// recurses through references as through nesting.
 ///
 /// ```
 /// use plinth_runtime::{resolve_config, ConfigError, MAX_CONFIG_DEPTH};
@@ -72,6 +74,13 @@ impl fmt::Display for Violation {
 /// let paths: Vec<_> = violations.iter().map(|v| v.path.as_str()).collect();
 /// assert_eq!(paths, ["/plugins/web/host", "/plugins/web/port"]);
 /// assert!(err.to_string().starts_with(r#"plugin "web": invalid configuration (2 violations): /plugins/web/host: "#));
+///
+/// let app = json!({ "plugins": { "web": "fast" } });
+/// let err = resolve_config(&app, "web", Some(&schema)).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     r#"plugin "web": malformed configuration at "/plugins/web": expected an object, found a string"#
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -151,8 +160,9 @@ fn list(violations: &[Violation]) -> String {
 /// each `allOf` in order).
 ///
 /// The configuration section and the schema may nest at most
-/// [`MAX_CONFIG_DEPTH`] levels; the limit is checked without recursion, so
-/// a deeper value is refused on any stack.
+/// [`MAX_CONFIG_DEPTH`] levels (in the schema, each local `$ref` followed
+/// counts as one); the limit is checked without recursion, so a deeper
+/// value is refused on any stack.
 ///
 /// # Errors
 /// - [`ConfigError::Malformed`] when `app` is not an object, `plugins` is
