@@ -1,6 +1,5 @@
 //! What a plugin receives when it starts.
 
-use std::any::type_name;
 use std::sync::Arc;
 
 use plinth_core::PluginUrn;
@@ -131,26 +130,34 @@ impl Context {
 
     /// The configuration deserialized into `T`.
     ///
+    /// Returned from `initialize` with `?` (directly, or as the `source` of
+    /// the plugin's own error), the error fails the plugin with
+    /// [`FailureReason::Config`](crate::FailureReason::Config), not as an
+    /// initialize error.
+    ///
     /// # Errors
-    /// [`ConfigError::Type`] naming the plugin and `T` when the
-    /// configuration does not fit.
+    /// [`ConfigError::Type`] naming the plugin, `T`, and the JSON Pointer
+    /// of the value that does not fit.
     ///
     /// ```
     /// # use plinth_runtime::testing::TestContext;
     /// # use serde_json::json;
-    /// let kit = TestContext::new("p").config(json!({ "n": "one" })).build()?;
+    /// use plinth_runtime::ConfigError;
+    ///
+    /// let kit = TestContext::new("p").config(json!({ "limits": { "max": "x" } })).build()?;
     /// #[derive(serde::Deserialize, Debug)]
-    /// struct C { n: u32 }
+    /// struct C { limits: Limits }
+    /// #[derive(serde::Deserialize, Debug)]
+    /// struct Limits { max: u32 }
     /// let err = kit.context().config::<C>().unwrap_err();
+    /// let ConfigError::Type { path, message, .. } = &err else { panic!("{err}") };
+    /// assert_eq!(path, "/plugins/p/limits/max");
+    /// assert_eq!(message, r#"invalid type: string "x", expected u32"#);
     /// assert!(err.to_string().starts_with(r#"plugin "p": configuration does not fit"#));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn config<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        T::deserialize(&self.inner.config).map_err(|e| ConfigError::Type {
-            plugin: self.name().to_string(),
-            type_name: type_name::<T>(),
-            message: e.to_string(),
-        })
+        crate::config::deserialize(self.name(), &self.inner.config)
     }
 
     /// The service container.

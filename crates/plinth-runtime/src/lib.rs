@@ -64,7 +64,7 @@ pub mod testing;
 
 pub use activation::ContextError;
 pub use bus::PluginBus;
-pub use config::{resolve_config, ConfigError, Violation};
+pub use config::{resolve_config, ConfigError, Violation, MAX_CONFIG_DEPTH};
 pub use context::Context;
 pub use discovered::{extension_entity_type, ManifestPlugin};
 pub use error::ManagerError;

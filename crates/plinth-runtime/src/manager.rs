@@ -16,6 +16,7 @@ use crate::activation::Activation;
 use crate::context::plugin_span;
 use crate::faults::FaultQueue;
 use crate::graph::{Graph, Node};
+use crate::reason::InitializeErrors;
 use crate::{
     allowed, resolve_config, snapshot, AsyncPlugin, Context, FailureReason, Fault, ManagerError,
     Metadata, Plugin, PluginInfo, PluginState, PluginsReady, Services, Snapshots, StateChange,
@@ -906,15 +907,18 @@ impl Manager {
         let timeout = slot.meta.timeout().unwrap_or(self.timeout);
         let span = ctx.span().clone();
         let slot = &mut self.slots[i];
+        let mut errors = InitializeErrors::default();
         let outcome = match &mut slot.instance {
-            Instance::Sync(plugin) => span.in_scope(|| guarded(|| plugin.initialize(&ctx))),
+            Instance::Sync(plugin) => {
+                span.in_scope(|| guarded(|| errors.inspect(plugin.initialize(&ctx))))
+            }
             Instance::Async(plugin) => {
-                guarded_async(timeout, || plugin.initialize(&ctx))
+                guarded_async(timeout, || errors.inspect_async(plugin.initialize(&ctx)))
                     .instrument(span.clone())
                     .await
             }
         };
-        outcome.map_err(FailureReason::Initialize)?;
+        outcome.map_err(|fault| errors.reason(fault))?;
         let entities = match catch_unwind(AssertUnwindSafe(|| match &slot.instance {
             Instance::Sync(p) => p.entities(),
             Instance::Async(p) => p.entities(),

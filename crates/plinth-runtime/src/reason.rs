@@ -1,9 +1,13 @@
 //! Why a plugin failed, typed, naming the root cause.
 
+use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use plinth_core::GuardError;
+use plinth_hooks::BoxError;
 use semver::{Version, VersionReq};
 
 use crate::{ConfigError, PluginState};
@@ -89,7 +93,9 @@ pub enum FailureReason {
         /// Its state.
         state: PluginState,
     },
-    /// The configuration does not satisfy the plugin's schema.
+    /// The configuration is malformed, breaks the plugin's schema, or does
+    /// not fit the type the plugin read it as (a [`ConfigError`] returned
+    /// from `initialize`, directly or as the `source` of another error).
     #[error("{0}")]
     Config(ConfigError),
     /// The plugin's entities break a host guard (spec 004).
@@ -165,5 +171,118 @@ fn via(dependency: &str, origin: &str) -> String {
         String::new()
     } else {
         format!(" because \"{origin}\" failed")
+    }
+}
+
+/// The configuration error in `error` or its chain of `source`s, if any.
+fn config_error_in<'e>(error: &'e (dyn Error + 'static)) -> Option<&'e ConfigError> {
+    std::iter::successors(Some(error), |&e| e.source()).find_map(|e| e.downcast_ref())
+}
+
+/// Files a failed `initialize` under the right reason. The manager's guard
+/// keeps only the message of the error a plugin returns, so this looks at
+/// the error on its way in ([`inspect`](Self::inspect) or
+/// [`inspect_async`](Self::inspect_async) around the plugin's call), keeps
+/// the [`ConfigError`] in it, and then turns the guard's fault into
+/// [`FailureReason::Config`] rather than [`FailureReason::Initialize`]: a
+/// type mismatch is fixed in the configuration, like a schema violation.
+#[derive(Debug, Default)]
+pub(crate) struct InitializeErrors {
+    config: Option<ConfigError>,
+}
+
+impl InitializeErrors {
+    /// Passes the plugin's `result` through unchanged, keeping a copy of
+    /// the configuration error in it.
+    pub(crate) fn inspect(&mut self, result: Result<(), BoxError>) -> Result<(), BoxError> {
+        if let Err(error) = &result {
+            self.config = config_error_in(&**error).cloned();
+        }
+        result
+    }
+
+    /// [`inspect`](Self::inspect) for an async `initialize`.
+    pub(crate) fn inspect_async<'a>(
+        &'a mut self,
+        future: BoxFuture<'a, Result<(), BoxError>>,
+    ) -> BoxFuture<'a, Result<(), BoxError>> {
+        future.map(|result| self.inspect(result)).boxed()
+    }
+
+    /// The reason for an `initialize` that failed with `fault`.
+    pub(crate) fn reason(self, fault: Fault) -> FailureReason {
+        match (fault, self.config) {
+            // Only a returned error can be the configuration's fault; a
+            // panic or timeout stays one even after a handled mismatch.
+            (Fault::Error(_), Some(config)) => FailureReason::Config(config),
+            (fault, _) => FailureReason::Initialize(fault),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mismatch() -> ConfigError {
+        ConfigError::Type {
+            plugin: "p".into(),
+            type_name: "u32",
+            path: "/plugins/p/n".into(),
+            message: "invalid type".into(),
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("middle")]
+    struct Middle(#[source] ConfigError);
+
+    fn filed(result: Result<(), BoxError>, fault: Fault) -> FailureReason {
+        let mut errors = InitializeErrors::default();
+        let _ = errors.inspect(result);
+        errors.reason(fault)
+    }
+
+    #[test]
+    fn a_config_error_anywhere_in_the_chain_is_filed_as_config() {
+        let direct: BoxError = Box::new(mismatch());
+        let wrapped: BoxError = Box::new(Outer(Middle(mismatch())));
+        for error in [direct, wrapped] {
+            let message = error.to_string();
+            assert_eq!(
+                filed(Err(error), Fault::Error(message)),
+                FailureReason::Config(mismatch())
+            );
+        }
+    }
+
+    #[test]
+    fn other_errors_panics_and_timeouts_stay_initialize_faults() {
+        let other: BoxError = "no database".into();
+        assert_eq!(
+            filed(Err(other), Fault::Error("no database".into())),
+            FailureReason::Initialize(Fault::Error("no database".into()))
+        );
+        let timeout = Fault::Timeout(Duration::from_secs(1));
+        assert_eq!(
+            filed(Ok(()), timeout.clone()),
+            FailureReason::Initialize(timeout)
+        );
+    }
+
+    #[test]
+    fn an_async_initialize_is_inspected_when_it_finishes() {
+        let mut errors = InitializeErrors::default();
+        let future =
+            errors.inspect_async(Box::pin(async { Err(Box::new(mismatch()) as BoxError) }));
+        assert!(futures::executor::block_on(future).is_err());
+        assert_eq!(
+            errors.reason(Fault::Error("x".into())),
+            FailureReason::Config(mismatch())
+        );
     }
 }
