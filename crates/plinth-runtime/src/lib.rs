@@ -72,7 +72,7 @@ pub use hooks::{PluginHooks, Registration};
 pub use info::PluginInfo;
 pub use manager::{Manager, StartReport, DEFAULT_TIMEOUT};
 pub use metadata::{Dependency, Metadata, MetadataError};
-pub use plugin::{AsyncPlugin, Plugin};
+pub use plugin::Plugin;
 pub use reason::{FailureReason, Fault};
 pub use services::{ServiceError, Services};
 pub use snapshot::{ActiveHost, Snapshots};

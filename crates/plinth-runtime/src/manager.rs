@@ -18,9 +18,9 @@ use crate::faults::FaultQueue;
 use crate::graph::{Graph, Node};
 use crate::reason::InitializeErrors;
 use crate::{
-    allowed, resolve_config, snapshot, AsyncPlugin, Context, FailureReason, Fault, ManagerError,
-    Metadata, Plugin, PluginInfo, PluginState, PluginsReady, Services, Snapshots, StateChange,
-    PLUGINS_READY, STATE_CHANGED,
+    allowed, resolve_config, snapshot, Context, FailureReason, Fault, ManagerError, Metadata,
+    Plugin, PluginInfo, PluginState, PluginsReady, Services, Snapshots, StateChange, PLUGINS_READY,
+    STATE_CHANGED,
 };
 
 /// The default time an async `initialize` or `destroy` may take.
@@ -34,15 +34,10 @@ use crate::{
 /// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-enum Instance {
-    Sync(Box<dyn Plugin>),
-    Async(Box<dyn AsyncPlugin>),
-}
-
 struct Slot {
     urn: PluginUrn,
     meta: Metadata,
-    instance: Instance,
+    instance: Box<dyn Plugin>,
     state: PluginState,
     reason: Option<FailureReason>,
     /// The entities it contributes while active, taken when it started.
@@ -324,34 +319,10 @@ impl Manager {
     /// ```
     pub fn register(&mut self, plugin: impl Plugin) -> Result<(), ManagerError> {
         let meta = plugin.metadata();
-        self.add(meta, Instance::Sync(Box::new(plugin)))
+        self.add(meta, Box::new(plugin))
     }
 
-    /// Registers an asynchronous plugin.
-    ///
-    /// # Errors
-    /// As [`register`](Self::register).
-    ///
-    /// ```
-    /// # use futures::future::BoxFuture;
-    /// # use plinth_runtime::{AsyncPlugin, Context, Manager, Metadata};
-    /// struct P;
-    /// impl AsyncPlugin for P {
-    ///     fn metadata(&self) -> Metadata { Metadata::new("p", "1.0.0") }
-    ///     fn initialize<'a>(&'a mut self, _: &'a Context) -> BoxFuture<'a, Result<(), plinth_hooks::BoxError>> {
-    ///         Box::pin(async { Ok(()) })
-    ///     }
-    ///     fn destroy(&mut self) -> BoxFuture<'_, Result<(), plinth_hooks::BoxError>> { Box::pin(async { Ok(()) }) }
-    /// }
-    /// Manager::new().register_async(P)?;
-    /// # Ok::<(), plinth_runtime::ManagerError>(())
-    /// ```
-    pub fn register_async(&mut self, plugin: impl AsyncPlugin) -> Result<(), ManagerError> {
-        let meta = plugin.metadata();
-        self.add(meta, Instance::Async(Box::new(plugin)))
-    }
-
-    fn add(&mut self, meta: Metadata, instance: Instance) -> Result<(), ManagerError> {
+    fn add(&mut self, meta: Metadata, instance: Box<dyn Plugin>) -> Result<(), ManagerError> {
         meta.check()?;
         if self.index.contains_key(meta.name()) {
             return Err(ManagerError::Duplicate {
@@ -908,21 +879,14 @@ impl Manager {
         let span = ctx.span().clone();
         let slot = &mut self.slots[i];
         let mut errors = InitializeErrors::default();
-        let outcome = match &mut slot.instance {
-            Instance::Sync(plugin) => {
-                span.in_scope(|| guarded(|| errors.inspect(plugin.initialize(&ctx))))
-            }
-            Instance::Async(plugin) => {
-                guarded_async(timeout, || errors.inspect_async(plugin.initialize(&ctx)))
-                    .instrument(span.clone())
-                    .await
-            }
-        };
+        let plugin = &mut slot.instance;
+        let outcome = guarded_async(timeout, || {
+            errors.inspect_async(plugin.initialize_async(&ctx))
+        })
+        .instrument(span.clone())
+        .await;
         outcome.map_err(|fault| errors.reason(fault))?;
-        let entities = match catch_unwind(AssertUnwindSafe(|| match &slot.instance {
-            Instance::Sync(p) => p.entities(),
-            Instance::Async(p) => p.entities(),
-        })) {
+        let entities = match catch_unwind(AssertUnwindSafe(|| slot.instance.entities())) {
             Ok(entities) => entities,
             Err(payload) => {
                 let reason =
@@ -947,14 +911,10 @@ impl Manager {
     async fn destroy(&mut self, i: usize, timeout: Duration) -> Result<(), Fault> {
         let slot = &mut self.slots[i];
         let span = plugin_span(&slot.urn);
-        match &mut slot.instance {
-            Instance::Sync(plugin) => span.in_scope(|| guarded(|| plugin.destroy())),
-            Instance::Async(plugin) => {
-                guarded_async(timeout, || plugin.destroy())
-                    .instrument(span)
-                    .await
-            }
-        }
+        let plugin = &mut slot.instance;
+        guarded_async(timeout, || plugin.destroy_async())
+            .instrument(span)
+            .await
     }
 
     /// Takes an active plugin down: `Destroying`, registrations removed,
@@ -1118,14 +1078,6 @@ impl std::fmt::Debug for Manager {
                     .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
-    }
-}
-
-fn guarded(f: impl FnOnce() -> Result<(), plinth_hooks::BoxError>) -> Result<(), Fault> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Fault::Error(e.to_string())),
-        Err(payload) => Err(Fault::Panic(panic_message(payload.as_ref()))),
     }
 }
 

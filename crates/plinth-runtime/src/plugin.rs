@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::{Context, Metadata};
 
-/// A plugin with synchronous `initialize` and `destroy` (the common case).
+/// A plugin of the manager: its [`Metadata`] (the one required method),
+/// and optionally a sync or an async start and stop.
 ///
 /// `initialize` registers hooks and subscriptions through the context; the
 /// manager removes all of them when the plugin stops, so `destroy` only
@@ -49,8 +50,8 @@ pub trait Plugin: Send + 'static {
     /// operation and **no timeout applies to it**: code that can block
     /// (network, locks held by others, waiting on a child process) would
     /// stall that operation, and every operation after it. Such a plugin
-    /// implements [`AsyncPlugin`] instead, whose lifecycle runs under the
-    /// plugin's [`timeout`](Metadata::with_timeout).
+    /// overrides [`initialize_async`](Self::initialize_async) instead,
+    /// which runs under the plugin's [`timeout`](Metadata::with_timeout).
     ///
     /// # Errors
     /// Whatever stops the plugin from starting.
@@ -73,48 +74,53 @@ pub trait Plugin: Send + 'static {
         Ok(())
     }
 
+    /// Starts a plugin that must wait (I/O, connections): override this
+    /// instead of [`initialize`](Self::initialize). It runs under the
+    /// plugin's timeout ([`Metadata::with_timeout`] or the manager's
+    /// default); the default calls `initialize`.
+    ///
+    /// ```
+    /// use futures::future::BoxFuture;
+    /// use plinth_hooks::BoxError;
+    /// use plinth_runtime::{Context, Metadata, Plugin};
+    ///
+    /// struct Db { connected: bool }
+    /// impl Plugin for Db {
+    ///     fn metadata(&self) -> Metadata { Metadata::new("db", "2.0.0") }
+    ///     fn initialize_async<'a>(&'a mut self, _ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
+    ///         Box::pin(async move { self.connected = true; Ok(()) })
+    ///     }
+    ///     fn destroy_async(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
+    ///         Box::pin(async move { self.connected = false; Ok(()) })
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut manager = plinth_runtime::Manager::new();
+    /// manager.register(Db { connected: false })?;
+    /// manager.initialize_all().await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever stops the plugin from starting.
+    fn initialize_async<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
+        Box::pin(async move { self.initialize(ctx) })
+    }
+
+    /// Stops a plugin that must wait; the counterpart of
+    /// [`initialize_async`](Self::initialize_async), under the same
+    /// timeout. The default calls [`destroy`](Self::destroy).
+    ///
+    /// # Errors
+    /// Whatever could not be released.
+    fn destroy_async(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(async move { self.destroy() })
+    }
+
     /// The data entities it contributes to the host snapshot while active
     /// (spec 004); none by default.
-    fn entities(&self) -> DynamicEntities<Value> {
-        DynamicEntities::new()
-    }
-}
-
-/// A plugin whose `initialize` or `destroy` must wait (I/O, connections).
-/// Both run under the plugin's timeout
-/// ([`Metadata::with_timeout`] or the manager's default).
-///
-/// ```
-/// use futures::future::BoxFuture;
-/// use plinth_hooks::BoxError;
-/// use plinth_runtime::{AsyncPlugin, Context, Metadata};
-///
-/// struct Db { connected: bool }
-/// impl AsyncPlugin for Db {
-///     fn metadata(&self) -> Metadata { Metadata::new("db", "2.0.0") }
-///     fn initialize<'a>(&'a mut self, _ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
-///         Box::pin(async move { self.connected = true; Ok(()) })
-///     }
-///     fn destroy(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
-///         Box::pin(async move { self.connected = false; Ok(()) })
-///     }
-/// }
-///
-/// let mut manager = plinth_runtime::Manager::new();
-/// manager.register_async(Db { connected: false })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub trait AsyncPlugin: Send + 'static {
-    /// The plugin's metadata; read once, when it is registered.
-    fn metadata(&self) -> Metadata;
-
-    /// Starts the plugin.
-    fn initialize<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>>;
-
-    /// Stops the plugin.
-    fn destroy(&mut self) -> BoxFuture<'_, Result<(), BoxError>>;
-
-    /// The data entities it contributes to the host snapshot while active.
     fn entities(&self) -> DynamicEntities<Value> {
         DynamicEntities::new()
     }

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use plinth_runtime::testing::TestContext;
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{
-    resolve_config, AsyncPlugin, ConfigError, Context, FailureReason, Manager, Metadata, Plugin,
+    resolve_config, ConfigError, Context, FailureReason, Manager, Metadata, Plugin,
     MAX_CONFIG_DEPTH,
 };
 use serde::Deserialize;
@@ -210,11 +210,11 @@ impl Plugin for Typed {
 
 struct TypedAsync;
 
-impl AsyncPlugin for TypedAsync {
+impl Plugin for TypedAsync {
     fn metadata(&self) -> Metadata {
         Metadata::new("typed-async", "1.0.0")
     }
-    fn initialize<'a>(
+    fn initialize_async<'a>(
         &'a mut self,
         ctx: &'a Context,
     ) -> BoxFuture<'a, Result<(), plinth_hooks::BoxError>> {
@@ -223,7 +223,7 @@ impl AsyncPlugin for TypedAsync {
             Ok(())
         })
     }
-    fn destroy(&mut self) -> BoxFuture<'_, Result<(), plinth_hooks::BoxError>> {
+    fn destroy_async(&mut self) -> BoxFuture<'_, Result<(), plinth_hooks::BoxError>> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -236,7 +236,7 @@ async fn a_config_error_returned_by_initialize_is_filed_as_a_config_failure() {
     } }));
     manager.register(Typed { wrap: false }).unwrap();
     manager.register(Typed { wrap: true }).unwrap();
-    manager.register_async(TypedAsync).unwrap();
+    manager.register(TypedAsync).unwrap();
     manager.initialize_all().await.unwrap();
     for name in ["typed", "wrapped", "typed-async"] {
         let reason = manager.reason(name);

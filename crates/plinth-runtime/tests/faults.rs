@@ -154,7 +154,7 @@ async fn a_slow_async_initialize_times_out() {
     let mut manager = Manager::new().with_timeout(Duration::from_millis(100));
     let mut slow = Slow::new("slow", &l);
     slow.init_delay = Duration::from_secs(60);
-    manager.register_async(slow).unwrap();
+    manager.register(slow).unwrap();
     manager
         .register(Probe::new("user", &l).dep("slow", "*"))
         .unwrap();
@@ -175,7 +175,7 @@ async fn the_per_plugin_timeout_overrides_the_default() {
     let mut slow = Slow::new("slow", &l);
     slow.init_delay = Duration::from_millis(200);
     slow.meta = slow.meta.with_timeout(Duration::from_secs(30));
-    manager.register_async(slow).unwrap();
+    manager.register(slow).unwrap();
     manager.initialize_all().await.unwrap();
     assert_eq!(manager.state("slow"), Some(Active));
 }
@@ -186,7 +186,7 @@ async fn a_slow_async_destroy_times_out_and_still_loses_its_hooks() {
     let mut manager = Manager::new().with_timeout(Duration::from_millis(200));
     let mut slow = Slow::new("slow", &l);
     slow.destroy_delay = Duration::from_secs(1);
-    manager.register_async(slow).unwrap();
+    manager.register(slow).unwrap();
     manager.initialize_all().await.unwrap();
     assert!(manager.disable("slow").await.is_err());
     assert_eq!(
@@ -202,7 +202,7 @@ async fn a_panicking_async_initialize_is_contained() {
     let mut manager = Manager::new();
     let mut slow = Slow::new("slow", &l);
     slow.panic_init = true;
-    manager.register_async(slow).unwrap();
+    manager.register(slow).unwrap();
     manager.register(Probe::new("other", &l)).unwrap();
     manager.initialize_all().await.unwrap();
     assert_eq!(
@@ -215,17 +215,19 @@ async fn a_panicking_async_initialize_is_contained() {
 /// An async plugin whose initialize never completes.
 struct Never;
 
-impl plinth_runtime::AsyncPlugin for Never {
+impl plinth_runtime::Plugin for Never {
     fn metadata(&self) -> Metadata {
         Metadata::new("never", "1.0.0").with_timeout(Duration::from_millis(20))
     }
-    fn initialize<'a>(
+    fn initialize_async<'a>(
         &'a mut self,
         _ctx: &'a plinth_runtime::Context,
     ) -> futures::future::BoxFuture<'a, Result<(), plinth_hooks::BoxError>> {
         Box::pin(futures::future::pending())
     }
-    fn destroy(&mut self) -> futures::future::BoxFuture<'_, Result<(), plinth_hooks::BoxError>> {
+    fn destroy_async(
+        &mut self,
+    ) -> futures::future::BoxFuture<'_, Result<(), plinth_hooks::BoxError>> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -234,7 +236,7 @@ impl plinth_runtime::AsyncPlugin for Never {
 fn timeouts_work_without_a_tokio_runtime() {
     // `block_on` is not tokio: the timeout must neither panic nor hang.
     let mut manager = Manager::new();
-    manager.register_async(Never).unwrap();
+    manager.register(Never).unwrap();
     futures::executor::block_on(manager.initialize_all()).unwrap();
     assert_eq!(manager.state("never"), Some(Failed));
     assert_eq!(

@@ -257,7 +257,7 @@ async fn shutdown_destroys_in_reverse_start_order_and_removes_every_hook() {
 async fn sync_and_async_plugins_mix() {
     let l = log();
     let mut manager = Manager::new();
-    manager.register_async(Slow::new("slow", &l)).unwrap();
+    manager.register(Slow::new("slow", &l)).unwrap();
     manager
         .register(Probe::new("fast", &l).dep("slow", "*"))
         .unwrap();

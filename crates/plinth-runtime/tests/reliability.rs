@@ -18,7 +18,7 @@ use futures::task::noop_waker;
 use plinth_hooks::{Action, BoxError, Key, Topic};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{
-    AsyncPlugin, Context, ContextError, FailureReason, Manager, ManagerError, Metadata, Plugin,
+    Context, ContextError, FailureReason, Manager, ManagerError, Metadata, Plugin,
 };
 
 /// Returns `Pending` once (waking itself), like any real suspension point.
@@ -53,11 +53,11 @@ impl Yielding {
     }
 }
 
-impl AsyncPlugin for Yielding {
+impl Plugin for Yielding {
     fn metadata(&self) -> Metadata {
         self.meta.clone()
     }
-    fn initialize<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
+    fn initialize_async<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
         Box::pin(async move {
             let name = ctx.name().to_string();
             ctx.hooks().on(&WHO)?.tap(move |mut v| {
@@ -70,7 +70,7 @@ impl AsyncPlugin for Yielding {
             Ok(())
         })
     }
-    fn destroy(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
+    fn destroy_async(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move {
             for _ in 0..self.yields {
                 YieldOnce(false).await;
@@ -95,10 +95,10 @@ fn poll_n<F: Future>(future: F, polls: usize) -> bool {
 
 fn yielding_manager() -> Manager {
     let mut manager = Manager::new();
-    manager.register_async(Yielding::new("a", 3)).unwrap();
+    manager.register(Yielding::new("a", 3)).unwrap();
     let mut b = Yielding::new("b", 3);
     b.meta = b.meta.with_dependency("a", "*");
-    manager.register_async(b).unwrap();
+    manager.register(b).unwrap();
     manager
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use plinth_core::{DynamicEntities, Entities};
 use plinth_hooks::{BoxError, Filter, Key, Topic};
-use plinth_runtime::{AsyncPlugin, Context, Metadata, Plugin};
+use plinth_runtime::{Context, Metadata, Plugin};
 use serde_json::{json, Value};
 
 /// Each active probe appends its name: shows whose hooks are live.
@@ -187,12 +187,12 @@ impl Slow {
     }
 }
 
-impl AsyncPlugin for Slow {
+impl Plugin for Slow {
     fn metadata(&self) -> Metadata {
         self.meta.clone()
     }
 
-    fn initialize<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
+    fn initialize_async<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>> {
         Box::pin(async move {
             register(ctx, &self.log)?;
             tokio::time::sleep(self.init_delay).await;
@@ -207,7 +207,7 @@ impl AsyncPlugin for Slow {
         })
     }
 
-    fn destroy(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
+    fn destroy_async(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move {
             tokio::time::sleep(self.destroy_delay).await;
             self.log
