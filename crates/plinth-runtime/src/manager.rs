@@ -886,6 +886,16 @@ impl Manager {
         .instrument(span.clone())
         .await;
         outcome.map_err(|fault| errors.reason(fault))?;
+        let declared = catch_unwind(AssertUnwindSafe(|| slot.instance.register_hooks(&ctx)));
+        let declared = match declared {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Fault::Error(e.to_string())),
+            Err(payload) => Err(Fault::Panic(panic_message(payload.as_ref()))),
+        };
+        if let Err(fault) = declared {
+            self.destroy_quietly(i, timeout).await;
+            return Err(FailureReason::Initialize(fault));
+        }
         let entities = match catch_unwind(AssertUnwindSafe(|| slot.instance.entities())) {
             Ok(entities) => entities,
             Err(payload) => {

@@ -5,7 +5,7 @@ use plinth_core::DynamicEntities;
 use plinth_hooks::BoxError;
 use serde_json::Value;
 
-use crate::{Context, Metadata};
+use crate::{Context, ContextError, Metadata};
 
 /// A plugin of the manager: its [`Metadata`] (the one required method),
 /// and optionally a sync or an async start and stop.
@@ -117,6 +117,19 @@ pub trait Plugin: Send + 'static {
     /// Whatever could not be released.
     fn destroy_async(&mut self) -> BoxFuture<'_, Result<(), BoxError>> {
         Box::pin(async move { self.destroy() })
+    }
+
+    /// Registers the plugin's declared hook implementations; called by the
+    /// manager right after a successful `initialize`, with the same context
+    /// (so they are removed when the plugin stops). Written for you by the
+    /// `#[plugin]` attribute from the methods marked `#[hook(KEY)]`; the
+    /// default registers nothing.
+    ///
+    /// # Errors
+    /// A hook bound to another type, or a context whose activation ended.
+    fn register_hooks(&self, ctx: &Context) -> Result<(), ContextError> {
+        let _ = ctx;
+        Ok(())
     }
 
     /// The data entities it contributes to the host snapshot while active
