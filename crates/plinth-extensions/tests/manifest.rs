@@ -219,3 +219,32 @@ fn a_schema_file_outside_the_plugin_folder_is_refused() {
         );
     }
 }
+
+/// A manifest linked to a file that reports size 0 but holds more than
+/// `MAX_MANIFEST_BYTES` (a `/proc` file) is refused at the manifest's path,
+/// not read whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_manifest_linked_to_a_large_proc_file_is_refused_at_its_path() {
+    let target = Path::new("/proc/kallsyms");
+    // Unreadable or smaller than the limit on some kernels: nothing to show.
+    let Ok(mut file) = std::fs::File::open(target) else {
+        return;
+    };
+    let held = std::io::copy(
+        &mut std::io::Read::take(&mut file, plinth_extensions::MAX_MANIFEST_BYTES + 1),
+        &mut std::io::sink(),
+    )
+    .unwrap_or(0);
+    if held <= plinth_extensions::MAX_MANIFEST_BYTES {
+        return;
+    }
+    assert_eq!(std::fs::metadata(target).unwrap().len(), 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plinth.toml");
+    std::os::unix::fs::symlink(target, &path).unwrap();
+    let err = Manifest::from_path(&path).unwrap_err();
+    assert!(matches!(err, ManifestError::Io { .. }), "{err}");
+    assert_eq!(err.path(), path);
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
