@@ -248,3 +248,45 @@ fn a_manifest_linked_to_a_large_proc_file_is_refused_at_its_path() {
     assert_eq!(err.path(), path);
     assert!(err.to_string().contains("larger than"), "{err}");
 }
+
+/// The relative-path check is not enough: a schema file that is a symlink
+/// leaving the plugin folder would let a manifest read any file.
+#[cfg(unix)]
+#[test]
+fn a_schema_file_linked_outside_the_plugin_folder_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let secret = root.path().join("secret.json");
+    std::fs::write(&secret, "{\"type\": \"object\"}").unwrap();
+    let plugin = root.path().join("p");
+    std::fs::create_dir_all(plugin.join("sub")).unwrap();
+    let manifest = plugin.join("plinth.toml");
+
+    // Linked directly, and through a linked folder.
+    std::os::unix::fs::symlink(&secret, plugin.join("schema.json")).unwrap();
+    std::os::unix::fs::symlink(root.path(), plugin.join("sub/up")).unwrap();
+    for file in ["schema.json", "sub/up/secret.json"] {
+        std::fs::write(
+            &manifest,
+            format!("{HEADER}\n[config]\nschema = {file:?}\n"),
+        )
+        .unwrap();
+        let err = Manifest::from_path(&manifest).unwrap_err();
+        assert_eq!(err.path(), manifest, "{err}");
+        assert_eq!(err.location(), Some((6, 10)), "{err}");
+        assert!(
+            err.to_string().contains("outside the plugin folder"),
+            "{err}"
+        );
+    }
+
+    // A link that stays inside the folder is fine.
+    std::fs::write(plugin.join("sub/real.json"), "{\"type\": \"object\"}").unwrap();
+    std::os::unix::fs::symlink("sub/real.json", plugin.join("inside.json")).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{HEADER}[config]\nschema = \"inside.json\"\n"),
+    )
+    .unwrap();
+    let m = Manifest::from_path(&manifest).unwrap();
+    assert_eq!(m.config_schema.unwrap().schema["type"], "object");
+}

@@ -252,7 +252,10 @@ impl Manifest {
                             ));
                         }
                         let dir = path.parent().unwrap_or(Path::new(""));
-                        read_schema(&dir.join(relative))
+                        let schema_path = dir.join(relative);
+                        let target =
+                            confine(dir, &schema_path, &file).map_err(|m| invalid(at, m))?;
+                        read_schema(&schema_path, &target)
                             .map_err(|e| e.unless_io(|m| invalid(at, m)))?
                     }
                 })
@@ -325,8 +328,47 @@ impl Manifest {
     }
 }
 
-fn read_schema(file: &Path) -> Result<ConfigSchema, ManifestError> {
-    let text = super::read_regular(file)?;
+/// Where the schema file `file` (given as `given` in the manifest) really
+/// is, which must be inside the plugin folder `dir`: the relative-path check
+/// alone would let a symlink (the file, or a folder on the way) lead out of
+/// it.
+fn confine(dir: &Path, file: &Path, given: &str) -> Result<PathBuf, String> {
+    let resolve = |p: &Path| {
+        // `Path::new("")` is the current folder, which `canonicalize` refuses.
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        p.canonicalize()
+    };
+    let target =
+        resolve(file).map_err(|e| format!("config schema file {}: {e}", file.display()))?;
+    let folder = resolve(dir)
+        .map_err(|e| format!("config schema file {}: plugin folder: {e}", file.display()))?;
+    if target.starts_with(&folder) {
+        Ok(target)
+    } else {
+        Err(format!(
+            "config schema file {given:?} resolves to {}, outside the plugin folder {}",
+            target.display(),
+            folder.display()
+        ))
+    }
+}
+
+/// Reads the schema from `target`, the resolved `file`; errors name `file`,
+/// as the manifest does.
+fn read_schema(file: &Path, target: &Path) -> Result<ConfigSchema, ManifestError> {
+    // Read from the resolved path, so that a link changed after the check
+    // cannot lead elsewhere.
+    let text = super::read_regular(target).map_err(|e| match e {
+        ManifestError::Io { source, .. } => ManifestError::Io {
+            path: file.to_owned(),
+            source,
+        },
+        other => other,
+    })?;
     let schema = serde_json::from_str(&text).map_err(|e| ManifestError::Invalid {
         path: file.to_owned(),
         line: e.line(),
