@@ -156,12 +156,6 @@ fn errors_name_file_line_and_column() {
         "numeric-like",
     );
     assert_at(
-        &format!("{HEADER}[entities.\"0x10\"]\n"),
-        4,
-        11,
-        "numeric-like",
-    );
-    assert_at(
         &format!("{HEADER}[permissions]\nfs = []\n"),
         5,
         1,
@@ -289,4 +283,50 @@ fn a_schema_file_linked_outside_the_plugin_folder_is_refused() {
     .unwrap();
     let m = Manifest::from_path(&manifest).unwrap();
     assert_eq!(m.config_schema.unwrap().schema["type"], "object");
+}
+
+/// Manifest names follow plinth-core's one rule, with its message, at the
+/// name's line and column.
+#[test]
+fn plugin_and_dependency_names_follow_the_core_rule() {
+    for (toml_name, name) in [
+        (r#"" ""#, " "),
+        (r#""../../etc""#, "../../etc"),
+        (r#""x\ny""#, "x\ny"),
+        (r#""\u0000""#, "\0"),
+    ] {
+        let core = plinth_core::check_plugin_name(name)
+            .unwrap_err()
+            .to_string();
+        assert_at(
+            &format!("[plugin]\nname = {toml_name}\nversion = \"1.0.0\"\n"),
+            2,
+            8,
+            &core,
+        );
+        assert_at(
+            &format!("{HEADER}[dependencies]\n{toml_name} = \"1\"\n"),
+            5,
+            1,
+            &core,
+        );
+    }
+}
+
+/// Any string is an entity type; keys keep their rules.
+#[test]
+fn any_string_is_an_entity_type_name() {
+    let m = Manifest::parse(
+        &format!("{HEADER}[entities.\"0x10\"]\nk = 1\n[entities.\"\"]\n"),
+        Path::new("dir/plinth.toml"),
+    )
+    .unwrap();
+    let types: Vec<_> = m.entities.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(types, ["0x10", ""]);
+    assert_at(
+        &format!("{HEADER}[entities.\"42\"]\n\"7\" = 1\n"),
+        5,
+        1,
+        "numeric-like",
+    );
 }

@@ -204,7 +204,8 @@ impl Manifest {
     /// # Errors
     /// [`ManifestError::Invalid`] with the line and column of the first
     /// problem: TOML syntax, an unknown field, a wrong type, a bad version
-    /// or range, an invalid name or entity key.
+    /// or range, an invalid name (see [`plinth_core::check_plugin_name`]) or
+    /// entity key.
     pub fn parse(source: &str, path: &Path) -> Result<Self, ManifestError> {
         let raw: RawManifest = toml::from_str(source).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
@@ -289,12 +290,10 @@ impl Manifest {
 
         let mut entities = Vec::with_capacity(raw.entities.len());
         for (ty, map) in raw.entities {
-            check_entity_key(ty.get_ref(), "entity type")
-                .map_err(|m| invalid(ty.span().start, m))?;
+            // Any string is an entity type; only keys have rules.
             let mut inner = Entities::new();
             for (key, value) in map {
-                check_entity_key(key.get_ref(), "entity key")
-                    .map_err(|m| invalid(key.span().start, m))?;
+                check_entity_key(key.get_ref()).map_err(|m| invalid(key.span().start, m))?;
                 inner.insert(key.into_inner(), value);
             }
             entities.push((ty.into_inner(), inner));
@@ -381,35 +380,9 @@ fn read_schema(file: &Path, target: &Path) -> Result<ConfigSchema, ManifestError
     })
 }
 
-/// Plugin names are npm-like: `name` or `@scope/name`, of ASCII letters,
-/// digits, `-`, `_` and `.`, so that they are safe as folder names and URNs.
+/// The one rule for plugin names (plinth-core's), as a message.
 fn check_plugin_name(name: &str) -> Result<(), String> {
-    let bare = match name.strip_prefix('@') {
-        Some(scoped) => {
-            let (scope, rest) = scoped
-                .split_once('/')
-                .ok_or_else(|| format!("plugin name {name:?}: a scoped name is `@scope/name`"))?;
-            check_segment(name, scope)?;
-            rest
-        }
-        None => name,
-    };
-    check_segment(name, bare)
-}
-
-fn check_segment(name: &str, segment: &str) -> Result<(), String> {
-    let ok = !segment.is_empty()
-        && !segment.starts_with('.')
-        && segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "plugin name {name:?}: use ASCII letters, digits, `-`, `_`, `.` (optionally `@scope/name`)"
-        ))
-    }
+    plinth_core::check_plugin_name(name).map_err(|e| e.to_string())
 }
 
 fn non_empty(what: &str, value: &str) -> Result<(), String> {
@@ -421,12 +394,12 @@ fn non_empty(what: &str, value: &str) -> Result<(), String> {
 }
 
 // The host would reject these too, but here the error can point at the line.
-fn check_entity_key(key: &str, what: &str) -> Result<(), String> {
+fn check_entity_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
-        return Err(format!("{what} must not be empty"));
+        return Err("entity key must not be empty".to_owned());
     }
     if plinth_core::guard::is_numeric_like(key) {
-        return Err(format!("{what} {key:?} is numeric-like"));
+        return Err(format!("entity key {key:?} is numeric-like"));
     }
     Ok(())
 }
