@@ -330,3 +330,91 @@ fn any_string_is_an_entity_type_name() {
         "numeric-like",
     );
 }
+
+#[test]
+fn a_self_dependency_is_an_error_at_its_key() {
+    assert_at(
+        "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n\n[dependencies]\nb = \"1\"\na = \"1\"\n",
+        7,
+        1,
+        "plugin \"a\" depends on itself",
+    );
+}
+
+#[test]
+fn a_missing_plugin_table_is_named_as_such() {
+    // `name` and `version` at the top level: the usual slip.
+    assert_at(
+        "# my plugin\nname = \"a\"\nversion = \"1.0.0\"\n",
+        2,
+        8,
+        "missing [plugin] table: `name` and `version` belong under [plugin]",
+    );
+    assert_at(
+        "[dependencies]\nb = \"1\"\n",
+        1,
+        1,
+        "missing [plugin] table",
+    );
+    let err = error("");
+    assert!(err.to_string().contains("missing [plugin] table"), "{err}");
+    // With the table present, a stray top-level key says where it belongs.
+    assert_at(
+        "author = \"me\"\n[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n",
+        1,
+        10,
+        "`author` belongs under [plugin]",
+    );
+}
+
+/// Deep nesting is refused before the document becomes a tree (whose
+/// building and dropping recurse), with the line of the key that goes too
+/// deep.
+#[test]
+fn deep_nesting_is_refused_at_its_line() {
+    let dotted = vec!["a"; 100].join(".");
+    assert_at(
+        &format!("{HEADER}[entities.t]\n{dotted} = 1\n"),
+        5,
+        1,
+        "nesting deeper than 64 levels",
+    );
+    assert_at(
+        &format!("{HEADER}\n[entities.{dotted}]\n"),
+        5,
+        1,
+        "nesting deeper than 64 levels",
+    );
+    let arrays = format!("k = {}1{}", "[".repeat(100), "]".repeat(100));
+    let err = error(&format!("{HEADER}[entities.t]\n{arrays}\n"));
+    assert_eq!(err.location().map(|(line, _)| line), Some(5), "{err}");
+    assert!(
+        err.to_string().contains("nesting deeper than 64 levels"),
+        "{err}"
+    );
+
+    // Keys of 79 segments in 78 nested inline tables: each within the TOML
+    // parser's own limits, together thousands of levels deep.
+    let key = vec!["a"; 79].join(".");
+    let mut deep = format!("{HEADER}[entities.t]\nk = ");
+    for _ in 0..78 {
+        deep.push_str(&format!("{{ {key} = "));
+    }
+    deep.push('1');
+    deep.push_str(&" }".repeat(78));
+    deep.push('\n');
+    let err = error(&deep);
+    assert_eq!(err.location().map(|(line, _)| line), Some(5), "{err}");
+    assert!(
+        err.to_string().contains("nesting deeper than 64 levels"),
+        "{err}"
+    );
+
+    // Shallower nesting is fine.
+    let dotted = vec!["a"; 60].join(".");
+    Manifest::parse(
+        &format!("{HEADER}[entities.t]\n{dotted} = 1\n"),
+        Path::new("dir/plinth.toml"),
+    )
+    .unwrap();
+}

@@ -4,6 +4,7 @@
 //! repository root; unknown fields are errors, and every error names the
 //! file, line and column.
 
+mod depth;
 mod error;
 mod location;
 mod model;

@@ -207,6 +207,17 @@ impl Manifest {
     /// or range, an invalid name (see [`plinth_core::check_plugin_name`]) or
     /// entity key.
     pub fn parse(source: &str, path: &Path) -> Result<Self, ManifestError> {
+        if let Some(offset) = super::depth::too_deep(source) {
+            return Err(ManifestError::at(
+                path,
+                source,
+                offset,
+                format!(
+                    "nesting deeper than {} levels (tables, dotted keys, arrays and inline tables together)",
+                    super::depth::MAX_NESTING
+                ),
+            ));
+        }
         let raw: RawManifest = toml::from_str(source).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             ManifestError::at(path, source, offset, e.message().trim_end())
@@ -214,12 +225,50 @@ impl Manifest {
         let invalid =
             |offset: usize, message: String| ManifestError::at(path, source, offset, message);
 
-        let name = raw.plugin.name.get_ref();
-        check_plugin_name(name).map_err(|m| invalid(raw.plugin.name.span().start, m))?;
+        let misplaced = [
+            ("name", &raw.name),
+            ("version", &raw.version),
+            ("description", &raw.description),
+            ("author", &raw.author),
+            ("api", &raw.api),
+        ]
+        .into_iter()
+        .find_map(|(key, value)| value.as_ref().map(|v| (key, v.span().start)));
+        let plugin = match (raw.plugin, misplaced) {
+            (Some(plugin), None) => plugin,
+            (Some(_), Some((key, at))) => {
+                return Err(invalid(
+                    at,
+                    format!("`{key}` belongs under [plugin], not at the top level"),
+                ))
+            }
+            (None, Some((_, at))) => {
+                return Err(invalid(
+                    at,
+                    "missing [plugin] table: `name` and `version` belong under [plugin], not at the top level"
+                        .to_owned(),
+                ))
+            }
+            (None, None) => {
+                return Err(invalid(
+                    0,
+                    "missing [plugin] table (with the plugin's `name` and `version`)".to_owned(),
+                ))
+            }
+        };
+
+        let name = plugin.name.get_ref();
+        check_plugin_name(name).map_err(|m| invalid(plugin.name.span().start, m))?;
 
         let mut dependencies = Vec::with_capacity(raw.dependencies.len());
         for (dep, req) in raw.dependencies {
             check_plugin_name(dep.get_ref()).map_err(|m| invalid(dep.span().start, m))?;
+            if dep.get_ref() == name {
+                return Err(invalid(
+                    dep.span().start,
+                    format!("plugin {name:?} depends on itself"),
+                ));
+            }
             dependencies.push(Dependency {
                 name: dep.into_inner(),
                 req,
@@ -301,10 +350,10 @@ impl Manifest {
 
         Ok(Manifest {
             path: path.to_owned(),
-            name: raw.plugin.name.into_inner(),
-            version: raw.plugin.version,
-            description: raw.plugin.description,
-            author: raw.plugin.author,
+            name: plugin.name.into_inner(),
+            version: plugin.version,
+            description: plugin.description,
+            author: plugin.author,
             dependencies,
             config_schema,
             permissions: raw.permissions,
