@@ -228,3 +228,24 @@ fn one_name_twice_in_one_directory_is_an_error_naming_both_manifests() {
     assert_eq!(found.overrides[0].replaced, r.join("p/@s/zero"));
     assert_eq!(found.errors.len(), 2);
 }
+
+#[test]
+fn a_plugin_for_another_plugin_api_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "p/new", &plugin("new", "1.0.0", "api = \"^0.2\"\n"));
+    write(r, "p/ok", &plugin("ok", "1.0.0", "api = \"0.1\"\n"));
+    let found = scan([r.join("p")]);
+    let names: Vec<_> = found.plugins.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["ok"]);
+    assert_eq!(found.errors.len(), 1);
+    let DiscoveryError::Manifest(e) = &found.errors[0] else {
+        panic!("{}", found.errors[0]);
+    };
+    assert_eq!(e.path(), r.join("p/new/plinth.toml"));
+    assert_eq!(e.location(), Some((4, 7)));
+    assert!(
+        e.to_string().contains("\"^0.2\"") && e.to_string().contains("0.1.0"),
+        "{e}"
+    );
+}

@@ -418,3 +418,42 @@ fn deep_nesting_is_refused_at_its_line() {
     )
     .unwrap();
 }
+
+/// `[plugin] api` is the range of plugin APIs a plugin targets; absent, it
+/// is `^0.1`, the API manifests were written for before the key existed.
+#[test]
+fn the_api_range_must_match_the_host() {
+    use plinth_extensions::PLUGIN_API_VERSION;
+    assert_eq!(PLUGIN_API_VERSION, semver::Version::new(0, 1, 0));
+
+    let m = Manifest::from_path(fixture("xedit-lang-x")).unwrap();
+    assert_eq!(m.api, "^0.1".parse::<semver::VersionReq>().unwrap());
+    let m = Manifest::from_path(fixture("theme-dark")).unwrap();
+    assert_eq!(m.api, "^0.1".parse::<semver::VersionReq>().unwrap());
+    assert!(m.api.matches(&PLUGIN_API_VERSION));
+    let m = Manifest::parse(
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \">=0.1, <2\"\n",
+        Path::new("dir/plinth.toml"),
+    )
+    .unwrap();
+    assert_eq!(m.api.to_string(), ">=0.1, <2");
+
+    assert_at(
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \"^0.2\"\n",
+        4,
+        7,
+        "plugin API range \"^0.2\" does not include this host's plugin API version 0.1.0",
+    );
+    assert_at(
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \"newest\"\n",
+        4,
+        7,
+        "",
+    );
+    assert_at(
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = 1\n",
+        4,
+        7,
+        "",
+    );
+}

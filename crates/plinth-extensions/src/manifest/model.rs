@@ -6,7 +6,7 @@ use plinth_core::Entities;
 use serde::Deserialize;
 
 use super::raw::{RawExtension, RawManifest, RawSchema};
-use crate::{Activation, ManifestError, ModuleRef};
+use crate::{Activation, ManifestError, ModuleRef, PLUGIN_API_VERSION};
 
 /// The manifest's file name in each plugin folder.
 ///
@@ -62,6 +62,10 @@ pub struct Manifest {
     pub description: Option<String>,
     /// `[plugin] author`.
     pub author: Option<String>,
+    /// `[plugin] api`: the plugin API versions the plugin works with, a
+    /// semver range that must include [`PLUGIN_API_VERSION`](crate::PLUGIN_API_VERSION).
+    /// Optional: a manifest without it targets `^0.1`, the first plugin API.
+    pub api: semver::VersionReq,
     /// `[dependencies]`, in file order.
     pub dependencies: Vec<Dependency>,
     /// `[config] schema`, inline or read from the file beside the manifest.
@@ -203,8 +207,10 @@ impl Manifest {
     ///
     /// # Errors
     /// [`ManifestError::Invalid`] with the line and column of the first
-    /// problem: TOML syntax, an unknown field, a wrong type, a bad version
-    /// or range, an invalid name (see [`plinth_core::check_plugin_name`]) or
+    /// problem: TOML syntax, a missing `[plugin]` table, an unknown field, a
+    /// wrong type, a bad version or range, an `api` range that excludes
+    /// [`PLUGIN_API_VERSION`], a self-dependency, nesting deeper than 64
+    /// levels, an invalid name (see [`plinth_core::check_plugin_name`]) or
     /// entity key.
     pub fn parse(source: &str, path: &Path) -> Result<Self, ManifestError> {
         if let Some(offset) = super::depth::too_deep(source) {
@@ -259,6 +265,24 @@ impl Manifest {
 
         let name = plugin.name.get_ref();
         check_plugin_name(name).map_err(|m| invalid(plugin.name.span().start, m))?;
+
+        let api = match plugin.api {
+            None => super::api::default_api(),
+            Some(api) => {
+                // Checked here rather than at load time: a plugin built for
+                // another API must not take part in a scan at all.
+                if !api.get_ref().matches(&PLUGIN_API_VERSION) {
+                    return Err(invalid(
+                        api.span().start,
+                        format!(
+                            "plugin API range {:?} does not include this host's plugin API version {PLUGIN_API_VERSION}",
+                            api.get_ref().to_string()
+                        ),
+                    ));
+                }
+                api.into_inner()
+            }
+        };
 
         let mut dependencies = Vec::with_capacity(raw.dependencies.len());
         for (dep, req) in raw.dependencies {
@@ -354,6 +378,7 @@ impl Manifest {
             version: plugin.version,
             description: plugin.description,
             author: plugin.author,
+            api,
             dependencies,
             config_schema,
             permissions: raw.permissions,

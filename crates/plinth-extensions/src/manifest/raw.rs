@@ -37,6 +37,7 @@ pub(super) struct RawPlugin {
     pub version: semver::Version,
     pub description: Option<String>,
     pub author: Option<String>,
+    pub api: Option<Spanned<semver::VersionReq>>,
 }
 
 #[derive(Deserialize)]
