@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::guard::{check_entity_type, check_key};
+use crate::guard::check_key;
 use crate::{
     Entities, EntityCollection, EntityKey, EntityKeyRef, EntitySchema, GuardError, Plugin,
     PluginEntities,
@@ -249,7 +249,6 @@ impl<V: Clone> EntitySchema for DynamicEntities<V> {
     fn check(plugins: PluginEntities<'_, Self>) -> Result<(), GuardError> {
         for (urn, entities) in plugins.iter() {
             for (ty, map) in entities.iter() {
-                check_entity_type(urn, ty)?;
                 for key in map.keys() {
                     check_key(urn, ty, key)?;
                 }

@@ -35,6 +35,11 @@ use crate::{EntityKey, EntityKeyRef, PluginUrn};
 pub enum GuardError {
     /// A plugin URN (or a plugin name) is empty.
     EmptyUrn,
+    /// A raw plugin has no `name` at all (its name must equal its URN).
+    MissingName {
+        /// The URN the plugin is registered under.
+        plugin: PluginUrn,
+    },
     /// A plugin's name differs from the URN it is registered under.
     NameMismatch {
         /// The URN the plugin is registered under.
@@ -68,18 +73,20 @@ pub enum GuardError {
         /// What was found instead (`"array"`, `"string"`, ...).
         found: &'static str,
     },
-    /// A key (or an entity type name) is the empty string.
+    /// An entity key is the empty string.
     EmptyKey {
         /// The plugin.
         plugin: PluginUrn,
-        /// The entity type, or `None` when the entity type's own name is empty.
+        /// The entity type. The guards always set it: entity type names
+        /// may be any string, so `None` is never produced any more.
         entity_type: Option<EntityKey>,
     },
-    /// A key (or an entity type name) is numeric-like.
+    /// An entity key is numeric-like.
     NumericKey {
         /// The plugin.
         plugin: PluginUrn,
-        /// The entity type, or `None` when the entity type's own name is the key.
+        /// The entity type. The guards always set it: entity type names
+        /// may be any string, so `None` is never produced any more.
         entity_type: Option<EntityKey>,
         /// The key.
         key: String,
@@ -99,6 +106,10 @@ impl fmt::Display for GuardError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GuardError::EmptyUrn => f.write_str("plugin URN is empty"),
+            GuardError::MissingName { plugin } => write!(
+                f,
+                "plugin \"{plugin}\": missing `name` field (it must equal the URN)"
+            ),
             GuardError::NameMismatch { urn, name } => {
                 write!(f, "plugin \"{urn}\": name \"{name}\" differs from its URN")
             }
@@ -189,21 +200,30 @@ pub fn check_key(
     check_name(key, || plugin.clone(), || Some(entity_type.to_owned()))
 }
 
-/// Checks the name of an entity type with the same rules as a key.
+/// Checks the name of an entity type: every name passes.
+///
+/// An entity type's name labels a collection; it is never an object key a
+/// JavaScript host would reorder, so the key rules (non-empty, not
+/// numeric-like) do not apply to it. `""` and `"42"` are entity types.
 ///
 /// ```
+/// # #![allow(deprecated)]
 /// use plinth_core::{guard::check_entity_type, PluginUrn};
 ///
 /// let p = PluginUrn::new("p")?;
 /// assert!(check_entity_type(&p, "assets".into()).is_ok());
-/// assert!(check_entity_type(&p, "0".into()).is_err());
+/// assert!(check_entity_type(&p, "0".into()).is_ok());
 /// # Ok::<(), plinth_core::GuardError>(())
 /// ```
+///
+/// # Errors
+/// None: the `Result` stays for callers written when type names had rules.
+#[deprecated(note = "any string is an entity type name; this check always passes")]
 pub fn check_entity_type(
-    plugin: &PluginUrn,
-    entity_type: EntityKeyRef<'_>,
+    _plugin: &PluginUrn,
+    _entity_type: EntityKeyRef<'_>,
 ) -> Result<(), GuardError> {
-    check_name(entity_type, || plugin.clone(), || None)
+    Ok(())
 }
 
 // The error's context is built lazily: the check runs for every key of every

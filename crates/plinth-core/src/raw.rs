@@ -1,6 +1,6 @@
 //! Plugins as read from untrusted input, before the guards.
 
-use crate::guard::{check_entity_type, check_key};
+use crate::guard::check_key;
 use crate::{DynamicPlugin, Entities, EntityKey, GuardError, Host, PluginUrn};
 
 /// A value that should be a record (a map with string keys) but may be
@@ -52,9 +52,10 @@ pub struct RawPlugin<V> {
 }
 
 impl<V> RawPlugin<V> {
-    /// Applies the guards of one plugin registered under `urn`: the name
-    /// equals the URN; `entities` is a record of records; entity type names
-    /// and keys are non-empty and not numeric-like; no value is missing.
+    /// Applies the guards of one plugin registered under `urn`: the name is
+    /// present and equals the URN; `entities` is a record of records; keys
+    /// are non-empty and not numeric-like (entity type names may be any
+    /// string); no value is missing.
     ///
     /// Presence of every entity type in every plugin needs the whole set and
     /// is checked by [`Host::new`].
@@ -70,7 +71,11 @@ impl<V> RawPlugin<V> {
     /// # Ok::<(), plinth_core::GuardError>(())
     /// ```
     pub fn check(self, urn: &PluginUrn) -> Result<DynamicPlugin<V>, GuardError> {
-        let name = self.name.unwrap_or_default();
+        let Some(name) = self.name else {
+            return Err(GuardError::MissingName {
+                plugin: urn.clone(),
+            });
+        };
         if name != urn.as_str() {
             return Err(GuardError::NameMismatch {
                 urn: urn.clone(),
@@ -95,7 +100,6 @@ impl<V> RawPlugin<V> {
         let mut plugin = DynamicPlugin::new(name);
         for (ty, inner) in record {
             let ty_key = EntityKey::from(ty);
-            check_entity_type(urn, ty_key.as_key_ref())?;
             let entries = match inner {
                 RecordOr::Record(entries) => entries,
                 RecordOr::Other(found) => {

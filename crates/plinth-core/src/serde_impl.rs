@@ -7,7 +7,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
 use crate::{RawPlugin, RawPlugins, RecordOr};
 
@@ -122,10 +124,89 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for RawPluginsVisitor<V> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut plugins = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(entry) = map.next_entry::<String, RawPlugin<V>>()? {
-            plugins.push(entry);
+        while let Some(urn) = map.next_key::<String>()? {
+            let plugin = map.next_value_seed(PluginUnder::<V>(&urn, PhantomData))?;
+            plugins.push((urn, plugin));
         }
         Ok(RawPlugins(plugins))
+    }
+}
+
+/// One plugin of a set, under its URN: a value that is not a record is an
+/// error naming the URN. [`RawPlugins`] has no place for a malformed plugin,
+/// so this cannot wait for the guards as malformed entities do.
+struct PluginUnder<'a, V>(&'a str, PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> DeserializeSeed<'de> for PluginUnder<'_, V> {
+    type Value = RawPlugin<V>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<V> PluginUnder<'_, V> {
+    fn not_a_record<E: de::Error>(&self, found: &str) -> E {
+        E::custom(format_args!(
+            "plugin {:?}: expected a record with `name` and `entities`, found {found}",
+            self.0
+        ))
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for PluginUnder<'_, V> {
+    type Value = RawPlugin<V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "plugin {:?}: a record with `name` and `entities`",
+            self.0
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        RawPluginVisitor(PhantomData).visit_map(map)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(self.not_a_record("array"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(self.not_a_record("boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(self.not_a_record("number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(self.not_a_record("number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(self.not_a_record("number"))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(self.not_a_record("string"))
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+        Err(self.not_a_record("bytes"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(self.not_a_record("null"))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(self.not_a_record("null"))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 

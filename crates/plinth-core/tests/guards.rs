@@ -1,6 +1,6 @@
 //! Runtime guards, rule by rule, with their edge cases.
 
-use plinth_core::guard::{check_entity_type, check_key, is_numeric_like};
+use plinth_core::guard::{check_key, is_numeric_like};
 use plinth_core::{
     DynamicPlugin, Entities, GuardError, Host, PluginUrn, RawPlugin, RawPlugins, RecordOr, Symbol,
 };
@@ -106,25 +106,33 @@ fn symbols_always_pass_the_key_rules() {
     let p = urn("p");
     let s = Symbol::new("0");
     assert!(check_key(&p, "t".into(), (&s).into()).is_ok());
-    assert!(check_entity_type(&p, (&s).into()).is_ok());
 }
 
 #[test]
-fn entity_type_names_follow_the_key_rules() {
-    let err = Host::from_plugins([DynamicPlugin::new("p").with_type("", Entities::<u8>::new())])
-        .unwrap_err();
-    assert_eq!(
-        err,
-        GuardError::EmptyKey {
-            plugin: urn("p"),
-            entity_type: None
-        }
-    );
-    let err = Host::from_plugins([DynamicPlugin::new("p").with_type("42", Entities::<u8>::new())])
-        .unwrap_err();
+fn any_string_is_an_entity_type_name() {
+    // Only keys carry the non-empty, non-numeric-like rule; a type's name is
+    // the collection's label and may be anything, the empty string included.
+    for ty in ["", "42", " ", "1e3", "0x10"] {
+        let host = Host::from_plugins([
+            DynamicPlugin::new("p").with_type(ty, Entities::from([("k", 1u8)]))
+        ])
+        .unwrap();
+        assert_eq!(host.entities().get(ty).unwrap().get("k"), [1], "{ty:?}");
+    }
+    let plugin = raw(
+        Some("p"),
+        Some(record(vec![("42", record(vec![("k", Some(1))]))])),
+    )
+    .check(&urn("p"))
+    .unwrap();
+    assert!(Host::from_plugins([plugin]).is_ok());
+    // Keys keep their rules, whatever the type's name.
+    let err =
+        Host::from_plugins([DynamicPlugin::new("p").with_type("42", Entities::from([("7", 1u8)]))])
+            .unwrap_err();
     assert_eq!(
         err.to_string(),
-        r#"plugin "p": entity type name "42" is numeric-like"#
+        r#"plugin "p", entity type "42": key "7" is numeric-like"#
     );
 }
 
@@ -188,8 +196,16 @@ fn raw_plugins_missing_values_are_rejected() {
 
 #[test]
 fn raw_plugins_need_a_matching_name_and_an_entities_record() {
+    let err = raw(None, Some(record(vec![])))
+        .check(&urn("p"))
+        .unwrap_err();
+    assert_eq!(err, GuardError::MissingName { plugin: urn("p") });
+    assert_eq!(
+        err.to_string(),
+        r#"plugin "p": missing `name` field (it must equal the URN)"#
+    );
     assert!(matches!(
-        raw(None, Some(record(vec![]))).check(&urn("p")).unwrap_err(),
+        raw(Some(""), Some(record(vec![]))).check(&urn("p")).unwrap_err(),
         GuardError::NameMismatch { name, .. } if name.is_empty()
     ));
     assert_eq!(

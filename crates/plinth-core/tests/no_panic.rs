@@ -2,6 +2,7 @@
 //! plugin set becomes a host or a guard error, never a panic.
 #![cfg(feature = "serde")]
 
+use plinth_core::guard::is_numeric_like;
 use plinth_core::RawPlugins;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -45,8 +46,13 @@ proptest! {
         if let Ok(raw) = serde_json::from_value::<RawPlugins<Value>>(set) {
             if let Ok(host) = raw.into_host() {
                 // A host that was built is consistent with the guards.
-                for (ty, collection) in host.entities().iter() {
-                    prop_assert!(ty.as_name().is_none_or(|n| !n.is_empty()));
+                for (_, collection) in host.entities().iter() {
+                    for key in collection.keys() {
+                        let ok = key
+                            .as_name()
+                            .is_none_or(|n| !n.is_empty() && !is_numeric_like(n));
+                        prop_assert!(ok, "key {:?}", key);
+                    }
                     prop_assert_eq!(collection.flat().len(), collection.entity_count());
                 }
             }

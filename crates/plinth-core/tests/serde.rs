@@ -93,3 +93,35 @@ fn numeric_like_keys_from_json_are_rejected() {
         r#"plugin "p", entity type "t": key "0x10" is numeric-like"#
     );
 }
+
+#[test]
+fn a_plugin_without_a_name_is_reported_as_missing_its_name() {
+    let raw: RawPlugins<Value> = serde_json::from_str(r#"{ "p": { "entities": {} } }"#).unwrap();
+    let err = raw.into_host().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"plugin "p": missing `name` field (it must equal the URN)"#
+    );
+}
+
+#[test]
+fn a_plugin_that_is_not_a_record_is_named_by_its_urn() {
+    for (json, found) in [
+        (
+            r#"{ "ok": { "name": "ok", "entities": {} }, "p": 5 }"#,
+            "number",
+        ),
+        (r#"{ "p": [] }"#, "array"),
+        (r#"{ "p": "x" }"#, "string"),
+        (r#"{ "p": null }"#, "null"),
+    ] {
+        let err = serde_json::from_str::<RawPlugins<Value>>(json).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!(
+                r#"plugin "p": expected a record with `name` and `entities`, found {found}"#
+            )),
+            "{json}: {shown}"
+        );
+    }
+}

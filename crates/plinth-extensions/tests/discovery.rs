@@ -140,3 +140,112 @@ fn standard_search_path_reads_the_environment_through_a_function() {
     assert_eq!(dirs[dirs.len() - 3], Path::new("plugins"));
     assert_eq!(&dirs[dirs.len() - 2..], [Path::new("/x"), Path::new("/y")]);
 }
+
+#[test]
+fn a_directory_given_twice_is_scanned_once() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "p/a", &plugin("a", "1.0.0", ""));
+    write(r, "q/b", &plugin("b", "1.0.0", ""));
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(r.join("p"), r.join("p-link")).unwrap();
+    let mut dirs = vec![r.join("p"), r.join("q"), r.join("p"), r.join("q/../p")];
+    #[cfg(unix)]
+    dirs.push(r.join("p-link"));
+    let cache = plinth_extensions::ManifestCache::new();
+    for found in [scan(&dirs), cache.scan(&dirs)] {
+        assert!(found.overrides.is_empty(), "{:?}", found.overrides);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let names: Vec<_> = found.plugins.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["a", "b"]);
+        // The first time a directory is given is the one that counts.
+        assert_eq!(found.get("a").unwrap().search_dir, r.join("p"));
+    }
+}
+
+#[test]
+fn one_name_twice_in_one_directory_is_an_error_naming_both_manifests() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "p/one", &plugin("x", "1.0.0", ""));
+    write(r, "p/two", &plugin("x", "2.0.0", ""));
+    // `@` sorts before letters: this folder is scanned first.
+    write(r, "p/@s/zero", &plugin("x", "0.1.0", ""));
+    write(r, "p/y", &plugin("y", "1.0.0", ""));
+    let cache = plinth_extensions::ManifestCache::new();
+    for found in [scan([r.join("p")]), cache.scan([r.join("p")])] {
+        // The first folder in scan order is kept, and nothing is an override.
+        assert!(found.overrides.is_empty(), "{:?}", found.overrides);
+        let x = found.get("x").unwrap();
+        assert_eq!(x.dir(), r.join("p/@s/zero"));
+        assert_eq!(x.manifest.version, semver::Version::new(0, 1, 0));
+        let names: Vec<_> = found.plugins.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["x", "y"]);
+        let errors: Vec<_> = found
+            .errors
+            .iter()
+            .map(|e| match e {
+                DiscoveryError::DuplicateName {
+                    name,
+                    first,
+                    second,
+                } => (
+                    name.as_str(),
+                    first.strip_prefix(r).unwrap().to_owned(),
+                    second.strip_prefix(r).unwrap().to_owned(),
+                ),
+                other => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "x",
+                    "p/@s/zero/plinth.toml".into(),
+                    "p/one/plinth.toml".into()
+                ),
+                (
+                    "x",
+                    "p/@s/zero/plinth.toml".into(),
+                    "p/two/plinth.toml".into()
+                ),
+            ]
+        );
+        let shown = found.errors[1].to_string();
+        assert!(
+            shown.contains(&r.join("p/@s/zero/plinth.toml").display().to_string())
+                && shown.contains(&r.join("p/two/plinth.toml").display().to_string()),
+            "{shown}"
+        );
+    }
+
+    // A later directory still overrides the kept one.
+    write(r, "q/x", &plugin("x", "4.0.0", ""));
+    let found = scan([r.join("p"), r.join("q")]);
+    assert_eq!(found.get("x").unwrap().dir(), r.join("q/x"));
+    assert_eq!(found.overrides.len(), 1);
+    assert_eq!(found.overrides[0].replaced, r.join("p/@s/zero"));
+    assert_eq!(found.errors.len(), 2);
+}
+
+#[test]
+fn a_plugin_for_another_plugin_api_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "p/new", &plugin("new", "1.0.0", "api = \"^0.2\"\n"));
+    write(r, "p/ok", &plugin("ok", "1.0.0", "api = \"0.1\"\n"));
+    let found = scan([r.join("p")]);
+    let names: Vec<_> = found.plugins.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["ok"]);
+    assert_eq!(found.errors.len(), 1);
+    let DiscoveryError::Manifest(e) = &found.errors[0] else {
+        panic!("{}", found.errors[0]);
+    };
+    assert_eq!(e.path(), r.join("p/new/plinth.toml"));
+    assert_eq!(e.location(), Some((4, 7)));
+    assert!(
+        e.to_string().contains("\"^0.2\"") && e.to_string().contains("0.1.0"),
+        "{e}"
+    );
+}

@@ -59,6 +59,18 @@ proptest! {
         check(&text);
     }
 
+    /// Brackets, dots and keys in any order, enough of them for the nesting
+    /// check to run: it must follow any event stream, even a broken one.
+    #[test]
+    fn deeply_nested_junk_never_panics(
+        parts in prop::collection::vec(
+            prop::sample::select(vec!["a", ".", "[", "]", "[[", "]]", "{", "}", " = ", "1", ",", "\n", "\"k\""]),
+            64..400,
+        )
+    ) {
+        check(&format!("{VALID}[entities.t]\n{}", parts.concat()));
+    }
+
     #[test]
     fn any_values_in_the_plugin_table_never_panic(
         name in "[@/a-z0-9._ -]{0,20}",

@@ -63,6 +63,9 @@ fn schema_and_parser_reject_the_same_mistakes() {
         format!("{header}[extensions.p]\nx = {{ auto = \"no\" }}\n"),
         format!("{header}[entities.assets]\n\"1e3\" = 1\n"),
         format!("{header}[permissions]\nfs = []\n"),
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = 1\n".to_string(),
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \"\"\n".to_string(),
+        "name = \"p\"\nversion = \"1.0.0\"\n".to_string(),
     ] {
         assert!(
             !validator.is_valid(&as_json(&bad)),
@@ -72,5 +75,25 @@ fn schema_and_parser_reject_the_same_mistakes() {
             Manifest::parse(&bad, Path::new("x/plinth.toml")).is_err(),
             "parser accepts:\n{bad}"
         );
+    }
+}
+
+#[test]
+fn schema_and_parser_accept_the_same_edge_cases() {
+    let validator = validator();
+    let header = "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\n";
+    for good in [
+        format!("{header}[entities.\"42\"]\nk = 1\n"),
+        format!("{header}[entities.\"\"]\n"),
+        "[plugin]\nname = \"@s/p.x_y-z\"\nversion = \"1.0.0\"\n".to_string(),
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \"^0.1\"\n".to_string(),
+    ] {
+        let errors: Vec<String> = validator
+            .iter_errors(&as_json(&good))
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "schema refuses:\n{good}\n{errors:?}");
+        Manifest::parse(&good, Path::new("x/plinth.toml"))
+            .unwrap_or_else(|e| panic!("parser refuses:\n{good}\n{e}"));
     }
 }

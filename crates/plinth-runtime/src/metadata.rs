@@ -33,10 +33,39 @@ pub struct Dependency {
 /// assert!(err.to_string().starts_with(r#"plugin "api": invalid version "one""#));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MetadataError {
     /// The name is empty.
     #[error("a plugin has an empty name")]
     EmptyName,
+    /// The name breaks the rule every plugin name follows (see
+    /// [`plinth_core::check_plugin_name`]), as a manifest's name would.
+    ///
+    /// ```
+    /// use plinth_runtime::{Metadata, MetadataError};
+    /// let err = Metadata::new("../../etc", "1.0.0").check().unwrap_err();
+    /// assert!(matches!(&err, MetadataError::InvalidName { error } if error.name() == "../../etc"));
+    /// assert!(err.to_string().starts_with(r#"plugin name "../../etc": "#));
+    /// ```
+    #[error("{error}")]
+    InvalidName {
+        /// The name refused, and why.
+        error: plinth_core::PluginNameError,
+    },
+    /// A dependency's name breaks the plugin name rule.
+    ///
+    /// ```
+    /// use plinth_runtime::{Metadata, MetadataError};
+    /// let err = Metadata::new("api", "1.0.0").with_dependency("a db", "1").check().unwrap_err();
+    /// assert!(matches!(err, MetadataError::InvalidDependencyName { .. }));
+    /// ```
+    #[error("plugin \"{plugin}\": dependency: {error}")]
+    InvalidDependencyName {
+        /// The plugin.
+        plugin: String,
+        /// The dependency name refused, and why.
+        error: plinth_core::PluginNameError,
+    },
     /// The version is not semver.
     #[error("plugin \"{plugin}\": invalid version \"{version}\": {message}")]
     InvalidVersion {
@@ -113,7 +142,10 @@ pub struct Metadata {
 }
 
 impl Metadata {
-    /// Metadata with a name and a semver version.
+    /// Metadata with a name and a semver version. The name follows the rule
+    /// of manifest names (`name` or `@scope/name`, ASCII letters, digits,
+    /// `-`, `_`, `.`; see [`plinth_core::check_plugin_name`]); a name that
+    /// does not is reported by [`check`](Self::check).
     ///
     /// ```
     /// # use plinth_runtime::Metadata;
@@ -126,6 +158,8 @@ impl Metadata {
         let mut problems = Vec::new();
         if name.is_empty() {
             problems.push(MetadataError::EmptyName);
+        } else if let Err(error) = plinth_core::check_plugin_name(&name) {
+            problems.push(MetadataError::InvalidName { error });
         }
         let version = Version::parse(version).unwrap_or_else(|e| {
             problems.push(MetadataError::InvalidVersion {
@@ -195,6 +229,12 @@ impl Metadata {
     }
 
     fn dependency(mut self, name: String, range: &str, optional: bool) -> Self {
+        if let Err(error) = plinth_core::check_plugin_name(&name) {
+            self.problems.push(MetadataError::InvalidDependencyName {
+                plugin: self.name.clone(),
+                error,
+            });
+        }
         if name == self.name {
             self.problems.push(MetadataError::SelfDependency {
                 plugin: self.name.clone(),
@@ -328,8 +368,9 @@ impl Metadata {
     /// The first problem met while building the metadata, if any.
     ///
     /// # Errors
-    /// A [`MetadataError`]: an empty name, a version or range that is not
-    /// semver, a self or duplicate dependency.
+    /// A [`MetadataError`]: an empty name, a plugin or dependency name
+    /// outside the plugin name rule ([`plinth_core::check_plugin_name`]), a
+    /// version or range that is not semver, a self or duplicate dependency.
     ///
     /// ```
     /// # use plinth_runtime::Metadata;

@@ -93,6 +93,38 @@ pub enum DiscoveryError {
     /// A manifest could not be read or is invalid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// Two plugin folders of one search directory declare the same name.
+    /// The first in scan order is kept and the second ignored: within one
+    /// directory neither is the more specific place, so the error asks for
+    /// one of them to be renamed or removed.
+    ///
+    /// ```
+    /// # use plinth_extensions::DiscoveryError;
+    /// let e = DiscoveryError::DuplicateName {
+    ///     name: "x".into(),
+    ///     first: "plugins/x/plinth.toml".into(),
+    ///     second: "plugins/x-copy/plinth.toml".into(),
+    /// };
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "plugins/x-copy/plinth.toml: plugin name \"x\" is already used by plugins/x/plinth.toml \
+    ///      in the same directory; this one is ignored (rename or remove one of them)"
+    /// );
+    /// ```
+    #[error(
+        "{}: plugin name {name:?} is already used by {} in the same directory; \
+         this one is ignored (rename or remove one of them)",
+        second.display(),
+        first.display()
+    )]
+    DuplicateName {
+        /// The name declared twice.
+        name: String,
+        /// The manifest of the plugin kept.
+        first: PathBuf,
+        /// The manifest of the plugin ignored.
+        second: PathBuf,
+    },
 }
 
 /// The result of a scan: the plugins (one per name), what was overridden,

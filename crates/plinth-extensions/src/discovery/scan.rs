@@ -1,6 +1,6 @@
 //! Scanning directories for plugin folders.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,11 @@ use crate::{
 
 /// Scans `dirs` in order (the seeds' `scanSubdirs`): each first-level
 /// folder holding a `plinth.toml`, and each folder inside an `@scope`
-/// folder. A later plugin replaces an earlier one of the same name.
+/// folder. A plugin of a later directory replaces an earlier one of the
+/// same name; two of one name in the same directory are a
+/// [`DiscoveryError::DuplicateName`] (the first in name order is kept). A
+/// directory given twice (the same after resolving `..` and links) is
+/// scanned once, at its first place.
 ///
 /// Missing directories are skipped silently, since a search path names
 /// places that often do not exist; folders without a manifest are not
@@ -42,8 +46,20 @@ pub(super) fn scan_with<P: AsRef<Path>>(
 ) -> (Discovery, Entries) {
     let mut scanner = Scanner::default();
     let mut candidates = Vec::new();
+    let mut seen = HashSet::new();
     for dir in dirs {
-        scanner.list_plugins(dir.as_ref(), &mut candidates);
+        let dir = dir.as_ref();
+        // A directory given twice (as itself, through `..` or a link) would
+        // override each of its plugins with itself; its first place counts.
+        // A directory that cannot be resolved is listed as given, so that a
+        // missing one stays silent and other errors are reported.
+        if let Ok(canonical) = dir.canonicalize() {
+            if !seen.insert(canonical) {
+                tracing::info!(dir = %dir.display(), "search directory given twice; scanned once");
+                continue;
+            }
+        }
+        scanner.list_plugins(dir, &mut candidates);
     }
     let (mut previous, racy_window) = cache.unzip();
     let loaded = load_all(&candidates, previous.as_ref().zip(racy_window));
@@ -224,6 +240,16 @@ impl Scanner {
 
     fn add(&mut self, plugin: DiscoveredPlugin) {
         match self.by_name.get(plugin.name()) {
+            // Within one directory, name order decides nothing about which
+            // plugin is meant: keep the first, report both.
+            Some(&at) if self.discovery.plugins[at].search_dir == plugin.search_dir => {
+                let kept = &self.discovery.plugins[at].manifest;
+                self.report(DiscoveryError::DuplicateName {
+                    name: plugin.manifest.name.clone(),
+                    first: kept.path.clone(),
+                    second: plugin.manifest.path.clone(),
+                });
+            }
             Some(&at) => {
                 let old = std::mem::replace(&mut self.discovery.plugins[at], plugin);
                 let by = self.discovery.plugins[at].dir().to_owned();

@@ -4,12 +4,15 @@
 //! repository root; unknown fields are errors, and every error names the
 //! file, line and column.
 
+mod api;
+mod depth;
 mod error;
 mod location;
 mod model;
 mod raw;
 mod read;
 
+pub use api::PLUGIN_API_VERSION;
 pub use error::ManifestError;
 pub use model::{ConfigSchema, Dependency, ExtensionDecl, Manifest, Permissions, MANIFEST_FILE};
 pub use read::MAX_MANIFEST_BYTES;

@@ -6,7 +6,7 @@ use plinth_core::Entities;
 use serde::Deserialize;
 
 use super::raw::{RawExtension, RawManifest, RawSchema};
-use crate::{Activation, ManifestError, ModuleRef};
+use crate::{Activation, ManifestError, ModuleRef, PLUGIN_API_VERSION};
 
 /// The manifest's file name in each plugin folder.
 ///
@@ -62,6 +62,10 @@ pub struct Manifest {
     pub description: Option<String>,
     /// `[plugin] author`.
     pub author: Option<String>,
+    /// `[plugin] api`: the plugin API versions the plugin works with, a
+    /// semver range that must include [`PLUGIN_API_VERSION`](crate::PLUGIN_API_VERSION).
+    /// Optional: a manifest without it targets `^0.1`, the first plugin API.
+    pub api: semver::VersionReq,
     /// `[dependencies]`, in file order.
     pub dependencies: Vec<Dependency>,
     /// `[config] schema`, inline or read from the file beside the manifest.
@@ -203,9 +207,23 @@ impl Manifest {
     ///
     /// # Errors
     /// [`ManifestError::Invalid`] with the line and column of the first
-    /// problem: TOML syntax, an unknown field, a wrong type, a bad version
-    /// or range, an invalid name or entity key.
+    /// problem: TOML syntax, a missing `[plugin]` table, an unknown field, a
+    /// wrong type, a bad version or range, an `api` range that excludes
+    /// [`PLUGIN_API_VERSION`], a self-dependency, nesting deeper than 64
+    /// levels, an invalid name (see [`plinth_core::check_plugin_name`]) or
+    /// entity key.
     pub fn parse(source: &str, path: &Path) -> Result<Self, ManifestError> {
+        if let Some(offset) = super::depth::too_deep(source) {
+            return Err(ManifestError::at(
+                path,
+                source,
+                offset,
+                format!(
+                    "nesting deeper than {} levels (tables, dotted keys, arrays and inline tables together)",
+                    super::depth::MAX_NESTING
+                ),
+            ));
+        }
         let raw: RawManifest = toml::from_str(source).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             ManifestError::at(path, source, offset, e.message().trim_end())
@@ -213,12 +231,68 @@ impl Manifest {
         let invalid =
             |offset: usize, message: String| ManifestError::at(path, source, offset, message);
 
-        let name = raw.plugin.name.get_ref();
-        check_plugin_name(name).map_err(|m| invalid(raw.plugin.name.span().start, m))?;
+        let misplaced = [
+            ("name", &raw.name),
+            ("version", &raw.version),
+            ("description", &raw.description),
+            ("author", &raw.author),
+            ("api", &raw.api),
+        ]
+        .into_iter()
+        .find_map(|(key, value)| value.as_ref().map(|v| (key, v.span().start)));
+        let plugin = match (raw.plugin, misplaced) {
+            (Some(plugin), None) => plugin,
+            (Some(_), Some((key, at))) => {
+                return Err(invalid(
+                    at,
+                    format!("`{key}` belongs under [plugin], not at the top level"),
+                ))
+            }
+            (None, Some((_, at))) => {
+                return Err(invalid(
+                    at,
+                    "missing [plugin] table: `name` and `version` belong under [plugin], not at the top level"
+                        .to_owned(),
+                ))
+            }
+            (None, None) => {
+                return Err(invalid(
+                    0,
+                    "missing [plugin] table (with the plugin's `name` and `version`)".to_owned(),
+                ))
+            }
+        };
+
+        let name = plugin.name.get_ref();
+        check_plugin_name(name).map_err(|m| invalid(plugin.name.span().start, m))?;
+
+        let api = match plugin.api {
+            None => super::api::default_api(),
+            Some(api) => {
+                // Checked here rather than at load time: a plugin built for
+                // another API must not take part in a scan at all.
+                if !api.get_ref().matches(&PLUGIN_API_VERSION) {
+                    return Err(invalid(
+                        api.span().start,
+                        format!(
+                            "plugin API range {:?} does not include this host's plugin API version {PLUGIN_API_VERSION}",
+                            api.get_ref().to_string()
+                        ),
+                    ));
+                }
+                api.into_inner()
+            }
+        };
 
         let mut dependencies = Vec::with_capacity(raw.dependencies.len());
         for (dep, req) in raw.dependencies {
             check_plugin_name(dep.get_ref()).map_err(|m| invalid(dep.span().start, m))?;
+            if dep.get_ref() == name {
+                return Err(invalid(
+                    dep.span().start,
+                    format!("plugin {name:?} depends on itself"),
+                ));
+            }
             dependencies.push(Dependency {
                 name: dep.into_inner(),
                 req,
@@ -252,7 +326,10 @@ impl Manifest {
                             ));
                         }
                         let dir = path.parent().unwrap_or(Path::new(""));
-                        read_schema(&dir.join(relative))
+                        let schema_path = dir.join(relative);
+                        let target =
+                            confine(dir, &schema_path, &file).map_err(|m| invalid(at, m))?;
+                        read_schema(&schema_path, &target)
                             .map_err(|e| e.unless_io(|m| invalid(at, m)))?
                     }
                 })
@@ -286,12 +363,10 @@ impl Manifest {
 
         let mut entities = Vec::with_capacity(raw.entities.len());
         for (ty, map) in raw.entities {
-            check_entity_key(ty.get_ref(), "entity type")
-                .map_err(|m| invalid(ty.span().start, m))?;
+            // Any string is an entity type; only keys have rules.
             let mut inner = Entities::new();
             for (key, value) in map {
-                check_entity_key(key.get_ref(), "entity key")
-                    .map_err(|m| invalid(key.span().start, m))?;
+                check_entity_key(key.get_ref()).map_err(|m| invalid(key.span().start, m))?;
                 inner.insert(key.into_inner(), value);
             }
             entities.push((ty.into_inner(), inner));
@@ -299,10 +374,11 @@ impl Manifest {
 
         Ok(Manifest {
             path: path.to_owned(),
-            name: raw.plugin.name.into_inner(),
-            version: raw.plugin.version,
-            description: raw.plugin.description,
-            author: raw.plugin.author,
+            name: plugin.name.into_inner(),
+            version: plugin.version,
+            description: plugin.description,
+            author: plugin.author,
+            api,
             dependencies,
             config_schema,
             permissions: raw.permissions,
@@ -325,8 +401,47 @@ impl Manifest {
     }
 }
 
-fn read_schema(file: &Path) -> Result<ConfigSchema, ManifestError> {
-    let text = super::read_regular(file)?;
+/// Where the schema file `file` (given as `given` in the manifest) really
+/// is, which must be inside the plugin folder `dir`: the relative-path check
+/// alone would let a symlink (the file, or a folder on the way) lead out of
+/// it.
+fn confine(dir: &Path, file: &Path, given: &str) -> Result<PathBuf, String> {
+    let resolve = |p: &Path| {
+        // `Path::new("")` is the current folder, which `canonicalize` refuses.
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        p.canonicalize()
+    };
+    let target =
+        resolve(file).map_err(|e| format!("config schema file {}: {e}", file.display()))?;
+    let folder = resolve(dir)
+        .map_err(|e| format!("config schema file {}: plugin folder: {e}", file.display()))?;
+    if target.starts_with(&folder) {
+        Ok(target)
+    } else {
+        Err(format!(
+            "config schema file {given:?} resolves to {}, outside the plugin folder {}",
+            target.display(),
+            folder.display()
+        ))
+    }
+}
+
+/// Reads the schema from `target`, the resolved `file`; errors name `file`,
+/// as the manifest does.
+fn read_schema(file: &Path, target: &Path) -> Result<ConfigSchema, ManifestError> {
+    // Read from the resolved path, so that a link changed after the check
+    // cannot lead elsewhere.
+    let text = super::read_regular(target).map_err(|e| match e {
+        ManifestError::Io { source, .. } => ManifestError::Io {
+            path: file.to_owned(),
+            source,
+        },
+        other => other,
+    })?;
     let schema = serde_json::from_str(&text).map_err(|e| ManifestError::Invalid {
         path: file.to_owned(),
         line: e.line(),
@@ -339,35 +454,9 @@ fn read_schema(file: &Path) -> Result<ConfigSchema, ManifestError> {
     })
 }
 
-/// Plugin names are npm-like: `name` or `@scope/name`, of ASCII letters,
-/// digits, `-`, `_` and `.`, so that they are safe as folder names and URNs.
+/// The one rule for plugin names (plinth-core's), as a message.
 fn check_plugin_name(name: &str) -> Result<(), String> {
-    let bare = match name.strip_prefix('@') {
-        Some(scoped) => {
-            let (scope, rest) = scoped
-                .split_once('/')
-                .ok_or_else(|| format!("plugin name {name:?}: a scoped name is `@scope/name`"))?;
-            check_segment(name, scope)?;
-            rest
-        }
-        None => name,
-    };
-    check_segment(name, bare)
-}
-
-fn check_segment(name: &str, segment: &str) -> Result<(), String> {
-    let ok = !segment.is_empty()
-        && !segment.starts_with('.')
-        && segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "plugin name {name:?}: use ASCII letters, digits, `-`, `_`, `.` (optionally `@scope/name`)"
-        ))
-    }
+    plinth_core::check_plugin_name(name).map_err(|e| e.to_string())
 }
 
 fn non_empty(what: &str, value: &str) -> Result<(), String> {
@@ -379,12 +468,12 @@ fn non_empty(what: &str, value: &str) -> Result<(), String> {
 }
 
 // The host would reject these too, but here the error can point at the line.
-fn check_entity_key(key: &str, what: &str) -> Result<(), String> {
+fn check_entity_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
-        return Err(format!("{what} must not be empty"));
+        return Err("entity key must not be empty".to_owned());
     }
     if plinth_core::guard::is_numeric_like(key) {
-        return Err(format!("{what} {key:?} is numeric-like"));
+        return Err(format!("entity key {key:?} is numeric-like"));
     }
     Ok(())
 }

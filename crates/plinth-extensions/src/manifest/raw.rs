@@ -3,14 +3,22 @@
 use std::fmt;
 
 use indexmap::IndexMap;
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawManifest {
-    pub plugin: RawPlugin,
+    /// Optional here so that its absence gets a message of its own.
+    pub plugin: Option<RawPlugin>,
+    // `[plugin]` keys written at the top level, a common slip: read (not
+    // refused as unknown) so that the error can say where they belong.
+    pub name: Option<Spanned<IgnoredAny>>,
+    pub version: Option<Spanned<IgnoredAny>>,
+    pub description: Option<Spanned<IgnoredAny>>,
+    pub author: Option<Spanned<IgnoredAny>>,
+    pub api: Option<Spanned<IgnoredAny>>,
     #[serde(default)]
     pub dependencies: IndexMap<Spanned<String>, semver::VersionReq>,
     pub config: Option<RawConfig>,
@@ -29,6 +37,7 @@ pub(super) struct RawPlugin {
     pub version: semver::Version,
     pub description: Option<String>,
     pub author: Option<String>,
+    pub api: Option<Spanned<semver::VersionReq>>,
 }
 
 #[derive(Deserialize)]
