@@ -55,11 +55,11 @@ mod info;
 mod manager;
 mod metadata;
 mod plugin;
-pub mod plugins;
 mod reason;
 mod services;
 mod snapshot;
 mod state;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use activation::ContextError;

@@ -1,12 +1,12 @@
-//! The seed's example plugins, done properly: each registers through its
-//! context (so disabling it removes everything), validates its
-//! configuration with a schema, and is tested with the
-//! [`testing`](crate::testing) kit.
+//! The tutorial's example plugins, done properly: each registers through
+//! its context (so disabling it removes everything), validates its
+//! configuration with a schema, and is tested with the manager's test kit.
 //!
 //! ```
 //! # futures::executor::block_on(async {
-//! use plinth_runtime::plugins::{events, UserActivity, WelcomeEmail, welcome_email::Outbox};
-//! use plinth_runtime::Manager;
+//! use plinth_example_app::hooks as events;
+//! use plinth_example_app::plugins::{UserActivity, WelcomeEmail, welcome_email::Outbox};
+//! use plinth::runtime::Manager;
 //!
 //! let mut manager = Manager::new();
 //! manager.services().insert(Outbox::default());
@@ -21,7 +21,6 @@
 //! ```
 
 pub mod audit_logger;
-pub mod events;
 pub mod rate_limiter;
 pub mod user_activity;
 pub mod welcome_email;

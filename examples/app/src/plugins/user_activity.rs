@@ -1,32 +1,32 @@
 //! `user-activity`: turns `user:login` calls into `user:logged-in` bus
 //! messages, so that other plugins react without knowing it.
 
-use plinth_hooks::BoxError;
+use plinth::hooks::BoxError;
 
-use super::events::{LoggedIn, USER_LOGGED_IN, USER_LOGIN};
-use crate::{Context, Metadata, Plugin};
+use crate::hooks::{LoggedIn, USER_LOGGED_IN, USER_LOGIN};
+use plinth::runtime::{Context, Metadata, Plugin};
 
-/// Publishes a [`LoggedIn`] message for each login (seed 000's
+/// Publishes a [`LoggedIn`] message for each login (the tutorial's
 /// `UserActivityPlugin`).
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use plinth_runtime::plugins::{events, UserActivity};
+/// use plinth_example_app::{hooks as events, plugins::UserActivity};
 /// use plinth_runtime::testing::TestContext;
-/// use plinth_runtime::Plugin;
+/// use plinth::runtime::Plugin;
 ///
 /// let mut plugin = UserActivity;
 /// let kit = TestContext::for_plugin(&plugin).build()?;
 /// plugin.initialize(kit.context())?;
 /// let heard = Arc::new(Mutex::new(Vec::new()));
 /// let h = heard.clone();
-/// kit.bus().subscribe(&events::USER_LOGGED_IN, plinth_core::PluginUrn::new("test")?, move |m| {
+/// kit.bus().subscribe(&events::USER_LOGGED_IN, plinth::core::PluginUrn::new("test")?, move |m| {
 ///     h.lock().unwrap().push(m.user_id.clone());
 ///     Ok(())
 /// })?;
 /// kit.hooks().hook(&events::USER_LOGIN)?.call(&events::Login { user_id: "ada".into() })?;
 /// assert_eq!(*heard.lock().unwrap(), ["ada"]);
-/// # Ok::<(), plinth_hooks::BoxError>(())
+/// # Ok::<(), plinth::hooks::BoxError>(())
 /// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct UserActivity;

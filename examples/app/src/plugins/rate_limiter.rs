@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use plinth_hooks::BoxError;
+use plinth::hooks::BoxError;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::events::{Request, REQUEST_START};
-use crate::{Context, Metadata, Plugin};
+use crate::hooks::{Rejection, Request, REQUEST_START};
+use plinth::runtime::{Context, Metadata, Plugin};
 
 /// The longest window (a year): its end must fit an `Instant`.
 const MAX_WINDOW_MS: u64 = 365 * 24 * 60 * 60 * 1000;
@@ -57,7 +57,8 @@ impl Limiter {
     }
 
     /// Counts the request; `false` when its window is already full.
-    fn admit(&self, key: String) -> bool {
+    /// `Err(retry_after)` when the key's window is full.
+    fn admit(&self, key: String) -> Result<(), Duration> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         if windows.len() > SWEEP_ABOVE {
@@ -75,32 +76,34 @@ impl Limiter {
             window.resets_at = now + Duration::from_millis(window_ms);
         }
         if window.count >= self.config.max_requests {
-            return false;
+            return Err(window.resets_at.saturating_duration_since(now));
         }
         window.count += 1;
-        true
+        Ok(())
     }
 }
 
-/// The rate limiter (seed 000's `RateLimiterPlugin`).
+/// The rate limiter: answers `request:start` with a 429 [`Rejection`]
+/// (and how long to wait) once a client's window is full.
 ///
 /// Configuration (`plugins.rate-limiter`): `windowMs` (default 60000),
 /// `maxRequests` (default 100), `keyGenerator` (`ip` | `user` | `custom`,
 /// default `ip`). Windows follow tokio's clock, so tests can pause time.
 ///
 /// ```
-/// use plinth_runtime::plugins::{events::{Request, REQUEST_START}, RateLimiter};
+/// use plinth_example_app::hooks::{Request, REQUEST_START};
+/// use plinth_example_app::plugins::RateLimiter;
 /// use plinth_runtime::testing::TestContext;
-/// use plinth_runtime::Plugin;
+/// use plinth::runtime::Plugin;
 /// use serde_json::json;
 ///
 /// let mut plugin = RateLimiter::default();
 /// let kit = TestContext::for_plugin(&plugin).config(json!({ "maxRequests": 1 })).build()?;
 /// plugin.initialize(kit.context())?;
 /// let start = kit.hooks().hook(&REQUEST_START)?;
-/// assert!(!start.call(Request::from_ip("1.2.3.4"))?.rate_limited);
-/// assert!(start.call(Request::from_ip("1.2.3.4"))?.rate_limited);
-/// # Ok::<(), plinth_hooks::BoxError>(())
+/// assert!(start.call(&Request::from_ip("1.2.3.4"))?.is_none());
+/// assert_eq!(start.call(&Request::from_ip("1.2.3.4"))?.map(|r| r.status), Some(429));
+/// # Ok::<(), plinth::hooks::BoxError>(())
 /// ```
 #[derive(Default)]
 pub struct RateLimiter {
@@ -135,16 +138,16 @@ impl Plugin for RateLimiter {
             windows: Mutex::new(HashMap::new()),
         });
         self.limiter = Some(limiter.clone());
-        // Priority 0 runs before the default 10: the seed's intent, which
+        // Priority 0 runs before the default 10: the tutorial's intent, which
         // its `|| 10` defeated.
         ctx.hooks()
             .on(&REQUEST_START)?
             .priority(0)
-            .tap(move |mut request| {
-                if !limiter.admit(limiter.key(&request)) {
-                    request.rate_limited = true;
-                }
-                request
+            .tap(move |request: &Request| {
+                limiter
+                    .admit(limiter.key(request))
+                    .err()
+                    .map(Rejection::too_many_requests)
             });
         Ok(())
     }
@@ -158,10 +161,10 @@ impl Plugin for RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TestKitError;
-    use crate::testing::{TestContext, TestKit};
-    use crate::ConfigError;
-    use plinth_core::PluginUrn;
+    use plinth::core::PluginUrn;
+    use plinth::runtime::ConfigError;
+    use plinth_runtime::testing::TestKitError;
+    use plinth_runtime::testing::{TestContext, TestKit};
 
     fn started(config: serde_json::Value) -> (RateLimiter, TestKit) {
         let mut plugin = RateLimiter::default();
@@ -177,9 +180,9 @@ mod tests {
         kit.hooks()
             .hook(&REQUEST_START)
             .unwrap()
-            .call(request)
+            .call(&request)
             .unwrap()
-            .rate_limited
+            .is_some()
     }
 
     #[test]
@@ -256,15 +259,22 @@ mod tests {
     fn runs_before_plugins_at_the_default_priority() {
         let (_p, kit) = started(json!({ "maxRequests": 1 }));
         let hook = kit.hooks().hook(&REQUEST_START).unwrap();
-        // Registered earlier by registration time, but at the default priority.
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        // Registered later, but at the default priority: the limiter's
+        // verdict comes first and stops the chain.
+        let seen = Arc::new(Mutex::new(0));
         let s = seen.clone();
-        hook.tap(PluginUrn::new("auth").unwrap(), move |r: Request| {
-            s.lock().unwrap().push(r.rate_limited);
-            r
+        hook.tap(PluginUrn::new("auth").unwrap(), move |_: &Request| {
+            *s.lock().unwrap() += 1;
+            None
         });
-        hook.call(Request::from_ip("x")).unwrap();
-        hook.call(Request::from_ip("x")).unwrap();
-        assert_eq!(*seen.lock().unwrap(), [false, true]);
+        assert!(hook.call(&Request::from_ip("x")).unwrap().is_none());
+        let verdict = hook.call(&Request::from_ip("x")).unwrap().unwrap();
+        assert_eq!(verdict.status, 429);
+        assert!(verdict.retry_after.unwrap() <= Duration::from_secs(60));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            1,
+            "auth never saw the limited request"
+        );
     }
 }

@@ -8,14 +8,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use plinth_hooks::BoxError;
+use plinth::hooks::BoxError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use super::events::{REQUEST_COMPLETE, USER_ACTION};
-use crate::{Context, Metadata, Plugin};
+use crate::hooks::{REQUEST_COMPLETE, USER_ACTION};
+use plinth::runtime::{Context, Metadata, Plugin};
 
 /// One audit line.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +91,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The audit logger (seed 000's `AuditLoggerPlugin`).
+/// The audit logger (the tutorial's `AuditLoggerPlugin`).
 ///
 /// Configuration (`plugins.audit-logger`): `path` (required, the JSON-lines
 /// file) and `flushIntervalMs` (default 5000). Needs a tokio runtime with
@@ -99,10 +99,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), plinth_hooks::BoxError> {
-/// use plinth_runtime::plugins::{events, AuditLogger};
+/// # async fn main() -> Result<(), plinth::hooks::BoxError> {
+/// use plinth_example_app::{hooks as events, plugins::AuditLogger};
 /// use plinth_runtime::testing::TestContext;
-/// use plinth_runtime::Plugin;
+/// use plinth::runtime::Plugin;
 /// use serde_json::json;
 ///
 /// let dir = tempfile::tempdir()?;
@@ -110,7 +110,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// let mut plugin = AuditLogger::default();
 /// let kit = TestContext::for_plugin(&plugin).config(json!({ "path": path })).build()?;
 /// plugin.initialize(kit.context())?;
-/// kit.hooks().hook(&events::USER_ACTION)?.call(&events::UserAction {
+/// kit.hooks().hook(&events::USER_ACTION)?.call(events::UserAction {
 ///     user_id: "ada".into(), action: "delete".into(), payload: json!({ "id": 7 }),
 /// })?;
 /// plugin.destroy()?; // flushes
@@ -128,7 +128,7 @@ impl AuditLogger {
     /// How many entries wait to be written.
     ///
     /// ```
-    /// assert_eq!(plinth_runtime::plugins::AuditLogger::default().pending(), 0);
+    /// assert_eq!(plinth_example_app::plugins::AuditLogger::default().pending(), 0);
     /// ```
     pub fn pending(&self) -> usize {
         lock(&self.buffer.pending).len()
@@ -157,12 +157,14 @@ impl Plugin for AuditLogger {
         *lock(&self.buffer.path) = config.path;
 
         let buffer = self.buffer.clone();
-        // Priority 1: record the action before other plugins react to it.
+        // Priority 1: record the action as it came in, before other
+        // plugins transform it; passed on unchanged.
         ctx.hooks().on(&USER_ACTION)?.priority(1).tap(move |a| {
             buffer.push(
                 format!("user:{}", a.action),
                 json!({ "userId": a.user_id, "payload": a.payload }),
             );
+            a
         });
         let buffer = self.buffer.clone();
         ctx.hooks()
@@ -214,8 +216,8 @@ impl Plugin for AuditLogger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::events::{RequestComplete, UserAction};
-    use crate::testing::TestContext;
+    use crate::hooks::{RequestComplete, UserAction};
+    use plinth_runtime::testing::TestContext;
 
     fn action(user: &str) -> UserAction {
         UserAction {
@@ -247,7 +249,7 @@ mod tests {
         hooks
             .hook(&USER_ACTION)
             .unwrap()
-            .call(&action("ada"))
+            .call(action("ada"))
             .unwrap();
         hooks
             .hook(&REQUEST_COMPLETE)
@@ -284,8 +286,8 @@ mod tests {
             .unwrap();
         plugin.initialize(kit.context()).unwrap();
         let hook = kit.hooks().hook(&USER_ACTION).unwrap();
-        hook.call(&action("a")).unwrap();
-        hook.call(&action("b")).unwrap();
+        hook.call(action("a")).unwrap();
+        hook.call(action("b")).unwrap();
         tokio::time::sleep(Duration::from_millis(1100)).await;
         assert_eq!(plugin.pending(), 2, "the failed flush kept both");
         assert!(kit.logged("audit flush failed, keeping entries"));
@@ -300,7 +302,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("not-yet")).unwrap();
         kit.hooks().remove_owner(kit.context().urn()); // as the manager does
         plugin.initialize(kit.context()).unwrap();
-        hook.call(&action("c")).unwrap();
+        hook.call(action("c")).unwrap();
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let users: Vec<Value> = lines(&path)
             .iter()
@@ -325,7 +327,7 @@ mod tests {
         kit.hooks()
             .hook(&USER_ACTION)
             .unwrap()
-            .call(&action("ada"))
+            .call(action("ada"))
             .unwrap();
         plugin.destroy().unwrap();
         assert_eq!(lines(&path).len(), 1);

@@ -4,15 +4,15 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use plinth_hooks::BoxError;
+use plinth::hooks::BoxError;
 
-use super::events::USER_LOGGED_IN;
-use crate::{Context, Metadata, Plugin};
+use crate::hooks::USER_LOGGED_IN;
+use plinth::runtime::{Context, Metadata, Plugin};
 
 /// One email.
 ///
 /// ```
-/// use plinth_runtime::plugins::welcome_email::Email;
+/// use plinth_example_app::plugins::welcome_email::Email;
 /// let e = Email { to: "ada".into(), subject: "Welcome".into() };
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct Email {
 /// The mail service the application provides (here: in memory).
 ///
 /// ```
-/// use plinth_runtime::plugins::welcome_email::{Email, Outbox};
+/// use plinth_example_app::plugins::welcome_email::{Email, Outbox};
 /// let outbox = Outbox::default();
 /// outbox.send(Email { to: "ada".into(), subject: "Hi".into() });
 /// assert_eq!(outbox.sent().len(), 1);
@@ -40,7 +40,7 @@ impl Outbox {
     /// Sends (records) an email.
     ///
     /// ```
-    /// # use plinth_runtime::plugins::welcome_email::{Email, Outbox};
+    /// # use plinth_example_app::plugins::welcome_email::{Email, Outbox};
     /// Outbox::default().send(Email { to: "a".into(), subject: "s".into() });
     /// ```
     pub fn send(&self, email: Email) {
@@ -53,7 +53,7 @@ impl Outbox {
     /// Everything sent so far.
     ///
     /// ```
-    /// # use plinth_runtime::plugins::welcome_email::Outbox;
+    /// # use plinth_example_app::plugins::welcome_email::Outbox;
     /// assert!(Outbox::default().sent().is_empty());
     /// ```
     pub fn sent(&self) -> Vec<Email> {
@@ -64,13 +64,14 @@ impl Outbox {
     }
 }
 
-/// Sends a welcome email on a user's first login (seed 000's
+/// Sends a welcome email on a user's first login (the tutorial's
 /// `WelcomeEmailPlugin`). Requires the [`Outbox`] service.
 ///
 /// ```
-/// use plinth_runtime::plugins::{events::{LoggedIn, USER_LOGGED_IN}, welcome_email::Outbox, WelcomeEmail};
+/// use plinth_example_app::hooks::{LoggedIn, USER_LOGGED_IN};
+/// use plinth_example_app::plugins::{welcome_email::Outbox, WelcomeEmail};
 /// use plinth_runtime::testing::TestContext;
-/// use plinth_runtime::Plugin;
+/// use plinth::runtime::Plugin;
 ///
 /// let mut plugin = WelcomeEmail::default();
 /// let kit = TestContext::for_plugin(&plugin).service(Outbox::default()).build()?;
@@ -79,7 +80,7 @@ impl Outbox {
 /// kit.bus().publish(&USER_LOGGED_IN, &hi)?;
 /// kit.bus().publish(&USER_LOGGED_IN, &hi)?;
 /// assert_eq!(kit.services().get::<Outbox>().unwrap().sent().len(), 1);
-/// # Ok::<(), plinth_hooks::BoxError>(())
+/// # Ok::<(), plinth::hooks::BoxError>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct WelcomeEmail {

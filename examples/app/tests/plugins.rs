@@ -1,10 +1,10 @@
-//! The seed's example plugins running under the manager.
+//! The example plugins running under the manager.
 
-use plinth_runtime::plugins::events::{Login, UserAction, USER_ACTION, USER_LOGIN};
-use plinth_runtime::plugins::welcome_email::Outbox;
-use plinth_runtime::plugins::{AuditLogger, RateLimiter, UserActivity, WelcomeEmail};
-use plinth_runtime::PluginState::*;
-use plinth_runtime::{Manager, ManagerError};
+use plinth::runtime::PluginState::*;
+use plinth::runtime::{Manager, ManagerError};
+use plinth_example_app::hooks::{Login, UserAction, USER_ACTION, USER_LOGIN};
+use plinth_example_app::plugins::welcome_email::Outbox;
+use plinth_example_app::plugins::{AuditLogger, RateLimiter, UserActivity, WelcomeEmail};
 use serde_json::json;
 
 fn login(manager: &Manager, user: &str) {
@@ -55,7 +55,8 @@ async fn welcome_email_without_its_service_fails_naming_it() {
     assert_eq!(manager.state("welcome-email"), Some(Failed));
     let reason = manager.reason("welcome-email").unwrap().to_string();
     assert!(
-        reason.contains("service plinth_runtime::plugins::welcome_email::Outbox is not provided"),
+        reason
+            .contains("service plinth_example_app::plugins::welcome_email::Outbox is not provided"),
         "{reason}"
     );
 
@@ -78,8 +79,8 @@ async fn the_audit_logger_loses_nothing_across_a_failed_disable() {
         payload: json!(1),
     };
     let hook = manager.hooks().hook(&USER_ACTION).unwrap();
-    hook.call(&act("a")).unwrap();
-    hook.call(&act("b")).unwrap();
+    hook.call(act("a")).unwrap();
+    hook.call(act("b")).unwrap();
 
     // The directory does not exist: destroy cannot flush, the plugin fails,
     // and disable says so.
@@ -100,7 +101,7 @@ async fn the_audit_logger_loses_nothing_across_a_failed_disable() {
 
     std::fs::create_dir(dir.path().join("later")).unwrap();
     manager.enable("audit-logger").await.unwrap();
-    hook.call(&act("c")).unwrap();
+    hook.call(act("c")).unwrap();
     manager.shutdown().await;
     let users: Vec<String> = std::fs::read_to_string(&path)
         .unwrap()
