@@ -24,7 +24,11 @@
 //!   `plinth_caller_{1,2}_thread` do the same through one `FilterCaller`
 //!   per thread.
 //!   Each sample is the wall time for every thread to make `iters` calls,
-//!   so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2).
+//!   so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2);
+//! - `registration/constrained_2000`: 2,000 registrations on one hook, each
+//!   named, at one of five priorities and `after` an earlier one, so every
+//!   registration re-orders the whole list under its constraints (the
+//!   figure is for all 2,000 together).
 //!
 //! Node figures (tapable, the seed's HookRegistry) come from `bench/hooks`.
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
@@ -41,7 +45,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use futures_util::future::BoxFuture;
-use plinth_hooks::{BoxError, Filter, PluginUrn};
+use plinth_hooks::{BoxError, Filter, PluginUrn, Tap};
 
 fn urn() -> PluginUrn {
     PluginUrn::new("bench").expect("non-empty")
@@ -276,5 +280,33 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sync_filter, many_hooks, async_filter, threads);
+/// Each registration re-orders the hook's list; with constraints, that is
+/// a topological sort over every registration so far.
+fn registration(c: &mut Criterion) {
+    let mut group = c.benchmark_group("registration");
+    group.sample_size(10);
+    group.bench_function("constrained_2000", |b| {
+        b.iter(|| {
+            let hook = Filter::<u64>::new("bench");
+            for i in 0..2000u32 {
+                let tap = Tap::new(urn())
+                    .name(format!("t{i}"))
+                    .priority((i % 5) as i32)
+                    .after(format!("t{}", i / 2));
+                hook.tap(tap, move |x| step(x, u64::from(i)));
+            }
+            hook
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    sync_filter,
+    many_hooks,
+    async_filter,
+    threads,
+    registration
+);
 criterion_main!(benches);
