@@ -28,7 +28,8 @@
 //! - `registration/constrained_2000`: 2,000 registrations on one hook, each
 //!   named, at one of five priorities and `after` an earlier one, so every
 //!   registration re-orders the whole list under its constraints (the
-//!   figure is for all 2,000 together).
+//!   figure is for all 2,000 together); `registration/plain_2000`, the same
+//!   without constraints, is its floor.
 //!
 //! Node figures (tapable, the seed's HookRegistry) come from `bench/hooks`.
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
@@ -280,24 +281,35 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-/// Each registration re-orders the hook's list; with constraints, that is
-/// a topological sort over every registration so far.
+/// 2,000 registrations on one hook. Each one copies and re-orders the
+/// hook's list; with constraints, that is a topological sort over every
+/// registration so far. `plain_2000` (the same names and priorities, no
+/// constraints) is the floor: the copy and the priority sort alone.
 fn registration(c: &mut Criterion) {
     let mut group = c.benchmark_group("registration");
     group.sample_size(10);
-    group.bench_function("constrained_2000", |b| {
-        b.iter(|| {
-            let hook = Filter::<u64>::new("bench");
-            for i in 0..2000u32 {
-                let tap = Tap::new(urn())
-                    .name(format!("t{i}"))
-                    .priority((i % 5) as i32)
-                    .after(format!("t{}", i / 2));
-                hook.tap(tap, move |x| step(x, u64::from(i)));
-            }
-            hook
-        })
-    });
+    for constrained in [false, true] {
+        let id = if constrained {
+            "constrained_2000"
+        } else {
+            "plain_2000"
+        };
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                let hook = Filter::<u64>::new("bench");
+                for i in 0..2000u32 {
+                    let mut tap = Tap::new(urn())
+                        .name(format!("t{i}"))
+                        .priority((i % 5) as i32);
+                    if constrained {
+                        tap = tap.after(format!("t{}", i / 2));
+                    }
+                    hook.tap(tap, move |x| step(x, u64::from(i)));
+                }
+                hook
+            })
+        });
+    }
     group.finish();
 }
 
