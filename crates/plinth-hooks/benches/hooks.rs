@@ -166,9 +166,12 @@ fn async_filter(c: &mut Criterion) {
             hook.tap(urn(), move |x| step(x, i));
             boxed.push(Box::new(move |x| Box::pin(async move { Ok(step(x, i)) })));
         } else {
-            hook.tap_async(urn(), move |x| async move {
-                YieldOnce(false).await;
-                Ok(step(x, i))
+            hook.tap_async(urn(), move |x| {
+                Box::pin(async move {
+                    YieldOnce(false).await;
+                    *x = step(*x, i);
+                    Ok(())
+                })
             });
             boxed.push(Box::new(move |x| {
                 Box::pin(async move {
