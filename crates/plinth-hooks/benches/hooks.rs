@@ -24,7 +24,12 @@
 //!   `plinth_caller_{1,2}_thread` do the same through one `FilterCaller`
 //!   per thread.
 //!   Each sample is the wall time for every thread to make `iters` calls,
-//!   so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2).
+//!   so 2-thread throughput / 1-thread throughput = 2 * t(1) / t(2);
+//! - `registration/constrained_2000`: 2,000 registrations on one hook, each
+//!   named, at one of five priorities and `after` an earlier one, so every
+//!   registration re-orders the whole list under its constraints (the
+//!   figure is for all 2,000 together); `registration/plain_2000`, the same
+//!   without constraints, is its floor.
 //!
 //! Node figures (tapable, the seed's HookRegistry) come from `bench/hooks`.
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
@@ -41,7 +46,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use futures_util::future::BoxFuture;
-use plinth_hooks::{BoxError, Filter, PluginUrn};
+use plinth_hooks::{BoxError, Filter, PluginUrn, Tap};
 
 fn urn() -> PluginUrn {
     PluginUrn::new("bench").expect("non-empty")
@@ -161,9 +166,12 @@ fn async_filter(c: &mut Criterion) {
             hook.tap(urn(), move |x| step(x, i));
             boxed.push(Box::new(move |x| Box::pin(async move { Ok(step(x, i)) })));
         } else {
-            hook.tap_async(urn(), move |x| async move {
-                YieldOnce(false).await;
-                Ok(step(x, i))
+            hook.tap_async(urn(), move |x| {
+                Box::pin(async move {
+                    YieldOnce(false).await;
+                    *x = step(*x, i);
+                    Ok(())
+                })
             });
             boxed.push(Box::new(move |x| {
                 Box::pin(async move {
@@ -276,5 +284,44 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sync_filter, many_hooks, async_filter, threads);
+/// 2,000 registrations on one hook. Each one copies and re-orders the
+/// hook's list; with constraints, that is a topological sort over every
+/// registration so far. `plain_2000` (the same names and priorities, no
+/// constraints) is the floor: the copy and the priority sort alone.
+fn registration(c: &mut Criterion) {
+    let mut group = c.benchmark_group("registration");
+    group.sample_size(10);
+    for constrained in [false, true] {
+        let id = if constrained {
+            "constrained_2000"
+        } else {
+            "plain_2000"
+        };
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                let hook = Filter::<u64>::new("bench");
+                for i in 0..2000u32 {
+                    let mut tap = Tap::new(urn())
+                        .name(format!("t{i}"))
+                        .priority((i % 5) as i32);
+                    if constrained {
+                        tap = tap.after(format!("t{}", i / 2));
+                    }
+                    hook.tap(tap, move |x| step(x, u64::from(i)));
+                }
+                hook
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    sync_filter,
+    many_hooks,
+    async_filter,
+    threads,
+    registration
+);
 criterion_main!(benches);

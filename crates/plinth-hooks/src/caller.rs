@@ -17,7 +17,7 @@ use crate::action::ActionFn;
 use crate::bail::BailFn;
 use crate::core::Pinned;
 use crate::filter::FilterFn;
-use crate::{Action, ActionError, Bail, CallbackError, Filter};
+use crate::{Action, ActionError, Bail, CallbackError, Filter, FilterError};
 
 /// A handle for calling a [`Filter`] repeatedly from one place; see
 /// [`Filter::caller`].
@@ -68,16 +68,20 @@ impl<T: Send + 'static> FilterCaller<'_, T> {
     /// ```
     /// # use plinth_hooks::{Fault, Filter, PluginUrn};
     /// let hook = Filter::<u8>::new("n");
-    /// hook.tap(PluginUrn::new("bad")?, |_| panic!("boom"));
-    /// let err = hook.caller().call(1).unwrap_err();
+    /// hook.tap(PluginUrn::new("bad")?, |n| if n > 1 { panic!("boom") } else { n });
+    /// hook.try_tap(PluginUrn::new("picky")?, |_| Err("no".into()));
+    /// let mut caller = hook.caller();
+    /// let err = caller.call(2).unwrap_err();
     /// assert_eq!(err.owner, "bad");
     /// assert!(matches!(err.fault, Fault::Panic(_)));
+    /// assert_eq!(caller.call(1).unwrap_err().into_value(), Some(1));
     /// # Ok::<(), plinth_hooks::GuardError>(())
     /// ```
     ///
     /// # Errors
-    /// As [`Filter::call`].
-    pub fn call(&mut self, value: T) -> Result<T, CallbackError> {
+    /// As [`Filter::call`]: a [`FilterError`] with the last good value
+    /// unless the callback panicked.
+    pub fn call(&mut self, value: T) -> Result<T, FilterError<T>> {
         let hook = self.hook;
         hook.core
             .with_pinned(&mut self.pinned, |state| hook.dispatch(state, value))

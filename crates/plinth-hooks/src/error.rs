@@ -87,10 +87,11 @@ impl CallbackError {
     /// The failure, unboxed (to move its fields out).
     ///
     /// ```
-    /// # use plinth_hooks::{Fault, Filter, PluginUrn};
+    /// # use plinth_hooks::{CallbackError, Fault, Filter, PluginUrn};
     /// let hook = Filter::<u8>::new("n");
     /// hook.try_tap(PluginUrn::new("p")?, |_| Err("no".into()));
-    /// let Fault::Error(cause) = hook.call(1).unwrap_err().into_failure().fault else { panic!() };
+    /// let err = CallbackError::from(hook.call(1).unwrap_err());
+    /// let Fault::Error(cause) = err.into_failure().fault else { panic!() };
     /// assert_eq!(cause.to_string(), "no");
     /// # Ok::<(), plinth_hooks::GuardError>(())
     /// ```
@@ -129,6 +130,136 @@ impl fmt::Display for CallbackError {
 }
 
 impl std::error::Error for CallbackError {}
+
+/// A failed filter call: the [`CallbackError`] that names the failing
+/// callback's owner, and the value as it was before that callback, so that
+/// the caller can carry on with the last good value (answer a request with
+/// it, say) instead of losing it.
+///
+/// It reads as the `CallbackError` through `Deref` (`err.owner`,
+/// `err.fault`), displays the same text and has the same `source()`; `?`
+/// converts it into a `CallbackError` where the value is not wanted.
+///
+/// Whether the value survives depends on how the chain broke:
+/// - a callback returned an error: kept. Fallible callbacks
+///   ([`try_tap`](crate::Filter::try_tap),
+///   [`tap_async`](crate::Filter::tap_async)) edit the value in place, so
+///   failing does not consume it; they should fail before changing it,
+///   since what they changed stays changed;
+/// - the hook refused a sync call because an async callback is registered
+///   ([`Fault::AsyncInSyncCall`]): kept, untouched, since nothing ran;
+/// - a callback panicked: lost (`None`). A callback that takes the value
+///   owns it when it unwinds, and one that edits it in place may have left
+///   it half-changed, which is no good value to answer with.
+///
+/// ```
+/// use plinth_hooks::{Filter, PluginUrn};
+///
+/// let hook = Filter::<Vec<&str>>::new("user:roles");
+/// hook.tap(PluginUrn::new("base")?, |mut roles| { roles.push("reader"); roles });
+/// hook.try_tap(PluginUrn::new("ldap")?, |_| Err("directory unreachable".into()));
+/// let roles = match hook.call(vec![]) {
+///     Ok(roles) => roles,
+///     Err(err) => {
+///         assert_eq!(err.owner, "ldap");
+///         err.into_value().unwrap_or_default()
+///     }
+/// };
+/// assert_eq!(roles, ["reader"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct FilterError<T>(Box<FilterFailure<T>>);
+
+/// Boxed so that a filter's `Result<T, FilterError<T>>` stays two words
+/// for a one-word `T`, as with [`CallbackError`].
+struct FilterFailure<T> {
+    error: CallbackError,
+    value: Option<T>,
+}
+
+impl<T> FilterError<T> {
+    pub(crate) fn new(error: CallbackError, value: Option<T>) -> Self {
+        FilterError(Box::new(FilterFailure { error, value }))
+    }
+
+    /// The last good value, if it survived (see the type's docs).
+    ///
+    /// ```
+    /// # use plinth_hooks::{Filter, PluginUrn};
+    /// let hook = Filter::<u32>::new("n");
+    /// hook.tap(PluginUrn::new("a")?, |n| n + 1);
+    /// hook.try_tap(PluginUrn::new("b")?, |_| Err("no".into()));
+    /// assert_eq!(hook.call(1).unwrap_err().value(), Some(&2));
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    pub fn value(&self) -> Option<&T> {
+        self.0.value.as_ref()
+    }
+
+    /// The last good value, if it survived, dropping the error.
+    ///
+    /// ```
+    /// # use plinth_hooks::{Filter, PluginUrn};
+    /// let hook = Filter::<u32>::new("n");
+    /// hook.tap(PluginUrn::new("bad")?, |_| panic!("boom"));
+    /// assert_eq!(hook.call(1).unwrap_err().into_value(), None);
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    pub fn into_value(self) -> Option<T> {
+        self.0.value
+    }
+
+    /// The error and the last good value, to keep both.
+    ///
+    /// ```
+    /// # use plinth_hooks::{Filter, PluginUrn};
+    /// let hook = Filter::<String>::new("s");
+    /// hook.try_tap(PluginUrn::new("p")?, |_| Err("no".into()));
+    /// let (error, value) = hook.call("x".into()).unwrap_err().into_parts();
+    /// assert_eq!(error.owner, "p");
+    /// assert_eq!(value.as_deref(), Some("x"));
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    pub fn into_parts(self) -> (CallbackError, Option<T>) {
+        let failure = *self.0;
+        (failure.error, failure.value)
+    }
+}
+
+impl<T> std::ops::Deref for FilterError<T> {
+    type Target = CallbackError;
+    fn deref(&self) -> &CallbackError {
+        &self.0.error
+    }
+}
+
+impl<T> From<FilterError<T>> for CallbackError {
+    fn from(error: FilterError<T>) -> Self {
+        error.0.error
+    }
+}
+
+// Not derived: `T` need not be `Debug` for `call(..).unwrap()` to compile.
+impl<T> fmt::Debug for FilterError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilterError")
+            .field("error", &self.0.error)
+            .field("value_kept", &self.0.value.is_some())
+            .finish()
+    }
+}
+
+impl<T> fmt::Display for FilterError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.error, f)
+    }
+}
+
+impl<T> std::error::Error for FilterError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.error.source()
+    }
+}
 
 /// Every failure of one broadcast ([`Action`](crate::Action)) or publication
 /// ([`MessageBus`](crate::MessageBus)): the other callbacks still ran.

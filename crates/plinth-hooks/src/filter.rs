@@ -1,7 +1,7 @@
 //! Filter hooks: a waterfall where each callback transforms the value.
 
-use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 use plinth_core::PluginUrn;
@@ -10,21 +10,36 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::core::{panic_message, CallbackFn, Config, Core, State};
 use crate::interceptor::{HookKind, Interceptor, Outcome};
-use crate::{BoxError, CallbackError, Fault, Handle, Tap};
+use crate::tap::Meta;
+use crate::{BoxError, Fault, FilterError, Handle, Tap};
 
-/// A sync callback as the chain runs it. The error is boxed once more so
-/// that, for a register-sized `T`, the result comes back in two registers
-/// (`Result<T, BoxError>` is returned through memory, a store and a reload
-/// on the chain's critical path at every step). Only a failing callback
-/// pays the extra allocation.
-type SyncFn<T> = Arc<dyn Fn(T) -> Result<T, Box<BoxError>> + Send + Sync>;
-type AsyncFn<T> = Arc<dyn Fn(T) -> BoxFuture<'static, Result<T, BoxError>> + Send + Sync>;
+/// A sync callback as the chain runs it: the value in, the next value out,
+/// or the value handed back with the error. The error is boxed so that,
+/// for a register-sized `T`, the result comes back in two registers (a
+/// wider result is returned through memory, a store and a reload on the
+/// chain's critical path at every step). Only a failing callback pays the
+/// allocation.
+type SyncFn<T> = Arc<dyn Fn(T) -> Result<T, Box<Rejected<T>>> + Send + Sync>;
+type AsyncFn<T> =
+    Arc<dyn for<'a> Fn(&'a mut T) -> BoxFuture<'a, Result<(), BoxError>> + Send + Sync>;
+
+/// A fallible sync callback's error, with the value it was given back.
+pub(crate) struct Rejected<T> {
+    value: T,
+    error: BoxError,
+}
 
 pub(crate) type FilterFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
 
 /// A waterfall hook (the seed's `trigger`, tapable's `SyncWaterfallHook` /
 /// `AsyncSeriesWaterfallHook`): each callback receives the previous one's
-/// output; the first error stops the chain and names its owner.
+/// output; the first error stops the chain and names its owner, and hands
+/// the caller the last good value ([`FilterError`]).
+///
+/// Callbacks that cannot fail ([`tap`](Self::tap)) take the value and
+/// return the next one. Callbacks that can ([`try_tap`](Self::try_tap),
+/// [`tap_async`](Self::tap_async)) edit it in place, so that a failure
+/// leaves it with the chain instead of consuming it.
 ///
 /// Dispatch reads an immutable snapshot of the callbacks without a lock;
 /// registering copies the list (see the crate docs).
@@ -115,40 +130,56 @@ impl<T: Send + 'static> Filter<T> {
             .register(tap.into(), FilterFn::Sync(Arc::new(move |v| Ok(f(v)))))
     }
 
-    /// Registers a fallible sync callback; its error stops the chain.
+    /// Registers a fallible sync callback, which edits the value in place.
+    /// Its error stops the chain; the value, as the callback left it, goes
+    /// back to the caller in the [`FilterError`], so fail before changing
+    /// it.
     ///
     /// ```
     /// # use plinth_hooks::{Filter, PluginUrn};
     /// let hook = Filter::<String>::new("n");
-    /// hook.try_tap(PluginUrn::new("p")?, |s| Ok(s.parse::<u8>()?.to_string()));
-    /// assert!(hook.call("x".into()).is_err());
+    /// hook.try_tap(PluginUrn::new("p")?, |s| {
+    ///     *s = s.parse::<u8>()?.to_string();
+    ///     Ok(())
+    /// });
+    /// assert_eq!(hook.call("007".into())?, "7");
+    /// let err = hook.call("x".into()).unwrap_err();
+    /// assert_eq!(err.into_value().as_deref(), Some("x"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_tap(
         &self,
         tap: impl Into<Tap>,
-        f: impl Fn(T) -> Result<T, BoxError> + Send + Sync + 'static,
+        f: impl Fn(&mut T) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Handle {
-        let f: SyncFn<T> = Arc::new(move |v| f(v).map_err(Box::new));
+        let f: SyncFn<T> = Arc::new(move |mut value| match f(&mut value) {
+            Ok(()) => Ok(value),
+            Err(error) => Err(Box::new(Rejected { value, error })),
+        });
         self.core.register(tap.into(), FilterFn::Sync(f))
     }
 
-    /// Registers an async callback; only [`call_async`](Self::call_async)
-    /// runs it.
+    /// Registers an async callback, which edits the value in place (the
+    /// future borrows it, hence the `Box::pin`); only
+    /// [`call_async`](Self::call_async) runs it. As with
+    /// [`try_tap`](Self::try_tap), its error hands the value, as the
+    /// callback left it, back to the caller.
     ///
     /// ```
     /// # use plinth_hooks::{Filter, PluginUrn};
     /// let hook = Filter::<u8>::new("n");
-    /// hook.tap_async(PluginUrn::new("p")?, |n| async move { Ok(n * 3) });
+    /// hook.tap_async(PluginUrn::new("p")?, |n| Box::pin(async move {
+    ///     *n *= 3;
+    ///     Ok(())
+    /// }));
     /// assert_eq!(futures_executor::block_on(hook.call_async(2))?, 6);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn tap_async<F, Fut>(&self, tap: impl Into<Tap>, f: F) -> Handle
+    pub fn tap_async<F>(&self, tap: impl Into<Tap>, f: F) -> Handle
     where
-        F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<T, BoxError>> + Send + 'static,
+        F: for<'a> Fn(&'a mut T) -> BoxFuture<'a, Result<(), BoxError>> + Send + Sync + 'static,
     {
-        let f: AsyncFn<T> = Arc::new(move |v| Box::pin(f(v)));
+        let f: AsyncFn<T> = Arc::new(f);
         self.core.register(tap.into(), FilterFn::Async(f))
     }
 
@@ -199,6 +230,10 @@ impl<T: Send + 'static> Filter<T> {
     /// [`Fault::AsyncInSyncCall`](crate::Fault::AsyncInSyncCall), before
     /// running anything, if an async callback is registered.
     ///
+    /// # Errors
+    /// A [`FilterError`] naming the failing callback's owner, with the last
+    /// good value unless the callback panicked.
+    ///
     /// ```
     /// # use plinth_hooks::{Filter, PluginUrn};
     /// let hook = Filter::<Vec<u8>>::new("list");
@@ -207,7 +242,7 @@ impl<T: Send + 'static> Filter<T> {
     /// assert_eq!(hook.call(vec![])?, [1, 2]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn call(&self, value: T) -> Result<T, CallbackError> {
+    pub fn call(&self, value: T) -> Result<T, FilterError<T>> {
         self.core.with(|state| self.dispatch(state, value))
     }
 
@@ -216,9 +251,11 @@ impl<T: Send + 'static> Filter<T> {
         &self,
         state: &State<FilterFn<T>>,
         value: T,
-    ) -> Result<T, CallbackError> {
+    ) -> Result<T, FilterError<T>> {
         if !state.plain {
-            self.core.refuse_async(state)?;
+            if let Err(refused) = self.core.refuse_async(state) {
+                return Err(FilterError::new(refused, Some(value)));
+            }
             return self.dispatch_each(state, value);
         }
         // The common case: one unwinding guard around the whole chain
@@ -234,42 +271,66 @@ impl<T: Send + 'static> Filter<T> {
                 value = f(value)?;
                 done += 1;
             }
-            Ok::<_, Box<BoxError>>(value)
+            Ok::<_, Box<Rejected<T>>>(value)
         }));
-        let fault = match chain {
+        let (fault, value) = match chain {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) => Fault::Error(*e),
-            Err(payload) => Fault::Panic(panic_message(payload)),
+            Ok(Err(rejected)) => (Fault::Error(rejected.error), Some(rejected.value)),
+            Err(payload) => (Fault::Panic(panic_message(payload)), None),
         };
         let meta = &state.slots[done].meta;
         // Failure-only interceptors (fault accounting) still hear of it.
         self.core
             .observe(state, meta, None, Outcome::Failed(&fault));
-        Err(self.core.error(meta, fault))
+        Err(FilterError::new(self.core.error(meta, fault), value))
     }
 
     /// The chain with a guard and a report per callback: for interceptors
     /// and for [`PanicPolicy::Propagate`](crate::PanicPolicy::Propagate).
-    fn dispatch_each(&self, state: &State<FilterFn<T>>, mut value: T) -> Result<T, CallbackError> {
+    fn dispatch_each(&self, state: &State<FilterFn<T>>, mut value: T) -> Result<T, FilterError<T>> {
         for slot in state.slots.iter() {
             let started = Core::start(state);
-            let result = match &slot.callback {
-                FilterFn::Sync(f) => self.core.run(|| f(value).map_err(|e| *e)),
-                FilterFn::Async(_) => continue, // unreachable: refused by the caller
+            let FilterFn::Sync(f) = &slot.callback else {
+                continue; // unreachable: refused by the caller
             };
-            match result {
-                Ok(next) => {
-                    self.core.observe(state, &slot.meta, started, Outcome::Ok);
-                    value = next;
-                }
-                Err(fault) => {
-                    self.core
-                        .observe(state, &slot.meta, started, Outcome::Failed(&fault));
-                    return Err(self.core.error(&slot.meta, fault));
-                }
-            }
+            value = self.step(state, &slot.meta, started, f, value)?;
         }
         Ok(value)
+    }
+
+    /// Runs one sync callback under the panic policy and reports it.
+    #[inline]
+    fn step(
+        &self,
+        state: &State<FilterFn<T>>,
+        meta: &Meta,
+        started: Option<Instant>,
+        f: &SyncFn<T>,
+        value: T,
+    ) -> Result<T, FilterError<T>> {
+        let (fault, value) = match self.core.run(|| Ok(f(value))) {
+            Ok(Ok(next)) => {
+                self.core.observe(state, meta, started, Outcome::Ok);
+                return Ok(next);
+            }
+            Ok(Err(rejected)) => (Fault::Error(rejected.error), Some(rejected.value)),
+            Err(panic) => (panic, None),
+        };
+        Err(self.fail(state, meta, started, fault, value))
+    }
+
+    /// Reports a failed callback; the error for the caller.
+    fn fail(
+        &self,
+        state: &State<FilterFn<T>>,
+        meta: &Meta,
+        started: Option<Instant>,
+        fault: Fault,
+        value: Option<T>,
+    ) -> FilterError<T> {
+        self.core
+            .observe(state, meta, started, Outcome::Failed(&fault));
+        FilterError::new(self.core.error(meta, fault), value)
     }
 
     /// Runs the waterfall with sync and async callbacks in order; sync ones
@@ -279,28 +340,32 @@ impl<T: Send + 'static> Filter<T> {
     /// # use plinth_hooks::{Filter, PluginUrn};
     /// let hook = Filter::<u32>::new("n");
     /// hook.tap(PluginUrn::new("sync")?, |n| n + 1);
-    /// hook.tap_async(PluginUrn::new("async")?, |n| async move { Ok(n * 10) });
+    /// hook.tap_async(PluginUrn::new("async")?, |n| Box::pin(async move {
+    ///     *n *= 10;
+    ///     Ok(())
+    /// }));
     /// assert_eq!(futures_executor::block_on(hook.call_async(1))?, 20);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn call_async(&self, mut value: T) -> Result<T, CallbackError> {
+    ///
+    /// # Errors
+    /// As [`call`](Self::call): a [`FilterError`] with the last good value
+    /// unless the callback panicked.
+    pub async fn call_async(&self, mut value: T) -> Result<T, FilterError<T>> {
         let (_call, state) = self.core.load_for_call();
         for slot in state.slots.iter() {
             let started = Core::start(&state);
-            let result = match &slot.callback {
-                FilterFn::Sync(f) => self.core.run(|| f(value).map_err(|e| *e)),
-                FilterFn::Async(f) => self.core.run_async(|| f(value)).await,
-            };
-            match result {
-                Ok(next) => {
-                    self.core.observe(&state, &slot.meta, started, Outcome::Ok);
-                    value = next;
-                }
-                Err(fault) => {
-                    self.core
-                        .observe(&state, &slot.meta, started, Outcome::Failed(&fault));
-                    return Err(self.core.error(&slot.meta, fault));
-                }
+            match &slot.callback {
+                FilterFn::Sync(f) => value = self.step(&state, &slot.meta, started, f, value)?,
+                FilterFn::Async(f) => match self.core.run_async(|| f(&mut value)).await {
+                    Ok(()) => self.core.observe(&state, &slot.meta, started, Outcome::Ok),
+                    Err(fault) => {
+                        // Only an error leaves a value the callback vouches
+                        // for; after a panic it may be half-changed.
+                        let kept = matches!(fault, Fault::Error(_)).then_some(value);
+                        return Err(self.fail(&state, &slot.meta, started, fault, kept));
+                    }
+                },
             }
         }
         Ok(value)

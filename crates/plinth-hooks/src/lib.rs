@@ -4,7 +4,8 @@
 //! - [`Action`]: a broadcast; every callback sees the same payload, in
 //!   series or in parallel, and every failure is returned with its owner;
 //! - [`Filter`]: a waterfall; each callback gets the previous output, and
-//!   the first error stops the chain;
+//!   the first error stops the chain and hands the caller the last good
+//!   value ([`FilterError`]);
 //! - [`Bail`]: callbacks run in order until one returns a value;
 //!
 //! plus [`Historic`] (late callbacks are replayed earlier calls), a typed
@@ -86,7 +87,8 @@ pub use bus::{BusError, MessageBus, Topic};
 pub use caller::{ActionCaller, BailCaller, FilterCaller};
 pub use emitter::{Emitter, Event, Listener, Receives};
 pub use error::{
-    ActionError, BoxError, CallbackError, CallbackFailure, EmitterError, Fault, RegistryError,
+    ActionError, BoxError, CallbackError, CallbackFailure, EmitterError, Fault, FilterError,
+    RegistryError,
 };
 pub use filter::Filter;
 pub use grace::quiesce;

@@ -71,7 +71,7 @@ fn failures_through_a_caller_are_attributed_as_through_call() {
     hook.tap(urn("ok"), |n| n + 1);
     hook.try_tap(
         urn("err"),
-        |n| if n == 2 { Err("two".into()) } else { Ok(n) },
+        |n| if *n == 2 { Err("two".into()) } else { Ok(()) },
     );
     hook.tap(urn("boom"), |n| if n == 4 { panic!("four") } else { n });
     let mut caller = hook.caller();

@@ -41,7 +41,10 @@ fn every_invocation_is_reported_and_results_are_unchanged() {
     let rec = Arc::new(Recorder::default());
     let hook = Filter::<u32>::new("f");
     hook.tap(Tap::new(urn("a")).name("double"), |n| n * 2);
-    hook.try_tap(urn("b"), |n| if n > 10 { Err("big".into()) } else { Ok(n) });
+    hook.try_tap(
+        urn("b"),
+        |n| if *n > 10 { Err("big".into()) } else { Ok(()) },
+    );
     assert_eq!(hook.call(2).unwrap(), 4);
     hook.intercept(rec.clone());
     assert_eq!(hook.call(2).unwrap(), 4);

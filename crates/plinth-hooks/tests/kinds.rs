@@ -63,9 +63,12 @@ fn filter_error_stops_the_chain_and_names_the_owner() {
 fn filter_async_mixes_sync_and_truly_async_callbacks_in_order() {
     let hook = Filter::<String>::new("f");
     hook.tap(urn("s1"), |s| s + "1");
-    hook.tap_async(urn("a2"), |s| async move {
-        YieldOnce(false).await;
-        Ok(s + "2")
+    hook.tap_async(urn("a2"), |s| {
+        Box::pin(async move {
+            YieldOnce(false).await;
+            s.push('2');
+            Ok(())
+        })
     });
     hook.tap(urn("s3"), |s| s + "3");
     assert_eq!(block_on(hook.call_async(String::new())).unwrap(), "123");
@@ -80,7 +83,7 @@ fn sync_call_refuses_async_callbacks_before_running_anything() {
         r.fetch_add(1, Ordering::SeqCst);
         n
     });
-    hook.tap_async(urn("async"), |n| async move { Ok(n) });
+    hook.tap_async(urn("async"), |_| Box::pin(async { Ok(()) }));
     let err = hook.call(1).unwrap_err();
     assert_eq!(err.owner, "async");
     assert!(matches!(err.fault, Fault::AsyncInSyncCall));

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use plinth_core::PluginUrn;
 use plinth_hooks::{
     Action, Bail, BoxError, Filter, Handle, Hook, Key, Registry, RegistryError, Tap,
@@ -295,41 +296,51 @@ impl<T: Send + 'static> Registration<Filter<T>> {
         self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
-    /// Registers a fallible sync step; an error stops the chain and marks
-    /// the plugin failed.
+    /// Registers a fallible sync step, which edits the value in place; an
+    /// error stops the chain, hands the caller the value as the step left
+    /// it, and marks the plugin failed.
     ///
     /// ```
     /// # use plinth_hooks::{Filter, Key};
     /// # use plinth_runtime::testing::TestContext;
     /// # let kit = TestContext::new("p").build()?;
-    /// kit.context().hooks().on(&Key::<Filter<u8>>::new("n"))?.try_tap(|n| Ok(n));
+    /// kit.context().hooks().on(&Key::<Filter<u8>>::new("n"))?.try_tap(|n| {
+    ///     *n = n.checked_mul(2).ok_or("overflow")?;
+    ///     Ok(())
+    /// });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn try_tap(self, f: impl Fn(T) -> Result<T, BoxError> + Send + Sync + 'static) -> Handle {
+    pub fn try_tap(
+        self,
+        f: impl Fn(&mut T) -> Result<(), BoxError> + Send + Sync + 'static,
+    ) -> Handle {
         let span = self.span.clone();
         let tap = self.tap.clone();
         self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
-    /// Registers an async step.
+    /// Registers an async step, which edits the value in place (see
+    /// [`Filter::tap_async`]).
     ///
     /// ```
     /// # use plinth_hooks::{Filter, Key};
     /// # use plinth_runtime::testing::TestContext;
     /// # let kit = TestContext::new("p").build()?;
-    /// kit.context().hooks().on(&Key::<Filter<u8>>::new("n"))?.tap_async(|n| async move { Ok(n) });
+    /// kit.context().hooks().on(&Key::<Filter<u8>>::new("n"))?.tap_async(|n| Box::pin(async move {
+    ///     *n += 1;
+    ///     Ok(())
+    /// }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn tap_async<F, Fut>(self, f: F) -> Handle
+    pub fn tap_async<F>(self, f: F) -> Handle
     where
-        F: Fn(T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<T, BoxError>> + Send + 'static,
+        F: for<'a> Fn(&'a mut T) -> BoxFuture<'a, Result<(), BoxError>> + Send + Sync + 'static,
     {
         let span = self.span.clone();
         let tap = self.tap.clone();
         self.land(|| {
             self.hook
-                .tap_async(tap, move |x| f(x).instrument(span.clone()))
+                .tap_async(tap, move |x| Box::pin(f(x).instrument(span.clone())))
         })
     }
 }
