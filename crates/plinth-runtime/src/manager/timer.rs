@@ -1,7 +1,10 @@
 //! Running a plugin's lifecycle code: panics caught, a timeout that works
 //! in any async runtime or none.
 
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -28,17 +31,24 @@ pub(super) async fn guarded_async<'a>(
 ///
 /// One timer for every case: a runtime-agnostic timer thread
 /// (`futures-timer`). tokio's timer would panic in a tokio runtime built
-/// without `enable_time`, and does not exist outside tokio.
-pub(super) async fn with_timeout<F: std::future::Future>(
-    timeout: Duration,
-    future: F,
-) -> Option<F::Output> {
-    let future = std::pin::pin!(future);
-    let delay = futures_timer::Delay::new(timeout);
-    match futures::future::select(future, delay).await {
-        futures::future::Either::Left((output, _)) => Some(output),
-        futures::future::Either::Right(((), _)) => None,
-    }
+/// without `enable_time`, and does not exist outside tokio. The timer is
+/// armed only when the future first waits: most lifecycle steps finish on
+/// their first poll, and arming wakes the timer thread (a few microseconds,
+/// the whole cost of a toggle otherwise).
+pub(super) async fn with_timeout<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut delay: Option<futures_timer::Delay> = None;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let delay = delay.get_or_insert_with(|| futures_timer::Delay::new(timeout));
+        match Pin::new(delay).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
