@@ -8,18 +8,7 @@ use std::sync::Arc;
 
 use crate::ExtensionInfo;
 
-/// Any error a factory may report; it reaches the connect's error callback.
-///
-/// ```
-/// use plinth_extensions::BoxError;
-/// fn parse(s: &str) -> Result<u32, BoxError> {
-///     Ok(s.parse()?)
-/// }
-/// assert_eq!(parse("7")?, 7);
-/// assert_eq!(parse("x").unwrap_err().to_string(), "invalid digit found in string");
-/// # Ok::<(), BoxError>(())
-/// ```
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use plinth_core::BoxError;
 
 /// The result of a factory: an instance, or `None` when the extension
 /// declines (the seeds' `null` instance: skipped without an error).

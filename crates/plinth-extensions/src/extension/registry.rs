@@ -586,12 +586,7 @@ where
 }
 
 fn panicked(payload: Box<dyn std::any::Any + Send>) -> BoxError {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string payload".to_string());
-    format!("panicked: {message}").into()
+    format!("panicked: {}", plinth_core::panic_message(payload.as_ref())).into()
 }
 
 fn accept<T, D: ?Sized>(

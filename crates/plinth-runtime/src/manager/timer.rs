@@ -51,12 +51,4 @@ pub(super) async fn with_timeout<F: Future>(timeout: Duration, future: F) -> Opt
     .await
 }
 
-pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a non-string payload".to_string()
-    }
-}
+pub(super) use plinth_core::panic_message;
