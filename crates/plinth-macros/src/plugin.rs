@@ -132,15 +132,21 @@ fn expand_impl(mut imp: ItemImpl, trait_: TraitPart, errors: &mut Errors) -> Tok
                 kept.push(quote!(#f));
             }
             mut other => {
-                if let Some(attrs) = item_attrs(&mut other) {
-                    for attr in take_hook_attrs(attrs) {
-                        errors.push(syn::Error::new_spanned(
-                            attr,
-                            "`#[hook]` goes on a method of the plugin, `fn name(&self, payload: ..)`",
-                        ));
+                let misplaced = item_attrs(&mut other).map(take_hook_attrs);
+                match misplaced {
+                    Some(attrs) if !attrs.is_empty() => {
+                        // Dropped with its error: kept, it would add a
+                        // "not a member of trait" error for the same mistake.
+                        for attr in attrs {
+                            errors.push(syn::Error::new_spanned(
+                                attr,
+                                "`#[hook]` goes on a method of the plugin, \
+                                 `fn name(&self, payload: ..)`",
+                            ));
+                        }
                     }
+                    _ => kept.push(quote!(#other)),
                 }
-                kept.push(quote!(#other));
             }
         }
     }
