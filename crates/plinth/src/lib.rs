@@ -319,7 +319,16 @@ pub mod prelude {
     pub use plinth_macros::plugin;
 }
 
-// The README's examples are compiled and run as doc tests.
+// The READMEs' examples are compiled and run as doc tests.
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct FacadeReadmeDoctests;
+
+// plinth-macros cannot depend on the facade that re-exports it.
+#[doc = include_str!("../../plinth-macros/README.md")]
+#[cfg(doctest)]
+pub struct MacrosReadmeDoctests;
