@@ -19,4 +19,5 @@ fn plugins_are_checked_at_compile_time() {
     t.compile_fail("tests/ui/fail_hook_arguments.rs");
     t.compile_fail("tests/ui/fail_hook_placement.rs");
     t.compile_fail("tests/ui/fail_plugin_placement.rs");
+    t.compile_fail("tests/ui/fail_lifecycle.rs");
 }
