@@ -109,17 +109,17 @@ fn expand_impl(mut imp: ItemImpl, trait_: TraitPart, errors: &mut Errors) -> Tok
                         Ok(_) => {}
                         Err(e) => errors.push(e),
                     }
+                    // The payload type is the key's: `&String` for an
+                    // `Action<String>` cannot become the `&str` lints ask for.
+                    f.attrs.push(syn::parse_quote!(#[allow(clippy::ptr_arg)]));
                     moved.push(f);
                     continue;
                 }
                 let name = f.sig.ident.to_string();
                 if f.sig.asyncness.is_some() {
-                    match lifecycle(&rt, f, errors) {
-                        Some((ident, item)) => {
-                            async_lifecycle.push(ident);
-                            kept.push(item);
-                        }
-                        None => {}
+                    if let Some((ident, item)) = lifecycle(&rt, f, errors) {
+                        async_lifecycle.push(ident);
+                        kept.push(item);
                     }
                     continue;
                 }
@@ -407,7 +407,7 @@ fn registration(
     let shape = &hook.shape;
     let payload = &shape.payload;
     let p = quote_spanned!(span=> __plinth_payload);
-    let error = quote_spanned!(span=> ::core::convert::Into::into);
+    let error = quote_spanned!(span=> #rt::__private::into_box_error);
     let wrapped = match (shape.is_async, shape.fallible, &shape.by_ref) {
         (false, false, Some(t)) => quote_spanned! {span=>
             #rt::__private::ByRef::<#t, _, _>::new(move |#p: &#t| __plinth_this.#method(#p))

@@ -159,7 +159,10 @@ impl PluginBus {
     ) -> Result<(), RegistryError> {
         match self.bus.publish(topic, message) {
             Err(BusError::Topic(e)) => Err(e),
-            Err(BusError::Delivery(e)) => Ok(subscribers_failed(&self.owner, &e)),
+            Err(BusError::Delivery(e)) => {
+                subscribers_failed(&self.owner, &e);
+                Ok(())
+            }
             Ok(()) => Ok(()),
         }
     }
@@ -183,7 +186,10 @@ impl PluginBus {
     ) -> Result<(), RegistryError> {
         match self.bus.publish_async(topic, message).await {
             Err(BusError::Topic(e)) => Err(e),
-            Err(BusError::Delivery(e)) => Ok(subscribers_failed(&self.owner, &e)),
+            Err(BusError::Delivery(e)) => {
+                subscribers_failed(&self.owner, &e);
+                Ok(())
+            }
             Ok(()) => Ok(()),
         }
     }

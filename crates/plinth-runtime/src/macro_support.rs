@@ -89,7 +89,8 @@ impl<T, O, F: Fn(T) -> Result<O, BoxError>> TryByValue<T, O, F> {
 /// the hook hands out an `Arc<T>`, lent to the method.
 pub struct AsyncByRef<T, O, F, Fut> {
     f: F,
-    shape: PhantomData<fn(Arc<T>) -> (O, Fut)>,
+    shape: PhantomData<fn(&T) -> O>,
+    future: PhantomData<fn() -> Fut>,
 }
 
 impl<T, O, F, Fut> AsyncByRef<T, O, F, Fut>
@@ -102,6 +103,7 @@ where
         AsyncByRef {
             f,
             shape: PhantomData,
+            future: PhantomData,
         }
     }
 }
@@ -110,7 +112,8 @@ where
 /// (`A = T`), or an async action or bail taking the `Arc<T>` itself.
 pub struct AsyncByValue<A, O, F, Fut> {
     f: F,
-    shape: PhantomData<fn(A) -> (O, Fut)>,
+    shape: PhantomData<fn(A) -> O>,
+    future: PhantomData<fn() -> Fut>,
 }
 
 impl<A, O, F, Fut> AsyncByValue<A, O, F, Fut>
@@ -123,6 +126,7 @@ where
         AsyncByValue {
             f,
             shape: PhantomData,
+            future: PhantomData,
         }
     }
 }
@@ -271,6 +275,13 @@ where
     fn register(registration: Registration<Self>, method: AsyncByValue<T, T, F, Fut>) -> Handle {
         registration.tap_async(method.f)
     }
+}
+
+/// A fallible hook method's error as the hooks carry it. A function rather
+/// than `Into::into` at the method, where lints would see a conversion to
+/// the same type when the method already returns `BoxError`.
+pub fn into_box_error<E: Into<BoxError>>(error: E) -> BoxError {
+    error.into()
 }
 
 /// The clone of the plugin a hook registration owns. Named for the error
