@@ -276,7 +276,7 @@ pub use plinth_runtime as runtime;
 ///   [`Metadata`](crate::runtime::Metadata),
 ///   [`Context`](crate::runtime::Context),
 ///   [`PluginState`](crate::runtime::PluginState), and the
-///   [`plugin`](crate::plugin) attribute;
+///   [`plugin`] attribute;
 /// - hooks and messages: [`Key`](crate::hooks::Key) with the kinds
 ///   [`Filter`](crate::hooks::Filter), [`Action`](crate::hooks::Action),
 ///   [`Bail`](crate::hooks::Bail); [`Topic`](crate::hooks::Topic) for the

@@ -1,6 +1,7 @@
 //! `#[plugin]` checks a plugin at compile time: a hook method that does not
 //! fit its key's hook kind or payload type, a plugin with hook methods that
-//! is not `Clone`, and a misused attribute are compile errors at their place.
+//! is not `Clone` or not `Sync`, and a misused attribute are compile errors
+//! at their place.
 
 // The expected compiler messages (`tests/ui/*.stderr`) are those of the
 // toolchain this repository is developed with; other versions word them
@@ -16,6 +17,7 @@ fn plugins_are_checked_at_compile_time() {
     t.compile_fail("tests/ui/fail_filter_method_as_action.rs");
     t.compile_fail("tests/ui/fail_wrong_payload.rs");
     t.compile_fail("tests/ui/fail_not_clone.rs");
+    t.compile_fail("tests/ui/fail_not_sync.rs");
     t.compile_fail("tests/ui/fail_hook_arguments.rs");
     t.compile_fail("tests/ui/fail_hook_placement.rs");
     t.compile_fail("tests/ui/fail_plugin_placement.rs");
