@@ -1,15 +1,18 @@
-//! Derive macros for plinth.
+//! Macros for plinth: `#[derive(EntitySchema)]` for typed entity schemas,
+//! and `#[plugin]` for a plugin's hook methods and async lifecycle.
 //!
-//! Use them through the `plinth` facade (`plinth::EntitySchema`) or with
-//! `plinth-core` as a direct dependency; the generated code names whichever
-//! of the two the using crate depends on.
+//! Use them through the `plinth` facade (`plinth::EntitySchema`,
+//! `plinth::plugin`, both in `plinth::prelude`) or next to the layer they
+//! expand to (`plinth-core`, `plinth-runtime`) as a direct dependency: the
+//! generated code names whichever of the two the using crate depends on.
 #![forbid(unsafe_code)]
 
+mod entity_schema;
+mod paths;
+mod plugin;
+
 use proc_macro::TokenStream;
-use proc_macro2::{Span, TokenStream as TokenStream2};
-use proc_macro_crate::{crate_name, FoundCrate};
-use quote::{format_ident, quote};
-use syn::{parse_macro_input, Data, DeriveInput, Fields};
+use syn::{parse_macro_input, DeriveInput};
 
 /// Derives `EntitySchema` for a struct whose named fields are `Entities<V>`
 /// maps: each field is an entity type named after the field.
@@ -18,114 +21,111 @@ use syn::{parse_macro_input, Data, DeriveInput, Fields};
 /// public `EntityCollection<V>` field per entity type, and the
 /// `EntitySchema` impl that checks keys and builds the collections.
 ///
-/// ```text
-/// #[derive(plinth::EntitySchema)]
-/// struct AppEntities {
-///     assets: plinth::Entities<String>,
-///     commands: plinth::Entities<Command>,
-/// }
-/// // host.entities().assets: EntityCollection<String>
 /// ```
+/// use plinth_core::{Entities, Host, Plugin};
+/// use plinth_macros::EntitySchema;
 ///
-/// A proc-macro crate cannot use its own derive in its doctests, so the
-/// sketch above is not compiled here. The compiled, tested examples are in
-/// the documentation of `plinth_core::EntitySchema` and of the `plinth`
-/// crate root.
+/// #[derive(EntitySchema)]
+/// struct AppEntities {
+///     assets: Entities<String>,
+/// }
+///
+/// struct Theme(AppEntities);
+/// impl Plugin for Theme {
+///     type Entities = AppEntities;
+///     fn name(&self) -> &str { "theme" }
+///     fn entities(&self) -> &AppEntities { &self.0 }
+/// }
+///
+/// let host = Host::from_plugins([Theme(AppEntities {
+///     assets: Entities::from([("logo", "moon.svg".to_string())]),
+/// })])?;
+/// // One typed collection per field: `EntityCollection<String>`.
+/// assert_eq!(host.entities().assets.get("logo"), ["moon.svg"]);
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
 #[proc_macro_derive(EntitySchema)]
 pub fn derive_entity_schema(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand(input)
+    entity_schema::expand(input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
 
-fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
-    let krate = core_path();
-    let ident = &input.ident;
-    let vis = &input.vis;
-    if !input.generics.params.is_empty() {
-        return Err(syn::Error::new_spanned(
-            &input.generics,
-            "EntitySchema cannot be derived for a generic struct",
-        ));
-    }
-    let fields = match &input.data {
-        Data::Struct(s) => match &s.fields {
-            Fields::Named(named) => &named.named,
-            _ => {
-                return Err(syn::Error::new_spanned(
-                    ident,
-                    "EntitySchema needs named fields: each field is an entity type",
-                ))
-            }
-        },
-        _ => {
-            return Err(syn::Error::new_spanned(
-                ident,
-                "EntitySchema can only be derived for a struct",
-            ))
-        }
-    };
-    let collections = format_ident!("{}Collections", ident);
-    let names: Vec<_> = fields.iter().map(|f| f.ident.clone().unwrap()).collect();
-    let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
-    // `r#type` is the entity type "type".
-    let labels: Vec<String> = names
-        .iter()
-        .map(|n| n.to_string().trim_start_matches("r#").to_owned())
-        .collect();
-    let doc = format!("The typed entity collections of [`{ident}`], one per entity type.");
-    let field_docs: Vec<String> = labels
-        .iter()
-        .map(|l| format!("Every `{l}` entity of every plugin."))
-        .collect();
-
-    Ok(quote! {
-        #[doc = #doc]
-        #[derive(Clone)]
-        #vis struct #collections {
-            #(
-                #[doc = #field_docs]
-                pub #names: #krate::EntityCollection<<#types as #krate::EntityMap>::Value>,
-            )*
-        }
-
-        impl #krate::EntitySchema for #ident {
-            type Collections = #collections;
-
-            fn check(
-                plugins: #krate::PluginEntities<'_, Self>,
-            ) -> ::core::result::Result<(), #krate::GuardError> {
-                #( plugins.check_keys(#labels, |e| &e.#names)?; )*
-                ::core::result::Result::Ok(())
-            }
-
-            fn collect(plugins: #krate::PluginEntities<'_, Self>) -> #collections {
-                #collections {
-                    #( #names: plugins.collect(|e| &e.#names), )*
-                }
-            }
-        }
-    })
-}
-
-/// The path of plinth-core as the using crate sees it.
-fn core_path() -> TokenStream2 {
-    let found = crate_name("plinth-core").or_else(|_| {
-        crate_name("plinth").map(|found| match found {
-            FoundCrate::Itself => FoundCrate::Name("plinth".into()),
-            other => other,
-        })
-    });
-    match found {
-        // Inside plinth-core's own tests and examples, and in plinth-core itself
-        // through its `extern crate self as plinth_core`.
-        Ok(FoundCrate::Itself) => quote!(::plinth_core),
-        Ok(FoundCrate::Name(name)) if name == "plinth" => quote!(::plinth::core),
-        Ok(FoundCrate::Name(name)) => {
-            let ident = syn::Ident::new(&name, Span::call_site());
-            quote!(::#ident)
-        }
-        Err(_) => quote!(::plinth_core),
-    }
+/// Turns a plugin's `impl Plugin for Type` block into a plugin with hook
+/// methods and, if it wants, an async lifecycle.
+///
+/// - A method marked `#[hook(KEY)]` implements the hook under `KEY` (a
+///   `Key<Filter<T>>`, `Key<Action<T>>` or `Key<Bail<T, R>>`). It is moved
+///   into an inherent `impl Type` block, and the generated
+///   `Plugin::register_hooks` registers it each time the plugin starts
+///   (right after `initialize`); the manager removes it when the plugin
+///   stops. Options: `priority = <i32>` (lower runs first, default 10),
+///   `name = ".."`, `before = ".."`, `after = ".."` (the last two may
+///   repeat). One method may carry several `#[hook]`s.
+/// - The method's signature says how it is registered: a filter step is
+///   `fn(&self, T) -> T`, an action `fn(&self, &T)`, a bail
+///   `fn(&self, &T) -> Option<R>`. Returning `Result<_, E>` (with
+///   `E: Into<BoxError>`) makes it fallible: an error marks the plugin
+///   failed. A fallible filter step edits the value in place,
+///   `fn(&self, &mut T) -> Result<(), E>`, so that its failure leaves the
+///   caller the last good value. An `async fn` is registered as an async
+///   callback: a filter step `async fn(&self, &mut T)`, an action or bail
+///   taking `&T` or the `Arc<T>` the hook hands out. A method
+///   that does not fit its key's hook kind or payload type does not compile.
+/// - Each registration owns a clone of the plugin, so a plugin with hook
+///   methods must be `Clone` (and `Sync`, since hooks run on any thread):
+///   keep its state in `Arc`s, shared by the clones.
+/// - `async fn initialize(&mut self, ctx: &Context)` and
+///   `async fn destroy(&mut self)` become the trait's `initialize_async` and
+///   `destroy_async`, which run under the plugin's timeout.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use plinth_hooks::{Action, BoxError, Filter, Key};
+/// use plinth_macros::plugin;
+/// use plinth_runtime::{Context, Manager, Metadata, Plugin};
+///
+/// const TITLE: Key<Filter<String>> = Key::new("page:title");
+/// const SAVED: Key<Action<String>> = Key::new("page:saved");
+///
+/// #[derive(Clone, Default)]
+/// struct Seo { saves: Arc<AtomicUsize> }
+///
+/// #[plugin]
+/// impl Plugin for Seo {
+///     fn metadata(&self) -> Metadata { Metadata::new("seo", "1.0.0") }
+///
+///     async fn initialize(&mut self, _ctx: &Context) -> Result<(), BoxError> {
+///         Ok(()) // open connections, read files...
+///     }
+///
+///     #[hook(TITLE, priority = 0)]
+///     fn title(&self, title: String) -> String { title + " | site" }
+///
+///     #[hook(SAVED)]
+///     fn count(&self, _page: &String) { self.saves.fetch_add(1, Ordering::Relaxed); }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let seo = Seo::default();
+/// let mut manager = Manager::new();
+/// manager.register(seo.clone())?;
+/// manager.initialize_all().await?;
+/// assert_eq!(manager.hooks().hook(&TITLE)?.call("Home".into())?, "Home | site");
+/// manager.hooks().hook(&SAVED)?.call(&"home".into())?;
+/// assert_eq!(seo.saves.load(Ordering::Relaxed), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+///
+/// Misuse is reported at its place: a `#[hook]` without a key or with an
+/// unknown option, `#[hook]` on something else than a `&self` method with
+/// one payload parameter, `#[plugin]` on something else than a trait impl.
+#[proc_macro_attribute]
+pub fn plugin(args: TokenStream, item: TokenStream) -> TokenStream {
+    plugin::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -52,6 +52,7 @@ mod faults;
 mod graph;
 mod hooks;
 mod info;
+mod macro_support;
 mod manager;
 mod metadata;
 mod plugin;
@@ -76,4 +77,10 @@ pub use plugin::Plugin;
 pub use reason::{FailureReason, Fault};
 pub use services::{ServiceError, Services};
 pub use snapshot::{ActiveHost, Snapshots};
+/// What the `#[plugin]` attribute of `plinth-macros` expands to. Not a
+/// public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macro_support::*;
+}
 pub use state::{allowed, PluginState, PluginsReady, StateChange, PLUGINS_READY, STATE_CHANGED};

@@ -14,6 +14,11 @@ use crate::{Context, ContextError, Metadata};
 /// manager removes all of them when the plugin stops, so `destroy` only
 /// releases what the plugin itself holds (files, tasks).
 ///
+/// With the `#[plugin]` attribute (crate `plinth-macros`, `plinth::plugin`
+/// in the facade) on the impl, methods marked `#[hook(KEY)]` are registered
+/// for you (through [`register_hooks`](Self::register_hooks)), and
+/// `initialize` / `destroy` may be written as `async fn`.
+///
 /// ```
 /// use plinth_hooks::{Filter, Key};
 /// use plinth_runtime::{Context, Metadata, Plugin};

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use events::{AfterCommandExecution, BeforeCommandExecution};
 use events::{Emitter, Event, Listener};
+use plinth::core::{Entities, GuardError};
 use plinth::hooks::EmitterError;
-use plinth::{Entities, EntitySchema, GuardError};
+use plinth::EntitySchema;
 
 /// What every command and listener can use.
 pub struct Context {
@@ -47,7 +48,7 @@ trait AppPlugin {
     fn entities(&self) -> &AppEntities;
 }
 
-impl plinth::Plugin for dyn AppPlugin {
+impl plinth::core::Plugin for dyn AppPlugin {
     type Entities = AppEntities;
     fn name(&self) -> &str {
         AppPlugin::name(self)
@@ -160,13 +161,13 @@ impl std::error::Error for HostError {}
 
 /// The spec's `class Host extends ImmutableHost<Plugin>`.
 struct Host {
-    inner: plinth::Host<Box<dyn AppPlugin>>,
+    inner: plinth::core::Host<Box<dyn AppPlugin>>,
     context: Context,
 }
 
 impl Host {
     fn new(plugins: Vec<(&str, Box<dyn AppPlugin>)>) -> Result<Self, HostError> {
-        let inner = plinth::Host::new(plugins).map_err(HostError::Guard)?;
+        let inner = plinth::core::Host::new(plugins).map_err(HostError::Guard)?;
         let emitter = Emitter::from_entities(&inner.entities().on).map_err(HostError::Listener)?;
         // Verify commands are unique on load.
         for (name, _) in inner.entities().commands.entries() {
