@@ -76,7 +76,7 @@ pub struct CallInfo<'a> {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use plinth_hooks::{CallInfo, Filter, Interceptor, PluginUrn};
+/// use plinth_hooks::{CallInfo, Filter, Hook, Interceptor, PluginUrn};
 ///
 /// #[derive(Default)]
 /// struct Log(Mutex<Vec<String>>);
@@ -106,7 +106,7 @@ pub trait Interceptor: Send + Sync {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use plinth_hooks::{CallInfo, Filter, Interceptor, Outcome, PluginUrn};
+    /// use plinth_hooks::{CallInfo, Filter, Hook, Interceptor, Outcome, PluginUrn};
     ///
     /// #[derive(Default)]
     /// struct Faults(Mutex<Vec<String>>);
