@@ -67,7 +67,7 @@ pub struct CallInfo<'a> {
 }
 
 /// Observes every callback invocation of the hooks it is installed on
-/// ([`Filter::intercept`](crate::Filter::intercept),
+/// ([`Hook::intercept`](crate::Hook::intercept), [`HookMap::intercept`](crate::HookMap::intercept),
 /// [`Registry::intercept`](crate::Registry::intercept)).
 ///
 /// Interceptors see results but cannot change them. While none is

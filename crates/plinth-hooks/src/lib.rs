@@ -17,8 +17,8 @@
 //!
 //! Around them: a [`Registry`] holds hooks of any kind under typed
 //! [`Key`]s; a [`HookMap`] makes one hook per run-time key; the
-//! [`MessageBus`] is a registry of [`Action`]s under [`Topic`]s; spec
-//! 004's [`Emitter`] is built from an `on` entity collection.
+//! [`MessageBus`] is a registry of [`Action`]s under [`Topic`]s; the
+//! [`Emitter`] is built from an `on` entity collection.
 //!
 //! Every registration has an owner (a [`PluginUrn`];
 //! [`PluginUrn::application`] for the application's own) and a [`Tap`]: a
