@@ -2,7 +2,7 @@
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::GuardError;
 
@@ -37,6 +37,52 @@ impl PluginUrn {
             return Err(GuardError::EmptyUrn);
         }
         Ok(PluginUrn(Arc::from(urn)))
+    }
+
+    /// The reserved owner of the application's own registrations: hooks,
+    /// subscriptions and listeners that the host application adds for
+    /// itself rather than on behalf of a plugin.
+    ///
+    /// Its text, `<application>`, is not a plugin name (see
+    /// [`check_plugin_name`](crate::check_plugin_name)), so no plugin can
+    /// be given it: whatever goes wrong in a callback it owns is never
+    /// blamed on a plugin, and removing a plugin's registrations never
+    /// removes the application's.
+    ///
+    /// ```
+    /// use plinth_core::{check_plugin_name, PluginUrn};
+    ///
+    /// let app = PluginUrn::application();
+    /// assert_eq!(app.as_str(), "<application>");
+    /// assert!(app.is_application());
+    /// assert!(check_plugin_name(app.as_str()).is_err());
+    /// assert!(!PluginUrn::new("app")?.is_application());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
+    pub fn application() -> PluginUrn {
+        static APPLICATION: OnceLock<PluginUrn> = OnceLock::new();
+        APPLICATION
+            .get_or_init(|| PluginUrn(Arc::from(Self::APPLICATION)))
+            .clone()
+    }
+
+    /// The text of [`application`](Self::application).
+    ///
+    /// ```
+    /// # use plinth_core::PluginUrn;
+    /// assert_eq!(PluginUrn::application(), PluginUrn::APPLICATION);
+    /// ```
+    pub const APPLICATION: &'static str = "<application>";
+
+    /// Whether this is the application's reserved owner.
+    ///
+    /// ```
+    /// # use plinth_core::PluginUrn;
+    /// assert!(PluginUrn::new("<application>")?.is_application());
+    /// # Ok::<(), plinth_core::GuardError>(())
+    /// ```
+    pub fn is_application(&self) -> bool {
+        &*self.0 == Self::APPLICATION
     }
 
     /// The URN as text.

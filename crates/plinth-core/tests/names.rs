@@ -59,3 +59,10 @@ fn the_message_escapes_the_name_and_names_the_rule() {
         "{err}"
     );
 }
+
+#[test]
+fn the_application_owner_is_no_plugin_name() {
+    let app = plinth_core::PluginUrn::application();
+    let err = check_plugin_name(app.as_str()).unwrap_err();
+    assert_eq!(err.name(), "<application>");
+}

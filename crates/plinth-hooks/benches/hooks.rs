@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use futures_util::future::BoxFuture;
-use plinth_hooks::{BoxError, Filter, PluginUrn, Tap};
+use plinth_hooks::{BoxError, Filter, Hook, PluginUrn, Tap};
 
 fn urn() -> PluginUrn {
     PluginUrn::new("bench").expect("non-empty")

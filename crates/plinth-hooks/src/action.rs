@@ -4,23 +4,37 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::{join_all, BoxFuture};
-use plinth_core::PluginUrn;
 
-use crate::core::{CallbackFn, Config, Core, State};
-use crate::interceptor::{HookKind, Interceptor, Outcome};
-use crate::{ActionError, BoxError, CallbackError, Handle, Tap};
+use crate::core::{Callback, CallbackFn, Config, Core, State};
+use crate::hook::sealed::Sealed;
+use crate::interceptor::{HookKind, Outcome};
+use crate::{ActionError, BoxError, CallbackError, Handle, Hook, Next, Tap};
 
 pub(crate) type SyncFn<T> = Arc<dyn Fn(&T) -> Result<(), BoxError> + Send + Sync>;
 type AsyncFn<T> = Arc<dyn Fn(Arc<T>) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
 
+/// A wrapper: the payload and the rest of the broadcast in, its result out.
+type WrapFn<T> = Arc<dyn Fn(&T, Next<'_, Action<T>>) -> Result<(), ActionError> + Send + Sync>;
+
 pub(crate) type ActionFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
+
+impl<T> Callback for ActionFn<T> {
+    type Sync = SyncFn<T>;
+    type Async = AsyncFn<T>;
+    type Wrapper = WrapFn<T>;
+    fn as_fn(&self) -> &Self {
+        self
+    }
+}
 
 /// A broadcast hook (the seed's `broadcast`, tapable's `SyncHook` /
 /// `AsyncSeriesHook` / `AsyncParallelHook`): every callback receives the same
 /// payload; a failing or panicking callback does not stop the others, and
 /// the call returns every failure attributed to its owner.
 ///
-/// Sync callbacks receive `&T`; async ones an `Arc<T>` they may keep.
+/// Sync callbacks receive `&T`; async ones an `Arc<T>` they may keep. A
+/// wrapper ([`wrap`](Self::wrap)) runs around the whole broadcast. What
+/// every kind shares (name, removal, interceptors) is the [`Hook`] trait.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,39 +74,7 @@ impl<T: Send + Sync + 'static> Action<T> {
     /// let hook = Action::<u8>::with_config("tick", Config::default());
     /// ```
     pub fn with_config(name: impl Into<Arc<str>>, config: Config) -> Self {
-        Action {
-            core: Core::new(name.into(), HookKind::Action, config),
-        }
-    }
-
-    /// The hook's name.
-    ///
-    /// ```
-    /// # use plinth_hooks::Action;
-    /// assert_eq!(Action::<u8>::new("tick").name(), "tick");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.core.name
-    }
-
-    /// Number of registered callbacks.
-    ///
-    /// ```
-    /// # use plinth_hooks::Action;
-    /// assert_eq!(Action::<u8>::new("tick").len(), 0);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.core.len()
-    }
-
-    /// Whether no callback is registered.
-    ///
-    /// ```
-    /// # use plinth_hooks::Action;
-    /// assert!(Action::<u8>::new("tick").is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        Self::create(name.into(), config)
     }
 
     /// Registers an infallible sync callback.
@@ -146,46 +128,6 @@ impl<T: Send + Sync + 'static> Action<T> {
         self.core.register(tap.into(), ActionFn::Async(f))
     }
 
-    /// Removes exactly the registration `handle` names.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Action, PluginUrn};
-    /// let hook = Action::<u8>::new("tick");
-    /// let h = hook.tap(PluginUrn::new("p")?, |_| {});
-    /// assert!(hook.unregister(&h));
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn unregister(&self, handle: &Handle) -> bool {
-        self.core.unregister(handle)
-    }
-
-    /// Removes every callback `owner` registered; returns how many.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Action, PluginUrn};
-    /// let hook = Action::<u8>::new("tick");
-    /// let p = PluginUrn::new("p")?;
-    /// hook.tap(&p, |_| {});
-    /// assert_eq!(hook.remove_owner(&p), 1);
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn remove_owner(&self, owner: &PluginUrn) -> usize {
-        self.core.remove_owner(owner)
-    }
-
-    /// Installs an interceptor that observes every later invocation.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use plinth_hooks::{Action, CallInfo, Interceptor};
-    /// struct Quiet;
-    /// impl Interceptor for Quiet { fn on_call(&self, _: &CallInfo<'_>) {} }
-    /// Action::<u8>::new("tick").intercept(Arc::new(Quiet));
-    /// ```
-    pub fn intercept(&self, interceptor: Arc<dyn Interceptor>) {
-        self.core.intercept(interceptor)
-    }
-
     /// Calls every sync callback in order. An async callback cannot run in a
     /// sync call: each is skipped and reported as
     /// [`Fault::AsyncInSyncCall`](crate::Fault::AsyncInSyncCall) attributed
@@ -203,8 +145,87 @@ impl<T: Send + Sync + 'static> Action<T> {
     /// # Ok::<(), plinth_hooks::GuardError>(())
     /// ```
     pub fn call(&self, payload: &T) -> Result<(), ActionError> {
-        self.core
-            .with(|state| self.finish(broadcast_sync(&self.core, state, payload)))
+        self.core.with(|state| self.dispatch(state, payload))
+    }
+
+    #[inline]
+    pub(crate) fn dispatch(
+        &self,
+        state: &State<ActionFn<T>>,
+        payload: &T,
+    ) -> Result<(), ActionError> {
+        if !state.wrappers.is_empty() {
+            return self.wrapped(state, 0, payload);
+        }
+        self.finish(broadcast_sync(&self.core, state, payload))
+    }
+
+    /// Runs the wrapper at `depth` around the rest; past the last one, the
+    /// callbacks.
+    fn wrapped(
+        &self,
+        state: &State<ActionFn<T>>,
+        depth: usize,
+        payload: &T,
+    ) -> Result<(), ActionError> {
+        let Some(slot) = state.wrappers.get(depth) else {
+            return self.finish(broadcast_sync(&self.core, state, payload));
+        };
+        let next = Next::new(self, state, depth + 1);
+        let started = Core::start(state);
+        match self.core.run(|| Ok((slot.callback)(payload, next))) {
+            Ok(result) => {
+                self.core.observe(state, &slot.meta, started, Outcome::Ok);
+                result
+            }
+            Err(fault) => {
+                self.core
+                    .observe(state, &slot.meta, started, Outcome::Failed(&fault));
+                Err(self.failed(vec![self.core.error(&slot.meta, fault)]))
+            }
+        }
+    }
+
+    /// Registers a wrapper (pluggy's `wrapper=True`): it runs around the
+    /// rest of the broadcast, getting the payload and [`Next`], and its
+    /// result is the call's. `next.call(payload)` runs the inner wrappers
+    /// and then every callback, and returns their failures; the wrapper may
+    /// pass them on, drop some, or not call `next` at all (then no callback
+    /// runs).
+    ///
+    /// Wrappers are ordered and owned as in [`Filter::wrap`](crate::Filter::wrap):
+    /// the first by priority is the outermost, [`Hook::remove_owner`]
+    /// removes them. A panicking wrapper fails the call in its owner's
+    /// name. Dropping a failure changes what the caller gets, not what
+    /// interceptors saw. Async calls of a hook with a wrapper fail before
+    /// running anything ([`Fault::WrapperInAsyncCall`](crate::Fault::WrapperInAsyncCall)).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Instant;
+    /// use plinth_hooks::{Action, PluginUrn};
+    ///
+    /// let saved = Action::<String>::new("doc:saved");
+    /// saved.try_tap(PluginUrn::new("index")?, |_| Err("index offline".into()));
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let l = log.clone();
+    /// saved.wrap(PluginUrn::new("metrics")?, move |doc, next| {
+    ///     let started = Instant::now();
+    ///     let result = next.call(doc);
+    ///     let failed = result.as_ref().map_or_else(|e| e.failures.len(), |_| 0);
+    ///     l.lock().unwrap().push((doc.clone(), failed, started.elapsed()));
+    ///     result
+    /// });
+    /// assert!(saved.call(&"a.txt".into()).is_err());
+    /// assert_eq!(log.lock().unwrap()[0].1, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wrap(
+        &self,
+        tap: impl Into<Tap>,
+        wrapper: impl Fn(&T, Next<'_, Action<T>>) -> Result<(), ActionError> + Send + Sync + 'static,
+    ) -> Handle {
+        self.core.register_wrapper(tap.into(), Arc::new(wrapper))
     }
 
     /// Calls every callback in order, awaiting each async one before the
@@ -222,6 +243,9 @@ impl<T: Send + Sync + 'static> Action<T> {
     pub async fn call_async(&self, payload: impl Into<Arc<T>>) -> Result<(), ActionError> {
         let payload = payload.into();
         let (_call, state) = self.core.load_for_call();
+        self.core
+            .refuse_wrappers(&state)
+            .map_err(|e| self.failed(vec![e]))?;
         let mut failures = Vec::new();
         for slot in state.slots.iter() {
             let started = Core::start(&state);
@@ -253,6 +277,9 @@ impl<T: Send + Sync + 'static> Action<T> {
     pub async fn call_parallel(&self, payload: impl Into<Arc<T>>) -> Result<(), ActionError> {
         let payload = payload.into();
         let (_call, state) = self.core.load_for_call();
+        self.core
+            .refuse_wrappers(&state)
+            .map_err(|e| self.failed(vec![e]))?;
         let mut outcomes: Vec<Option<CallbackError>> = Vec::with_capacity(state.slots.len());
         let mut pending = Vec::new();
         for (i, slot) in state.slots.iter().enumerate() {
@@ -335,6 +362,41 @@ pub(crate) fn settle<T>(
             core.observe(state, &slot.meta, started, Outcome::Failed(&fault));
             Some(core.error(&slot.meta, fault))
         }
+    }
+}
+
+impl<T> Sealed for Action<T> {
+    type Callback = ActionFn<T>;
+    fn core(&self) -> &Core<ActionFn<T>> {
+        &self.core
+    }
+    fn create(name: Arc<str>, config: Config) -> Self {
+        Action {
+            core: Core::new(name, HookKind::Action, config),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Hook for Action<T> {}
+
+impl<T: Send + Sync + 'static> Next<'_, Action<T>> {
+    /// Runs the rest of the broadcast with `payload`: the inner wrappers,
+    /// then every callback; their failures.
+    ///
+    /// ```
+    /// # use plinth_hooks::{Action, PluginUrn};
+    /// let hook = Action::<u8>::new("tick");
+    /// hook.try_tap(PluginUrn::new("p")?, |_| Err("no".into()));
+    /// // Failures of this hook are someone else's business.
+    /// hook.wrap(PluginUrn::application(), |n, next| { next.call(n).ok(); Ok(()) });
+    /// assert!(hook.call(&1).is_ok());
+    /// # Ok::<(), plinth_hooks::GuardError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Action::call`].
+    pub fn call(self, payload: &T) -> Result<(), ActionError> {
+        self.hook.wrapped(self.state, self.depth, payload)
     }
 }
 

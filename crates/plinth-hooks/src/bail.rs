@@ -4,21 +4,37 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use plinth_core::PluginUrn;
 
-use crate::core::{CallbackFn, Config, Core, State};
-use crate::interceptor::{HookKind, Interceptor, Outcome};
-use crate::{BoxError, CallbackError, Handle, Tap};
+use crate::core::{Callback, CallbackFn, Config, Core, State};
+use crate::hook::sealed::Sealed;
+use crate::interceptor::{HookKind, Outcome};
+use crate::{BoxError, CallbackError, Handle, Hook, Next, Tap};
 
 type SyncFn<T, R> = Arc<dyn Fn(&T) -> Result<Option<R>, BoxError> + Send + Sync>;
 type AsyncFn<T, R> =
     Arc<dyn Fn(Arc<T>) -> BoxFuture<'static, Result<Option<R>, BoxError>> + Send + Sync>;
 
+/// A wrapper: the payload and the rest of the chain in, the call's result
+/// out.
+type WrapFn<T, R> =
+    Arc<dyn Fn(&T, Next<'_, Bail<T, R>>) -> Result<Option<R>, CallbackError> + Send + Sync>;
+
 pub(crate) type BailFn<T, R> = CallbackFn<SyncFn<T, R>, AsyncFn<T, R>>;
+
+impl<T, R> Callback for BailFn<T, R> {
+    type Sync = SyncFn<T, R>;
+    type Async = AsyncFn<T, R>;
+    type Wrapper = WrapFn<T, R>;
+    fn as_fn(&self) -> &Self {
+        self
+    }
+}
 
 /// A first-result hook (tapable's `SyncBailHook` / `AsyncSeriesBailHook`,
 /// pluggy's `firstresult`): callbacks run in order until one returns
-/// `Some`; an error stops the chain and names its owner.
+/// `Some`; an error stops the chain and names its owner. A wrapper
+/// ([`wrap`](Self::wrap)) runs around the chain. What every kind shares
+/// (name, removal, interceptors) is the [`Hook`] trait.
 ///
 /// ```
 /// use plinth_hooks::{Bail, PluginUrn, Tap};
@@ -54,39 +70,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     /// let hook = Bail::<u8, u8>::with_config("b", Config::default());
     /// ```
     pub fn with_config(name: impl Into<Arc<str>>, config: Config) -> Self {
-        Bail {
-            core: Core::new(name.into(), HookKind::Bail, config),
-        }
-    }
-
-    /// The hook's name.
-    ///
-    /// ```
-    /// # use plinth_hooks::Bail;
-    /// assert_eq!(Bail::<u8, u8>::new("b").name(), "b");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.core.name
-    }
-
-    /// Number of registered callbacks.
-    ///
-    /// ```
-    /// # use plinth_hooks::Bail;
-    /// assert_eq!(Bail::<u8, u8>::new("b").len(), 0);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.core.len()
-    }
-
-    /// Whether no callback is registered.
-    ///
-    /// ```
-    /// # use plinth_hooks::Bail;
-    /// assert!(Bail::<u8, u8>::new("b").is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        Self::create(name.into(), config)
     }
 
     /// Registers an infallible sync callback; `Some` stops the chain.
@@ -142,46 +126,6 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
         self.core.register(tap.into(), BailFn::Async(f))
     }
 
-    /// Removes exactly the registration `handle` names.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Bail, PluginUrn};
-    /// let hook = Bail::<u8, u8>::new("b");
-    /// let h = hook.tap(PluginUrn::new("p")?, |_| None);
-    /// assert!(hook.unregister(&h));
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn unregister(&self, handle: &Handle) -> bool {
-        self.core.unregister(handle)
-    }
-
-    /// Removes every callback `owner` registered; returns how many.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Bail, PluginUrn};
-    /// let hook = Bail::<u8, u8>::new("b");
-    /// let p = PluginUrn::new("p")?;
-    /// hook.tap(&p, |_| None);
-    /// assert_eq!(hook.remove_owner(&p), 1);
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn remove_owner(&self, owner: &PluginUrn) -> usize {
-        self.core.remove_owner(owner)
-    }
-
-    /// Installs an interceptor that observes every later invocation.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use plinth_hooks::{Bail, CallInfo, Interceptor};
-    /// struct Quiet;
-    /// impl Interceptor for Quiet { fn on_call(&self, _: &CallInfo<'_>) {} }
-    /// Bail::<u8, u8>::new("b").intercept(Arc::new(Quiet));
-    /// ```
-    pub fn intercept(&self, interceptor: Arc<dyn Interceptor>) {
-        self.core.intercept(interceptor)
-    }
-
     /// Runs the sync callbacks until one returns `Some`; `None` if none did.
     ///
     /// ```
@@ -203,6 +147,13 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
         payload: &T,
     ) -> Result<Option<R>, CallbackError> {
         self.core.refuse_async(state)?;
+        if !state.wrappers.is_empty() {
+            return self.wrapped(state, 0, payload);
+        }
+        self.chain(state, payload)
+    }
+
+    fn chain(&self, state: &State<BailFn<T, R>>, payload: &T) -> Result<Option<R>, CallbackError> {
         for slot in state.slots.iter() {
             let BailFn::Sync(f) = &slot.callback else {
                 continue; // unreachable: refused above
@@ -214,6 +165,66 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
             }
         }
         Ok(None)
+    }
+
+    /// Runs the wrapper at `depth` around the rest; past the last one, the
+    /// callbacks.
+    fn wrapped(
+        &self,
+        state: &State<BailFn<T, R>>,
+        depth: usize,
+        payload: &T,
+    ) -> Result<Option<R>, CallbackError> {
+        let Some(slot) = state.wrappers.get(depth) else {
+            return self.chain(state, payload);
+        };
+        let next = Next::new(self, state, depth + 1);
+        let started = Core::start(state);
+        match self.core.run(|| Ok((slot.callback)(payload, next))) {
+            Ok(result) => {
+                self.core.observe(state, &slot.meta, started, Outcome::Ok);
+                result
+            }
+            Err(fault) => {
+                self.core
+                    .observe(state, &slot.meta, started, Outcome::Failed(&fault));
+                Err(self.core.error(&slot.meta, fault))
+            }
+        }
+    }
+
+    /// Registers a wrapper (pluggy's `wrapper=True`): it runs around the
+    /// rest of the chain, getting the payload and [`Next`], and its result
+    /// is the call's: it may return the chain's answer, replace it (an
+    /// error by a value, say), or answer without calling `next`.
+    ///
+    /// Wrappers are ordered and owned as in [`Filter::wrap`](crate::Filter::wrap).
+    /// A panicking wrapper fails the call in its owner's name. Async calls
+    /// of a hook with a wrapper fail before running anything
+    /// ([`Fault::WrapperInAsyncCall`](crate::Fault::WrapperInAsyncCall)).
+    ///
+    /// ```
+    /// use plinth_hooks::{Bail, PluginUrn};
+    ///
+    /// let port = Bail::<String, u16>::new("resolve-port");
+    /// port.try_tap(PluginUrn::new("dns")?, |_| Err("timeout".into()));
+    /// // A default for when nobody knows, or the one who would failed.
+    /// port.wrap(PluginUrn::application(), |svc, next| match next.call(svc) {
+    ///     Ok(Some(port)) => Ok(Some(port)),
+    ///     Ok(None) | Err(_) => Ok(Some(80)),
+    /// });
+    /// assert_eq!(port.call(&"http".into())?, Some(80));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wrap(
+        &self,
+        tap: impl Into<Tap>,
+        wrapper: impl Fn(&T, Next<'_, Bail<T, R>>) -> Result<Option<R>, CallbackError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Handle {
+        self.core.register_wrapper(tap.into(), Arc::new(wrapper))
     }
 
     /// Runs sync and async callbacks in order until one returns `Some`.
@@ -229,6 +240,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     pub async fn call_async(&self, payload: impl Into<Arc<T>>) -> Result<Option<R>, CallbackError> {
         let payload = payload.into();
         let (_call, state) = self.core.load_for_call();
+        self.core.refuse_wrappers(&state)?;
         for slot in state.slots.iter() {
             let started = Core::start(&state);
             let result = match &slot.callback {
@@ -265,6 +277,40 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
                 Some(Err(self.core.error(meta, fault)))
             }
         }
+    }
+}
+
+impl<T, R> Sealed for Bail<T, R> {
+    type Callback = BailFn<T, R>;
+    fn core(&self) -> &Core<BailFn<T, R>> {
+        &self.core
+    }
+    fn create(name: Arc<str>, config: Config) -> Self {
+        Bail {
+            core: Core::new(name, HookKind::Bail, config),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static, R: Send + 'static> Hook for Bail<T, R> {}
+
+impl<T: Send + Sync + 'static, R: Send + 'static> Next<'_, Bail<T, R>> {
+    /// Runs the rest of the chain with `payload`: the inner wrappers, then
+    /// the callbacks until one answers; their result.
+    ///
+    /// ```
+    /// # use plinth_hooks::{Bail, PluginUrn};
+    /// let hook = Bail::<u8, u8>::new("b");
+    /// hook.tap(PluginUrn::new("p")?, |n| Some(n + 1));
+    /// hook.wrap(PluginUrn::new("w")?, |n, next| Ok(next.call(n)?.map(|r| r * 2)));
+    /// assert_eq!(hook.call(&1)?, Some(4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Bail::call`].
+    pub fn call(self, payload: &T) -> Result<Option<R>, CallbackError> {
+        self.hook.wrapped(self.state, self.depth, payload)
     }
 }
 

@@ -1,5 +1,7 @@
 //! The message bus: typed topics for plugins that talk without knowing
-//! each other.
+//! each other. A thin layer over [`Action`] hooks kept in a [`Registry`]:
+//! a topic is a key, subscribing taps the topic's hook, publishing calls
+//! it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,7 +11,8 @@ use plinth_core::PluginUrn;
 use crate::{Action, ActionError, BoxError, Config, Handle, Interceptor, Key, Registry};
 use crate::{RegistryError, Tap};
 
-/// A topic: a name and the message type it carries.
+/// A topic: a name and the message type it carries; the key of the
+/// [`Action`] hook behind it.
 ///
 /// ```
 /// use plinth_hooks::Topic;
@@ -45,8 +48,14 @@ pub enum BusError {
 /// Every subscriber receives every message published after it subscribed; a
 /// subscriber that errors or panics does not stop the others, and is
 /// reported (in the returned error and as a `tracing` warning). Subscribing
-/// returns a [`Handle`]; [`remove_owner`](Self::remove_owner) drops all of a
-/// plugin's subscriptions.
+/// returns a [`Handle`] that [`unregister`](Self::unregister) removes;
+/// [`remove_owner`](Self::remove_owner) drops all of a plugin's
+/// subscriptions.
+///
+/// The bus is a [`Registry`] of [`Action`] hooks, one per topic: a
+/// subscription is a registration on the topic's hook, a publication a
+/// call of it, with everything an action does (priorities and ordering
+/// through [`Tap`], interceptors, wrappers through [`topic`](Self::topic)).
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -64,7 +73,7 @@ pub enum BusError {
 ///     Ok(())
 /// })?;
 /// bus.publish(&LOGGED_IN, &LoggedIn { user: "ada".into() })?;
-/// bus.unsubscribe(&welcome);
+/// bus.unregister(&welcome);
 /// bus.publish(&LOGGED_IN, &LoggedIn { user: "bob".into() })?;
 /// assert_eq!(*mails.lock().unwrap(), ["welcome ada"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -111,7 +120,7 @@ impl MessageBus {
         owner: impl Into<Tap>,
         handler: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Result<Handle, RegistryError> {
-        Ok(self.topics.hook(topic)?.try_tap(owner, handler))
+        Ok(self.topic(topic)?.try_tap(owner, handler))
     }
 
     /// Subscribes an async handler; only
@@ -136,7 +145,32 @@ impl MessageBus {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        Ok(self.topics.hook(topic)?.tap_async(owner, handler))
+        Ok(self.topic(topic)?.tap_async(owner, handler))
+    }
+
+    /// The hook behind `topic`, made if absent: for what the bus does not
+    /// say itself, such as series delivery
+    /// ([`Action::call_async`]), a caller handle or a wrapper.
+    ///
+    /// # Errors
+    /// [`RegistryError::TypeMismatch`] when the topic's name carries
+    /// another type.
+    ///
+    /// ```
+    /// # use plinth_hooks::{MessageBus, PluginUrn, Topic};
+    /// let bus = MessageBus::new();
+    /// let t = Topic::<u8>::new("t");
+    /// bus.subscribe(&t, PluginUrn::new("p")?, |_| Err("no".into()))?;
+    /// // The application shrugs off its subscribers' failures.
+    /// bus.topic(&t)?.wrap(PluginUrn::application(), |m, next| { next.call(m).ok(); Ok(()) });
+    /// bus.publish(&t, &1)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn topic<T: Send + Sync + 'static>(
+        &self,
+        topic: &Topic<T>,
+    ) -> Result<Arc<Action<T>>, RegistryError> {
+        self.topics.hook(topic)
     }
 
     /// Removes one subscription; `false` if it was already gone.
@@ -145,10 +179,11 @@ impl MessageBus {
     /// # use plinth_hooks::{MessageBus, PluginUrn, Topic};
     /// let bus = MessageBus::new();
     /// let h = bus.subscribe(&Topic::<u8>::new("t"), PluginUrn::new("p")?, |_| Ok(()))?;
-    /// assert!(bus.unsubscribe(&h));
+    /// assert!(bus.unregister(&h));
+    /// assert!(!bus.unregister(&h));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn unsubscribe(&self, handle: &Handle) -> bool {
+    pub fn unregister(&self, handle: &Handle) -> bool {
         self.topics.unregister(handle)
     }
 
@@ -180,10 +215,12 @@ impl MessageBus {
         self.topics.intercept(interceptor)
     }
 
-    /// Delivers `message` to every sync subscriber, in subscription order.
-    /// Fails with [`BusError::Delivery`] listing the subscribers that failed
-    /// (the others all ran), or if an async subscriber exists (then nothing
-    /// ran: use [`publish_async`](Self::publish_async)).
+    /// Delivers `message` to every sync subscriber, in subscription order
+    /// ([`Action::call`]). Fails with [`BusError::Delivery`] listing the
+    /// subscribers that failed, the others all having run; an async
+    /// subscriber cannot run here and is listed as
+    /// [`Fault::AsyncInSyncCall`](crate::Fault::AsyncInSyncCall) (use
+    /// [`publish_async`](Self::publish_async)).
     ///
     /// ```
     /// # use plinth_hooks::{MessageBus, Topic};
@@ -202,7 +239,8 @@ impl MessageBus {
         }
     }
 
-    /// Delivers `message` to every subscriber, sync and async, concurrently.
+    /// Delivers `message` to every subscriber, sync and async, concurrently
+    /// ([`Action::call_parallel`]).
     ///
     /// ```
     /// # use plinth_hooks::{MessageBus, PluginUrn, Topic};

@@ -44,7 +44,7 @@ impl<T: Send + 'static> Filter<T> {
     /// apply from the next call.
     ///
     /// ```
-    /// # use plinth_hooks::{Filter, PluginUrn};
+    /// # use plinth_hooks::{Filter, Hook, PluginUrn};
     /// let hook = Filter::<u32>::new("n");
     /// let mut caller = hook.caller();
     /// assert_eq!(caller.call(1)?, 1);
@@ -139,9 +139,8 @@ impl<T: Send + Sync + 'static> ActionCaller<'_, T> {
     /// As [`Action::call`].
     pub fn call(&mut self, payload: &T) -> Result<(), ActionError> {
         let hook = self.hook;
-        hook.core.with_pinned(&mut self.pinned, |state| {
-            hook.finish(crate::action::broadcast_sync(&hook.core, state, payload))
-        })
+        hook.core
+            .with_pinned(&mut self.pinned, |state| hook.dispatch(state, payload))
     }
 }
 

@@ -52,17 +52,30 @@ pub struct Config {
     pub panics: PanicPolicy,
 }
 
-/// A callback stored in a hook: tells whether it must be awaited.
-pub(crate) trait Callback: Clone {
+/// A callback stored in a hook: tells whether it must be awaited. Each kind
+/// implements it for its own [`CallbackFn`], naming its wrapper type too.
+pub trait Callback: Clone {
     /// The sync form, as the all-sync fast path runs it.
     type Sync: Clone + Send + Sync;
-    fn is_async(&self) -> bool;
-    fn as_sync(&self) -> Option<&Self::Sync>;
+    type Async: Clone;
+    /// What runs around the chain (see `wrap` on each kind).
+    type Wrapper: Clone + Send + Sync;
+    fn as_fn(&self) -> &CallbackFn<Self::Sync, Self::Async>;
+
+    fn is_async(&self) -> bool {
+        matches!(self.as_fn(), CallbackFn::Async(_))
+    }
+    fn as_sync(&self) -> Option<&Self::Sync> {
+        match self.as_fn() {
+            CallbackFn::Sync(f) => Some(f),
+            CallbackFn::Async(_) => None,
+        }
+    }
 }
 
 /// A registered callback of any hook kind: called directly (`S`), or
 /// returning a future to await (`A`). Each kind names its own pair.
-pub(crate) enum CallbackFn<S, A> {
+pub enum CallbackFn<S, A> {
     Sync(S),
     Async(A),
 }
@@ -77,33 +90,26 @@ impl<S: Clone, A: Clone> Clone for CallbackFn<S, A> {
     }
 }
 
-impl<S: Clone + Send + Sync, A: Clone> Callback for CallbackFn<S, A> {
-    type Sync = S;
-    fn is_async(&self) -> bool {
-        matches!(self, CallbackFn::Async(_))
-    }
-    fn as_sync(&self) -> Option<&S> {
-        match self {
-            CallbackFn::Sync(f) => Some(f),
-            CallbackFn::Async(_) => None,
-        }
-    }
-}
-
-pub(crate) struct State<C: Callback> {
+pub struct State<C: Callback> {
     pub(crate) slots: Box<[Slot<C>]>,
-    /// When `plain` (and for filters): the callbacks alone, in order, as one
-    /// dense array the fast path walks without testing each for async, so
-    /// that index `i` here is slot `i` (else empty).
+    /// When `direct` (and for filters): the callbacks alone, in order, as
+    /// one dense array the fast path walks without testing each for async,
+    /// so that index `i` here is slot `i` (else empty).
     pub(crate) chain: Box<[C::Sync]>,
+    /// The registrations that run around the chain, outermost first. Kept
+    /// apart from `slots` so that a hook without any pays one flag test.
+    pub(crate) wrappers: Box<[Slot<C::Wrapper>]>,
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// The first async slot, so a sync call can refuse before running any.
     pub(crate) first_async: Option<usize>,
-    /// No async callback, no interceptor watching every call, and panics
-    /// are caught: a sync call may run the whole chain under one guard
-    /// without reporting each step (failures are still reported).
-    /// Precomputed so that the hot path tests one flag, not three.
+    /// No wrapper, and the chain is `direct`: a sync call may run the whole
+    /// chain under one guard without reporting each step (failures are
+    /// still reported). Precomputed so that the hot path tests one flag,
+    /// not four.
     pub(crate) plain: bool,
+    /// No async callback, no interceptor watching every call, and panics
+    /// are caught: what the innermost link of a wrapped call tests.
+    pub(crate) direct: bool,
     /// Some interceptor wants every call (and its duration), not only
     /// failures: only then is the clock read.
     pub(crate) watch_all: bool,
@@ -114,14 +120,15 @@ impl<C: Callback> State<C> {
     /// filters do; the others would carry a copy they never read).
     fn new(
         slots: Vec<Slot<C>>,
+        wrappers: Box<[Slot<C::Wrapper>]>,
         interceptors: Arc<[Arc<dyn Interceptor>]>,
         config: Config,
         dense: bool,
     ) -> Self {
         let first_async = slots.iter().position(|s| s.callback.is_async());
         let watch_all = interceptors.iter().any(|i| i.every_call());
-        let plain = first_async.is_none() && !watch_all && config.panics == PanicPolicy::Catch;
-        let chain: Box<[C::Sync]> = if plain && dense {
+        let direct = first_async.is_none() && !watch_all && config.panics == PanicPolicy::Catch;
+        let chain: Box<[C::Sync]> = if direct && dense {
             slots
                 .iter()
                 .filter_map(|s| s.callback.as_sync().cloned())
@@ -129,12 +136,14 @@ impl<C: Callback> State<C> {
         } else {
             Box::default()
         };
-        debug_assert!(!(plain && dense) || chain.len() == slots.len());
+        debug_assert!(!(direct && dense) || chain.len() == slots.len());
         State {
-            plain,
+            plain: direct && wrappers.is_empty(),
+            direct,
             chain,
             watch_all,
             slots: slots.into_boxed_slice(),
+            wrappers,
             interceptors,
             first_async,
         }
@@ -147,7 +156,7 @@ pub(crate) struct Pinned<C: Callback> {
     state: Arc<State<C>>,
 }
 
-pub(crate) struct Core<C: Callback + Send + Sync> {
+pub struct Core<C: Callback + Send + Sync> {
     pub(crate) name: Arc<str>,
     pub(crate) kind: HookKind,
     pub(crate) config: Config,
@@ -162,6 +171,7 @@ impl<C: Callback + Send + Sync> Core<C> {
             config,
             state: CachedCell::new(State::new(
                 Vec::new(),
+                Box::default(),
                 Arc::from(Vec::new()),
                 config,
                 kind == HookKind::Filter,
@@ -219,23 +229,54 @@ impl<C: Callback + Send + Sync> Core<C> {
     }
 
     pub(crate) fn register(&self, tap: Tap, callback: C) -> Handle {
+        self.add(tap, |state, meta| {
+            let mut slots = state.slots.to_vec();
+            slots.push(Slot { callback, meta });
+            (order(slots), state.wrappers.clone())
+        })
+    }
+
+    pub(crate) fn register_wrapper(&self, tap: Tap, wrapper: C::Wrapper) -> Handle {
+        self.add(tap, |state, meta| {
+            let mut wrappers = state.wrappers.to_vec();
+            wrappers.push(Slot {
+                callback: wrapper,
+                meta,
+            });
+            (state.slots.to_vec(), order(wrappers).into_boxed_slice())
+        })
+    }
+
+    /// Publishes the registrations `next` makes of the current ones and the
+    /// new registration's data.
+    #[allow(clippy::type_complexity)]
+    fn add(
+        &self,
+        tap: Tap,
+        next: impl FnOnce(&State<C>, Arc<Meta>) -> (Vec<Slot<C>>, Box<[Slot<C::Wrapper>]>),
+    ) -> Handle {
         let meta = Arc::new(Meta::from_tap(tap));
         let handle = Handle {
             hook: self.name.clone(),
             id: meta.id,
         };
         self.state.update(|state| {
-            let mut slots = state.slots.to_vec();
-            slots.push(Slot { callback, meta });
-            let next = State::new(
-                order(slots),
-                state.interceptors.clone(),
-                self.config,
-                self.dense(),
-            );
-            (Some(next), ())
+            let (slots, wrappers) = next(state, meta);
+            (
+                Some(self.state_of(slots, wrappers, state.interceptors.clone())),
+                (),
+            )
         });
         handle
+    }
+
+    fn state_of(
+        &self,
+        slots: Vec<Slot<C>>,
+        wrappers: Box<[Slot<C::Wrapper>]>,
+        interceptors: Arc<[Arc<dyn Interceptor>]>,
+    ) -> State<C> {
+        State::new(slots, wrappers, interceptors, self.config, self.dense())
     }
 
     pub(crate) fn unregister(&self, handle: &Handle) -> bool {
@@ -246,10 +287,10 @@ impl<C: Callback + Send + Sync> Core<C> {
         self.retain(|meta| meta.owner != *owner)
     }
 
-    /// Keeps the slots `keep` accepts; returns how many it removed.
+    /// Keeps the callbacks and wrappers `keep` accepts; returns how many it
+    /// removed.
     fn retain(&self, keep: impl Fn(&Meta) -> bool) -> usize {
         self.state.update(|state| {
-            let before = state.slots.len();
             // Removal does not change the relative order of the others...
             // except through constraints naming a removed slot, so re-order.
             let slots: Vec<_> = state
@@ -258,19 +299,22 @@ impl<C: Callback + Send + Sync> Core<C> {
                 .filter(|s| keep(&s.meta))
                 .cloned()
                 .collect();
-            let removed = before - slots.len();
+            let wrappers: Vec<_> = state
+                .wrappers
+                .iter()
+                .filter(|s| keep(&s.meta))
+                .cloned()
+                .collect();
+            let removed = state.slots.len() - slots.len() + state.wrappers.len() - wrappers.len();
             if removed == 0 {
                 return (None, 0);
             }
-            (
-                Some(State::new(
-                    order(slots),
-                    state.interceptors.clone(),
-                    self.config,
-                    self.dense(),
-                )),
-                removed,
-            )
+            let next = self.state_of(
+                order(slots),
+                order(wrappers).into_boxed_slice(),
+                state.interceptors.clone(),
+            );
+            (Some(next), removed)
         })
     }
 
@@ -278,11 +322,10 @@ impl<C: Callback + Send + Sync> Core<C> {
         self.state.update(|state| {
             let mut interceptors = state.interceptors.to_vec();
             interceptors.push(interceptor);
-            let next = State::new(
+            let next = self.state_of(
                 state.slots.to_vec(),
+                state.wrappers.clone(),
                 Arc::from(interceptors),
-                self.config,
-                self.dense(),
             );
             (Some(next), ())
         })
@@ -293,8 +336,10 @@ impl<C: Callback + Send + Sync> Core<C> {
         self.kind == HookKind::Filter
     }
 
+    /// Callbacks and wrappers alike: every registration counts.
     pub(crate) fn len(&self) -> usize {
-        self.state.load().slots.len()
+        let state = self.state.load();
+        state.slots.len() + state.wrappers.len()
     }
 
     pub(crate) fn error(&self, meta: &Meta, fault: Fault) -> CallbackError {
@@ -310,6 +355,16 @@ impl<C: Callback + Send + Sync> Core<C> {
     pub(crate) fn refuse_async(&self, state: &State<C>) -> Result<(), CallbackError> {
         match state.first_async {
             Some(i) => Err(self.error(&state.slots[i].meta, Fault::AsyncInSyncCall)),
+            None => Ok(()),
+        }
+    }
+
+    /// The error for an async call of a hook with a wrapper (named after
+    /// the outermost). Not the wrapper's fault but the caller's choice, so
+    /// interceptors are not told.
+    pub(crate) fn refuse_wrappers(&self, state: &State<C>) -> Result<(), CallbackError> {
+        match state.wrappers.first() {
+            Some(outermost) => Err(self.error(&outermost.meta, Fault::WrapperInAsyncCall)),
             None => Ok(()),
         }
     }

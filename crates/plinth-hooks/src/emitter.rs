@@ -1,7 +1,7 @@
 //! Spec 004's event emitter, built from a plugin host's `on` entities.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use plinth_core::{EntityCollection, PluginUrn};
 
@@ -97,13 +97,6 @@ impl<L> Default for Emitter<L> {
     }
 }
 
-/// The owner of listeners added without one: the application itself.
-fn host_urn() -> PluginUrn {
-    static HOST: OnceLock<PluginUrn> = OnceLock::new();
-    HOST.get_or_init(|| PluginUrn::try_from("host").unwrap_or_else(|_| unreachable!()))
-        .clone()
-}
-
 impl<L: Listener + Clone> Emitter<L> {
     /// An emitter without listeners.
     ///
@@ -155,8 +148,9 @@ impl<L: Listener + Clone> Emitter<L> {
         Ok(emitter)
     }
 
-    /// Adds a listener owned by the application, after the existing ones
-    /// (the spec's `on`).
+    /// Adds a listener owned by the application
+    /// ([`PluginUrn::application`]), after the existing ones (the spec's
+    /// `on`).
     ///
     /// ```
     /// # use plinth_hooks::{Emitter, Listener};
@@ -167,7 +161,7 @@ impl<L: Listener + Clone> Emitter<L> {
     /// assert_eq!(emitter.listener_count("e"), 1);
     /// ```
     pub fn on(&self, listener: L) -> Handle {
-        self.on_with(host_urn(), listener)
+        self.on_with(PluginUrn::application(), listener)
     }
 
     /// Adds a listener with an owner and, optionally, a priority or
@@ -242,7 +236,8 @@ impl<L: Listener + Clone> Emitter<L> {
         !slots.is_empty()
     }
 
-    /// Removes exactly the listener `handle` names.
+    /// Removes exactly the listener `handle` names (Node's `off`); `false`
+    /// if it is not (or no longer) here.
     ///
     /// ```
     /// # use plinth_hooks::{Emitter, Listener};
@@ -250,10 +245,10 @@ impl<L: Listener + Clone> Emitter<L> {
     /// # impl Listener for L { fn event_name(&self) -> &str { "e" } }
     /// let emitter = Emitter::new();
     /// let h = emitter.on(L);
-    /// assert!(emitter.off(&h));
+    /// assert!(emitter.unregister(&h));
     /// assert_eq!(emitter.listener_count("e"), 0);
     /// ```
-    pub fn off(&self, handle: &Handle) -> bool {
+    pub fn unregister(&self, handle: &Handle) -> bool {
         self.retain(|name, meta| !(name == handle.hook() && meta.id == handle.id)) == 1
     }
 

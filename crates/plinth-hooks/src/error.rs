@@ -35,6 +35,11 @@ pub enum Fault {
     /// action runs its sync callbacks and reports each async one.
     #[error("is async but the hook was called synchronously (use call_async)")]
     AsyncInSyncCall,
+    /// A wrapper met an asynchronous call. Wrappers run around sync calls
+    /// only, and a wrapper must see the whole chain or none of it, so the
+    /// hook refuses before running anything.
+    #[error("is a wrapper but the hook was called asynchronously (wrappers wrap sync calls)")]
+    WrapperInAsyncCall,
 }
 
 /// A callback's failure, attributed to the hook and to the plugin that

@@ -3,15 +3,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::future::BoxFuture;
-use plinth_core::PluginUrn;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::core::{panic_message, CallbackFn, Config, Core, State};
-use crate::interceptor::{HookKind, Interceptor, Outcome};
+use futures_util::future::BoxFuture;
+
+use crate::core::{panic_message, Callback, CallbackFn, Config, Core, State};
+use crate::hook::sealed::Sealed;
+use crate::interceptor::{HookKind, Outcome};
 use crate::tap::Meta;
-use crate::{BoxError, Fault, FilterError, Handle, Tap};
+use crate::{BoxError, Fault, FilterError, Handle, Hook, Next, Tap};
 
 /// A sync callback as the chain runs it: the value in, the next value out,
 /// or the value handed back with the error. The error is boxed so that,
@@ -24,12 +24,24 @@ type AsyncFn<T> =
     Arc<dyn for<'a> Fn(&'a mut T) -> BoxFuture<'a, Result<(), BoxError>> + Send + Sync>;
 
 /// A fallible sync callback's error, with the value it was given back.
-pub(crate) struct Rejected<T> {
+pub struct Rejected<T> {
     value: T,
     error: BoxError,
 }
 
+/// A wrapper: the value and the rest of the chain in, the call's result out.
+type WrapFn<T> = Arc<dyn Fn(T, Next<'_, Filter<T>>) -> Result<T, FilterError<T>> + Send + Sync>;
+
 pub(crate) type FilterFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
+
+impl<T> Callback for FilterFn<T> {
+    type Sync = SyncFn<T>;
+    type Async = AsyncFn<T>;
+    type Wrapper = WrapFn<T>;
+    fn as_fn(&self) -> &Self {
+        self
+    }
+}
 
 /// A waterfall hook (the seed's `trigger`, tapable's `SyncWaterfallHook` /
 /// `AsyncSeriesWaterfallHook`): each callback receives the previous one's
@@ -40,6 +52,10 @@ pub(crate) type FilterFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
 /// return the next one. Callbacks that can ([`try_tap`](Self::try_tap),
 /// [`tap_async`](Self::tap_async)) edit it in place, so that a failure
 /// leaves it with the chain instead of consuming it.
+///
+/// A wrapper ([`wrap`](Self::wrap)) runs around the whole chain and sees
+/// its result. What every kind shares (name, removal, interceptors) is the
+/// [`Hook`] trait.
 ///
 /// Dispatch reads an immutable snapshot of the callbacks without a lock;
 /// registering copies the list (see the crate docs).
@@ -78,42 +94,7 @@ impl<T: Send + 'static> Filter<T> {
     /// let hook = Filter::<u8>::with_config("n", Config { panics: PanicPolicy::Propagate });
     /// ```
     pub fn with_config(name: impl Into<Arc<str>>, config: Config) -> Self {
-        Filter {
-            core: Core::new(name.into(), HookKind::Filter, config),
-        }
-    }
-
-    /// The hook's name.
-    ///
-    /// ```
-    /// # use plinth_hooks::Filter;
-    /// assert_eq!(Filter::<u8>::new("n").name(), "n");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.core.name
-    }
-
-    /// Number of registered callbacks.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Filter, PluginUrn};
-    /// let hook = Filter::<u8>::new("n");
-    /// hook.tap(PluginUrn::new("p")?, |n| n);
-    /// assert_eq!(hook.len(), 1);
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn len(&self) -> usize {
-        self.core.len()
-    }
-
-    /// Whether no callback is registered.
-    ///
-    /// ```
-    /// # use plinth_hooks::Filter;
-    /// assert!(Filter::<u8>::new("n").is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        Self::create(name.into(), config)
     }
 
     /// Registers an infallible sync callback.
@@ -183,47 +164,57 @@ impl<T: Send + 'static> Filter<T> {
         self.core.register(tap.into(), FilterFn::Async(f))
     }
 
-    /// Removes exactly the registration `handle` names; `false` if it is not
-    /// (or no longer) registered here.
+    /// Registers a wrapper (pluggy's `wrapper=True`): it runs around the
+    /// rest of the chain, getting the value and [`Next`], and its result is
+    /// the call's. Calling `next.call(value)` runs the inner wrappers and
+    /// then the callbacks, and returns their result, error included; the
+    /// wrapper may return it as it is, change the value, turn an error
+    /// into a value (from [`FilterError::into_value`], say), or skip the
+    /// chain by not calling `next` at all.
+    ///
+    /// Wrappers are ordered among themselves like callbacks (priority,
+    /// then registration order, then `before`/`after`), the first
+    /// outermost. They are owned like callbacks ([`Hook::unregister`],
+    /// [`Hook::remove_owner`]). A wrapper that panics fails the call in its
+    /// owner's name, and the value is lost. Turning an error into a value
+    /// changes what the caller gets, not what interceptors saw: the failing
+    /// callback's owner is still at fault.
+    ///
+    /// Wrappers wrap sync calls ([`call`](Self::call) and caller handles):
+    /// an async call of a hook with a wrapper fails before running anything
+    /// ([`Fault::WrapperInAsyncCall`]).
     ///
     /// ```
-    /// # use plinth_hooks::{Filter, PluginUrn};
-    /// let hook = Filter::<u8>::new("n");
-    /// let h = hook.tap(PluginUrn::new("p")?, |n| n + 1);
-    /// assert!(hook.unregister(&h));
-    /// assert_eq!(hook.call(1)?, 1);
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// use plinth_hooks::{Filter, PluginUrn};
+    ///
+    /// let price = Filter::<u32>::new("price");
+    /// price.try_tap(PluginUrn::new("tax")?, |p| {
+    ///     *p = p.checked_mul(2).ok_or("overflow")?;
+    ///     Ok(())
+    /// });
+    /// let failures = Arc::new(AtomicU32::new(0));
+    /// let seen = failures.clone();
+    /// price.wrap(PluginUrn::application(), move |p, next| {
+    ///     let result = next.call(p);
+    ///     if result.is_err() {
+    ///         seen.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    ///     // Fall back to the last good value rather than fail the caller.
+    ///     result.or_else(|err| Ok(err.into_value().unwrap_or(0)))
+    /// });
+    /// assert_eq!(price.call(21)?, 42);
+    /// assert_eq!(price.call(u32::MAX)?, u32::MAX);
+    /// assert_eq!(failures.load(Ordering::Relaxed), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn unregister(&self, handle: &Handle) -> bool {
-        self.core.unregister(handle)
-    }
-
-    /// Removes every callback `owner` registered; returns how many.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Filter, PluginUrn};
-    /// let hook = Filter::<u8>::new("n");
-    /// let p = PluginUrn::new("p")?;
-    /// hook.tap(&p, |n| n + 1);
-    /// hook.tap(&p, |n| n + 1);
-    /// assert_eq!(hook.remove_owner(&p), 2);
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn remove_owner(&self, owner: &PluginUrn) -> usize {
-        self.core.remove_owner(owner)
-    }
-
-    /// Installs an interceptor that observes every later invocation.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use plinth_hooks::{CallInfo, Filter, Interceptor};
-    /// struct Quiet;
-    /// impl Interceptor for Quiet { fn on_call(&self, _: &CallInfo<'_>) {} }
-    /// Filter::<u8>::new("n").intercept(Arc::new(Quiet));
-    /// ```
-    pub fn intercept(&self, interceptor: Arc<dyn Interceptor>) {
-        self.core.intercept(interceptor)
+    pub fn wrap(
+        &self,
+        tap: impl Into<Tap>,
+        wrapper: impl Fn(T, Next<'_, Filter<T>>) -> Result<T, FilterError<T>> + Send + Sync + 'static,
+    ) -> Handle {
+        self.core.register_wrapper(tap.into(), Arc::new(wrapper))
     }
 
     /// Runs the sync waterfall. Fails with
@@ -253,21 +244,63 @@ impl<T: Send + 'static> Filter<T> {
         value: T,
     ) -> Result<T, FilterError<T>> {
         if !state.plain {
-            if let Err(refused) = self.core.refuse_async(state) {
-                return Err(FilterError::new(refused, Some(value)));
-            }
-            return self.dispatch_each(state, value);
+            return self.dispatch_slow(state, value);
         }
+        self.run_chain(state, value)
+    }
+
+    /// Wrappers, async callbacks to refuse, or every step reported.
+    #[cold]
+    #[inline(never)]
+    fn dispatch_slow(&self, state: &State<FilterFn<T>>, value: T) -> Result<T, FilterError<T>> {
+        // Before any wrapper runs: a wrapper must see a whole chain or none.
+        if let Err(refused) = self.core.refuse_async(state) {
+            return Err(FilterError::new(refused, Some(value)));
+        }
+        self.wrapped(state, 0, value)
+    }
+
+    /// Runs the wrapper at `depth` around the rest; past the last one, the
+    /// callbacks.
+    fn wrapped(
+        &self,
+        state: &State<FilterFn<T>>,
+        depth: usize,
+        value: T,
+    ) -> Result<T, FilterError<T>> {
+        let Some(slot) = state.wrappers.get(depth) else {
+            return if state.direct {
+                self.run_chain(state, value)
+            } else {
+                self.dispatch_each(state, value)
+            };
+        };
+        let next = Next::new(self, state, depth + 1);
+        let started = Core::start(state);
+        match self.core.run(|| Ok((slot.callback)(value, next))) {
+            Ok(result) => {
+                self.core.observe(state, &slot.meta, started, Outcome::Ok);
+                result
+            }
+            // What the wrapper held is gone with its stack.
+            Err(fault) => Err(self.fail(state, &slot.meta, started, fault, None)),
+        }
+    }
+
+    /// The callbacks alone, under one guard.
+    #[inline(always)]
+    fn run_chain(&self, state: &State<FilterFn<T>>, value: T) -> Result<T, FilterError<T>> {
         // The common case: one unwinding guard around the whole chain
         // instead of one per callback (each guard is an out-of-line call),
         // with `done` telling whom to blame for a panic or an error. It is
         // bumped after each callback returns rather than set before each
         // call: a store ahead of every call, which the unwinder must see,
         // cost 15-40% per callback in a microbenchmark.
+        // `done` doubles as the index, so the loop keeps one counter.
         let mut done = 0;
         let chain = catch_unwind(AssertUnwindSafe(|| {
             let mut value = value;
-            for f in state.chain.iter() {
+            while let Some(f) = state.chain.get(done) {
                 value = f(value)?;
                 done += 1;
             }
@@ -353,6 +386,9 @@ impl<T: Send + 'static> Filter<T> {
     /// unless the callback panicked.
     pub async fn call_async(&self, mut value: T) -> Result<T, FilterError<T>> {
         let (_call, state) = self.core.load_for_call();
+        if let Err(refused) = self.core.refuse_wrappers(&state) {
+            return Err(FilterError::new(refused, Some(value)));
+        }
         for slot in state.slots.iter() {
             let started = Core::start(&state);
             match &slot.callback {
@@ -369,6 +405,40 @@ impl<T: Send + 'static> Filter<T> {
             }
         }
         Ok(value)
+    }
+}
+
+impl<T> Sealed for Filter<T> {
+    type Callback = FilterFn<T>;
+    fn core(&self) -> &Core<FilterFn<T>> {
+        &self.core
+    }
+    fn create(name: Arc<str>, config: Config) -> Self {
+        Filter {
+            core: Core::new(name, HookKind::Filter, config),
+        }
+    }
+}
+
+impl<T: Send + 'static> Hook for Filter<T> {}
+
+impl<T: Send + 'static> Next<'_, Filter<T>> {
+    /// Runs the rest of the chain on `value`: the inner wrappers, then the
+    /// callbacks; their result, error included.
+    ///
+    /// ```
+    /// # use plinth_hooks::{Filter, PluginUrn};
+    /// let hook = Filter::<u8>::new("n");
+    /// hook.tap(PluginUrn::new("p")?, |n| n + 1);
+    /// hook.wrap(PluginUrn::new("w")?, |n, next| next.call(n * 10).map(|n| n * 2));
+    /// assert_eq!(hook.call(1)?, 22);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Filter::call`].
+    pub fn call(self, value: T) -> Result<T, FilterError<T>> {
+        self.hook.wrapped(self.state, self.depth, value)
     }
 }
 

@@ -185,7 +185,7 @@ static WAITER: futures_util::lock::Mutex<()> = futures_util::lock::Mutex::new(()
 /// runtime-agnostic).
 ///
 /// ```
-/// use plinth_hooks::{quiesce, Filter, PluginUrn};
+/// use plinth_hooks::{quiesce, Filter, Hook, PluginUrn};
 /// let hook = Filter::<u32>::new("price");
 /// let vat = PluginUrn::new("vat")?;
 /// hook.tap(&vat, |p| p * 2);

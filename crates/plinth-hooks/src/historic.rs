@@ -8,12 +8,11 @@ use loom::sync::Mutex;
 #[cfg(not(loom))]
 use std::sync::Mutex;
 
-use plinth_core::PluginUrn;
-
 use crate::action::{broadcast_sync, settle, ActionFn, SyncFn};
 use crate::core::{Config, Core};
-use crate::interceptor::{HookKind, Interceptor};
-use crate::{ActionError, BoxError, CallbackError, Handle, Tap};
+use crate::hook::sealed::Sealed;
+use crate::interceptor::HookKind;
+use crate::{ActionError, BoxError, CallbackError, Handle, Hook, Tap};
 
 /// A sync broadcast that remembers its calls (pluggy's `call_historic`): a
 /// callback registered late is first replayed every earlier payload, in
@@ -24,6 +23,8 @@ use crate::{ActionError, BoxError, CallbackError, Handle, Tap};
 /// new callback before the replay has finished.
 ///
 /// The history grows with every call until [`clear_history`](Self::clear_history).
+/// What every kind shares (name, removal, interceptors) is the [`Hook`]
+/// trait; interceptors also observe replays.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
@@ -79,20 +80,7 @@ impl<T: Send + Sync + 'static> Historic<T> {
     /// let hook = Historic::<u8>::with_config("h", Config::default());
     /// ```
     pub fn with_config(name: impl Into<Arc<str>>, config: Config) -> Self {
-        Historic {
-            core: Core::new(name.into(), HookKind::Historic, config),
-            history: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The hook's name.
-    ///
-    /// ```
-    /// # use plinth_hooks::Historic;
-    /// assert_eq!(Historic::<u8>::new("h").name(), "h");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.core.name
+        Self::create(name.into(), config)
     }
 
     /// Registers an infallible callback and replays the history to it.
@@ -201,53 +189,27 @@ impl<T: Send + Sync + 'static> Historic<T> {
         self.lock().clear();
     }
 
-    /// Removes exactly the registration `handle` names.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Historic, PluginUrn};
-    /// let hook = Historic::<u8>::new("h");
-    /// let replay = hook.tap(PluginUrn::new("p")?, |_| {});
-    /// assert!(hook.unregister(&replay.handle));
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn unregister(&self, handle: &Handle) -> bool {
-        self.core.unregister(handle)
-    }
-
-    /// Removes every callback `owner` registered; returns how many.
-    ///
-    /// ```
-    /// # use plinth_hooks::{Historic, PluginUrn};
-    /// let hook = Historic::<u8>::new("h");
-    /// let p = PluginUrn::new("p")?;
-    /// hook.tap(&p, |_| {});
-    /// assert_eq!(hook.remove_owner(&p), 1);
-    /// # Ok::<(), plinth_hooks::GuardError>(())
-    /// ```
-    pub fn remove_owner(&self, owner: &PluginUrn) -> usize {
-        self.core.remove_owner(owner)
-    }
-
-    /// Installs an interceptor that observes every later invocation,
-    /// replays included.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use plinth_hooks::{CallInfo, Historic, Interceptor};
-    /// struct Quiet;
-    /// impl Interceptor for Quiet { fn on_call(&self, _: &CallInfo<'_>) {} }
-    /// Historic::<u8>::new("h").intercept(Arc::new(Quiet));
-    /// ```
-    pub fn intercept(&self, interceptor: Arc<dyn Interceptor>) {
-        self.core.intercept(interceptor)
-    }
-
     fn lock(&self) -> impl DerefMut<Target = Vec<Arc<T>>> + '_ {
         // No user code runs under this lock, so poisoning cannot leave the
         // history half-written.
         self.history.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+impl<T> Sealed for Historic<T> {
+    type Callback = ActionFn<T>;
+    fn core(&self) -> &Core<ActionFn<T>> {
+        &self.core
+    }
+    fn create(name: Arc<str>, config: Config) -> Self {
+        Historic {
+            core: Core::new(name, HookKind::Historic, config),
+            history: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Hook for Historic<T> {}
 
 impl<T> std::fmt::Debug for Historic<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -67,7 +67,7 @@ pub struct CallInfo<'a> {
 }
 
 /// Observes every callback invocation of the hooks it is installed on
-/// ([`Filter::intercept`](crate::Filter::intercept),
+/// ([`Hook::intercept`](crate::Hook::intercept), [`HookMap::intercept`](crate::HookMap::intercept),
 /// [`Registry::intercept`](crate::Registry::intercept)).
 ///
 /// Interceptors see results but cannot change them. While none is
@@ -76,7 +76,7 @@ pub struct CallInfo<'a> {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use plinth_hooks::{CallInfo, Filter, Interceptor, PluginUrn};
+/// use plinth_hooks::{CallInfo, Filter, Hook, Interceptor, PluginUrn};
 ///
 /// #[derive(Default)]
 /// struct Log(Mutex<Vec<String>>);
@@ -106,7 +106,7 @@ pub trait Interceptor: Send + Sync {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use plinth_hooks::{CallInfo, Filter, Interceptor, Outcome, PluginUrn};
+    /// use plinth_hooks::{CallInfo, Filter, Hook, Interceptor, Outcome, PluginUrn};
     ///
     /// #[derive(Default)]
     /// struct Faults(Mutex<Vec<String>>);

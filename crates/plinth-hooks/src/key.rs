@@ -3,11 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
-
-use plinth_core::PluginUrn;
-
-use crate::{Action, Bail, Config, Filter, Handle, Historic, Interceptor};
 
 /// Addresses a hook in a [`Registry`](crate::Registry) by name, carrying
 /// the hook's kind and payload type, so that registering or triggering with
@@ -95,51 +90,3 @@ impl<H> fmt::Debug for Key<H> {
             .finish()
     }
 }
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// The hook types a [`Registry`](crate::Registry) can hold: [`Action`],
-/// [`Filter`], [`Bail`] and [`Historic`]. Sealed.
-///
-/// ```
-/// use plinth_hooks::{Filter, Hook};
-/// fn takes_hook<H: Hook>() {}
-/// takes_hook::<Filter<u8>>();
-/// ```
-pub trait Hook: sealed::Sealed + Send + Sync + 'static {
-    #[doc(hidden)]
-    fn create(name: Arc<str>, config: Config) -> Self;
-    #[doc(hidden)]
-    fn unregister_handle(&self, handle: &Handle) -> bool;
-    #[doc(hidden)]
-    fn remove_owner_all(&self, owner: &PluginUrn) -> usize;
-    #[doc(hidden)]
-    fn add_interceptor(&self, interceptor: Arc<dyn Interceptor>);
-}
-
-macro_rules! impl_hook {
-    ($ty:ident <$($p:ident),*> where $($bound:tt)*) => {
-        impl<$($p),*> sealed::Sealed for $ty<$($p),*> where $($bound)* {}
-        impl<$($p),*> Hook for $ty<$($p),*> where $($bound)* {
-            fn create(name: Arc<str>, config: Config) -> Self {
-                $ty::with_config(name, config)
-            }
-            fn unregister_handle(&self, handle: &Handle) -> bool {
-                self.unregister(handle)
-            }
-            fn remove_owner_all(&self, owner: &PluginUrn) -> usize {
-                self.remove_owner(owner)
-            }
-            fn add_interceptor(&self, interceptor: Arc<dyn Interceptor>) {
-                self.intercept(interceptor)
-            }
-        }
-    };
-}
-
-impl_hook!(Action<T> where T: Send + Sync + 'static);
-impl_hook!(Filter<T> where T: Send + 'static);
-impl_hook!(Bail<T, R> where T: Send + Sync + 'static, R: Send + 'static);
-impl_hook!(Historic<T> where T: Send + Sync + 'static);

@@ -8,22 +8,31 @@
 //!   value ([`FilterError`]);
 //! - [`Bail`]: callbacks run in order until one returns a value;
 //!
-//! plus [`Historic`] (late callbacks are replayed earlier calls), a typed
-//! [`MessageBus`], and spec 004's [`Emitter`] built from an `on` entity
-//! collection.
+//! plus [`Historic`] (late callbacks are replayed earlier calls). What the
+//! kinds share is written once, in the [`Hook`] trait (name, number of
+//! registrations, removal, interceptors); each kind adds only its own ways
+//! to register and to call. [`Filter`], [`Action`] and [`Bail`] also take
+//! wrappers (`wrap`): registrations that run around the rest of the chain
+//! and see, or replace, its result.
 //!
-//! Every registration has an owner (a [`PluginUrn`]) and a [`Tap`]: a
-//! priority (lower first, `0` before the default `10`, ties in registration
-//! order) and optional `before` / `after` constraints. It returns a
-//! [`Handle`] that removes exactly it; `remove_owner` removes all of a
-//! plugin's callbacks. A panicking callback becomes a [`CallbackError`]
-//! naming the hook and the owner ([`PanicPolicy`]). [`Interceptor`]s observe
-//! every invocation without changing results.
+//! Around them: a [`Registry`] holds hooks of any kind under typed
+//! [`Key`]s; a [`HookMap`] makes one hook per run-time key; the
+//! [`MessageBus`] is a registry of [`Action`]s under [`Topic`]s; the
+//! [`Emitter`] is built from an `on` entity collection.
 //!
-//! Hooks stand alone or live in a [`Registry`] under a typed [`Key`].
+//! Every registration has an owner (a [`PluginUrn`];
+//! [`PluginUrn::application`] for the application's own) and a [`Tap`]: a
+//! priority (lower first, `0` before the default `10`, ties in
+//! registration order) and optional `before` / `after` constraints. There
+//! is one vocabulary for removal, wherever a registration lives: it returns
+//! a [`Handle`] that `unregister` removes exactly, and `remove_owner`
+//! removes all of a plugin's registrations. A panicking callback becomes a
+//! [`CallbackError`] naming the hook and the owner ([`PanicPolicy`]).
+//! [`Interceptor`]s observe every invocation without changing results.
 //!
 //! ```
-//! use plinth_hooks::{Action, Filter, Key, PluginUrn, Registry, Tap};
+//! use plinth_hooks::prelude::*;
+//! use plinth_hooks::{Action, Filter, Key, Registry, Tap};
 //!
 //! const PRICE: Key<Filter<u32>> = Key::new("cart:price");
 //! const CHECKOUT: Key<Action<u32>> = Key::new("cart:checkout");
@@ -73,12 +82,32 @@ mod error;
 mod filter;
 mod grace;
 mod historic;
+mod hook;
 mod interceptor;
 mod key;
+mod map;
 mod ordering;
 mod registry;
 mod snapshot;
 mod tap;
+mod wrap;
+
+/// What code that uses hooks needs in scope: the [`Hook`] trait, whose
+/// methods every kind shares, and [`PluginUrn`], the owner of every
+/// registration.
+///
+/// ```
+/// use plinth_hooks::prelude::*;
+/// use plinth_hooks::Filter;
+///
+/// let hook = Filter::<u8>::new("n");
+/// hook.tap(PluginUrn::application(), |n| n + 1);
+/// assert_eq!(hook.len(), 1);
+/// ```
+pub mod prelude {
+    pub use crate::Hook;
+    pub use plinth_core::PluginUrn;
+}
 
 pub use crate::core::{Config, PanicPolicy};
 pub use action::Action;
@@ -93,9 +122,12 @@ pub use error::{
 pub use filter::Filter;
 pub use grace::quiesce;
 pub use historic::{Historic, Replay};
+pub use hook::Hook;
 pub use interceptor::{CallInfo, HookKind, Interceptor, Outcome};
-pub use key::{Hook, Key};
+pub use key::Key;
+pub use map::HookMap;
 pub use registry::Registry;
 pub use tap::{Handle, Tap, DEFAULT_PRIORITY};
+pub use wrap::Next;
 
 pub use plinth_core::{GuardError, PluginUrn};

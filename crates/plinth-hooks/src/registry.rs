@@ -16,7 +16,7 @@ struct Entry {
     type_name: &'static str,
 }
 
-/// The object-safe part of [`Hook`].
+/// The object-safe part of [`Hook`], to hold hooks of every type.
 trait ErasedHook: Send + Sync {
     fn unregister(&self, handle: &Handle) -> bool;
     fn remove_owner(&self, owner: &PluginUrn) -> usize;
@@ -25,13 +25,13 @@ trait ErasedHook: Send + Sync {
 
 impl<H: Hook> ErasedHook for H {
     fn unregister(&self, handle: &Handle) -> bool {
-        self.unregister_handle(handle)
+        Hook::unregister(self, handle)
     }
     fn remove_owner(&self, owner: &PluginUrn) -> usize {
-        self.remove_owner_all(owner)
+        Hook::remove_owner(self, owner)
     }
     fn intercept(&self, interceptor: Arc<dyn Interceptor>) {
-        self.add_interceptor(interceptor)
+        Hook::intercept(self, interceptor)
     }
 }
 
@@ -133,7 +133,7 @@ impl Registry {
             let name: Arc<str> = Arc::from(name);
             let hook = Arc::new(H::create(name.clone(), self.config));
             for interceptor in &table.interceptors {
-                hook.add_interceptor(interceptor.clone());
+                hook.intercept(interceptor.clone());
             }
             let mut next = table.clone();
             next.hooks.insert(

@@ -134,7 +134,7 @@ impl From<&PluginUrn> for Tap {
 /// a handle never removes anything from another hook.
 ///
 /// ```
-/// use plinth_hooks::{Action, PluginUrn};
+/// use plinth_hooks::{Action, Hook, PluginUrn};
 ///
 /// let hook = Action::<u8>::new("tick");
 /// let handle = hook.tap(PluginUrn::new("p")?, |_| {});

@@ -55,7 +55,7 @@ fn publish_reaches_every_subscriber_even_when_some_fail() {
 }
 
 #[test]
-fn unsubscribe_and_remove_owner() {
+fn unregister_and_remove_owner() {
     let bus = MessageBus::new();
     let count = Arc::new(Mutex::new(0));
     let c = count.clone();
@@ -67,8 +67,8 @@ fn unsubscribe_and_remove_owner() {
         .unwrap();
     let msg = LoggedIn { user: "x".into() };
     bus.publish(&LOGGED_IN, &msg).unwrap();
-    assert!(bus.unsubscribe(&h));
-    assert!(!bus.unsubscribe(&h));
+    assert!(bus.unregister(&h));
+    assert!(!bus.unregister(&h));
     bus.publish(&LOGGED_IN, &msg).unwrap();
     assert_eq!(*count.lock().unwrap(), 1);
 

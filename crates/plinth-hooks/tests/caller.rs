@@ -8,6 +8,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use common::urn;
+use plinth_hooks::Hook;
 use plinth_hooks::{Action, Bail, Fault, Filter, Handle, Interceptor, Tap};
 
 #[test]

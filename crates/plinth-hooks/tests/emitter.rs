@@ -116,7 +116,7 @@ fn off_and_remove_owner_and_priorities() {
         On::Start(log.clone(), "first"),
     );
     emitter.emit(Ev::Start(0));
-    assert!(emitter.off(&h));
+    assert!(emitter.unregister(&h));
     assert_eq!(emitter.remove_owner(&p), 2);
     emitter.emit(Ev::Start(1));
     assert!(!emitter.emit(Ev::Stop));

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use common::urn;
 use futures_executor::block_on;
+use plinth_hooks::Hook;
 use plinth_hooks::{
     CallInfo, CallbackError, Config, Fault, Filter, FilterError, Interceptor, PanicPolicy,
 };

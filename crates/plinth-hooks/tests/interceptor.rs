@@ -5,6 +5,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::urn;
+use plinth_hooks::Hook;
 use plinth_hooks::{
     Action, Bail, CallInfo, Filter, HookKind, Interceptor, Key, Outcome, Registry, Tap,
 };

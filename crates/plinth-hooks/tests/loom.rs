@@ -8,7 +8,7 @@ use std::sync::Arc;
 use loom::thread;
 use std::sync::Mutex;
 
-use plinth_hooks::{Filter, Historic, PluginUrn};
+use plinth_hooks::{Filter, Historic, Hook, PluginUrn};
 
 fn urn(name: &str) -> PluginUrn {
     PluginUrn::new(name).expect("non-empty")

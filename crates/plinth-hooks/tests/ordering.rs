@@ -5,6 +5,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::urn;
+use plinth_hooks::Hook;
 use plinth_hooks::{Action, Filter, Tap};
 
 /// Registers callbacks that append their label, returns the call order.

@@ -3,6 +3,7 @@
 mod common;
 
 use common::urn;
+use plinth_hooks::Hook;
 use plinth_hooks::{Action, Filter, Key, Registry};
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use common::urn;
+use plinth_hooks::Hook;
 use plinth_hooks::{Fault, Filter};
 
 #[test]

@@ -10,6 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use common::urn;
+use plinth_hooks::Hook;
 use plinth_hooks::{Filter, Key, Registry};
 
 const CALLBACKS: u32 = 400;

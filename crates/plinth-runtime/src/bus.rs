@@ -126,11 +126,11 @@ impl PluginBus {
     /// # let kit = TestContext::new("p").build()?;
     /// let bus = kit.context().bus();
     /// let h = bus.subscribe(&Topic::<u8>::new("t"), |_| Ok(()))?;
-    /// assert!(bus.unsubscribe(&h));
+    /// assert!(bus.unregister(&h));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn unsubscribe(&self, handle: &Handle) -> bool {
-        self.bus.unsubscribe(handle)
+    pub fn unregister(&self, handle: &Handle) -> bool {
+        self.bus.unregister(handle)
     }
 
     /// Publishes to the sync subscribers of `topic`.
@@ -195,14 +195,13 @@ impl PluginBus {
     }
 }
 
-/// The fault queue has attributed each failure to its subscriber already.
+/// The bus has logged each failure with its subscriber, and the fault
+/// queue has attributed it; only who published is left to say.
 fn subscribers_failed(publisher: &PluginUrn, failures: &plinth_hooks::ActionError) {
-    for failure in &failures.failures {
-        tracing::warn!(
-            publisher = %publisher,
-            subscriber = %failure.owner,
-            topic = %failures.hook,
-            "a subscriber failed: {}", failure.fault
-        );
-    }
+    tracing::debug!(
+        publisher = %publisher,
+        topic = %failures.hook,
+        failed = failures.failures.len(),
+        "subscribers failed"
+    );
 }

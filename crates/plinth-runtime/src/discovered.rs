@@ -122,7 +122,7 @@ impl Plugin for ManifestPlugin {
     }
 
     fn destroy(&mut self) -> Result<(), BoxError> {
-        self.extensions.remove_plugin(&self.manifest.name);
+        self.extensions.remove_owner(&self.manifest.name);
         Ok(())
     }
 

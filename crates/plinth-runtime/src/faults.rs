@@ -97,6 +97,11 @@ impl Interceptor for FaultQueue {
         let Outcome::Failed(fault) = call.outcome else {
             return;
         };
+        // The application's own callbacks are nobody's plugin: no plugin
+        // can be named like their owner, so there is nothing to look up.
+        if call.owner.is_application() {
+            return;
+        }
         let activation = {
             let book = self.book();
             match book.registrations.get(&call.registration) {

@@ -161,7 +161,7 @@ impl<H: Hook> Registration<H> {
             }
             Err(_) => {
                 let handle = tap();
-                self.hook.unregister_handle(&handle);
+                self.hook.unregister(&handle);
                 handle
             }
         }

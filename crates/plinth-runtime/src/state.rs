@@ -153,7 +153,7 @@ impl fmt::Display for StateChange {
 /// let manager = Manager::new();
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let s = seen.clone();
-/// manager.bus().subscribe(&STATE_CHANGED, PluginUrn::new("app")?, move |c| {
+/// manager.bus().subscribe(&STATE_CHANGED, PluginUrn::application(), move |c| {
 ///     s.lock().unwrap().push(c.to_string());
 ///     Ok(())
 /// })?;
@@ -182,7 +182,7 @@ pub struct PluginsReady {
 /// use plinth_core::PluginUrn;
 ///
 /// let manager = Manager::new();
-/// manager.hooks().hook(&PLUGINS_READY)?.tap(PluginUrn::new("app")?, |ready| {
+/// manager.hooks().hook(&PLUGINS_READY)?.tap(PluginUrn::application(), |ready| {
 ///     println!("{} plugins ready", ready.plugins.len());
 /// });
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{log, take, Probe, Slow, PING, WHO};
-use plinth_hooks::{Action, Key};
+use plinth_hooks::{Action, Hook, Key};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{Context, Manager, Metadata, Plugin};
 
@@ -130,20 +130,30 @@ async fn a_failing_bus_subscriber_fails_its_plugin_and_the_others_get_the_messag
 }
 
 #[tokio::test]
-async fn faults_of_the_application_or_of_stopped_plugins_are_ignored() {
+async fn faults_of_the_application_are_ignored() {
     let (mut manager, _l) = setup(Fragile {
         panic: false,
         on_bus: false,
     })
     .await;
-    let app = plinth_core::PluginUrn::new("app").unwrap();
+    let app = plinth_core::PluginUrn::application();
+    let tick = manager.hooks().hook(&TICK).unwrap();
+    tick.try_tap(&app, |_| Err("app bug".into()));
+    tick.tap(&app, |_| panic!("app panic"));
     manager
-        .hooks()
-        .hook(&TICK)
-        .unwrap()
-        .try_tap(app, |_| Err("app bug".into()));
-    let _ = manager.hooks().hook(&TICK).unwrap().call(&1);
+        .bus()
+        .subscribe(&PING, &app, |_| Err("app mailbox full".into()))
+        .unwrap();
+    let err = tick.call(&1).unwrap_err();
+    assert_eq!(err.failures.len(), 2);
+    assert!(err.failures.iter().all(|f| f.owner.is_application()));
+    assert!(manager.bus().publish(&PING, &()).is_err());
+    // Nothing is queued, no plugin is failed, nothing is removed.
     assert!(manager.apply_faults().await.is_empty());
+    for plugin in ["fragile", "user", "user2", "bystander"] {
+        assert_eq!(manager.state(plugin), Some(Active), "{plugin}");
+    }
+    assert_eq!(tick.len(), 3);
 }
 
 // Timeouts run on a runtime-agnostic timer (real time, not tokio's paused

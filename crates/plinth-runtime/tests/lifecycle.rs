@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{log, take, Probe, Slow, WHO};
 use plinth_core::PluginUrn;
+use plinth_hooks::Hook;
 use plinth_runtime::PluginState::{self, *};
 use plinth_runtime::{allowed, Manager, ManagerError, StateChange, PLUGINS_READY, STATE_CHANGED};
 
@@ -17,7 +18,7 @@ fn watch(manager: &Manager) -> Arc<Mutex<Vec<String>>> {
         .bus()
         .subscribe(
             &STATE_CHANGED,
-            PluginUrn::new("app").unwrap(),
+            PluginUrn::application(),
             move |c: &StateChange| {
                 s.lock().unwrap().push(c.to_string());
                 Ok(())
@@ -217,7 +218,7 @@ async fn initialize_all_calls_plugins_ready_with_the_active_plugins_in_order() {
         .hooks()
         .hook(&PLUGINS_READY)
         .unwrap()
-        .tap(PluginUrn::new("app").unwrap(), move |p| {
+        .tap(PluginUrn::application(), move |p| {
             r.lock().unwrap().extend(p.plugins.clone())
         });
     manager

@@ -59,3 +59,19 @@ fn the_manager_refuses_to_register_a_badly_named_plugin() {
     );
     assert!(manager.list().is_empty());
 }
+
+#[test]
+fn no_plugin_can_take_the_application_owner() {
+    let l = log();
+    let mut manager = Manager::new();
+    let app = plinth_core::PluginUrn::application();
+    let err = manager.register(Probe::new(app.as_str(), &l)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ManagerError::Metadata(MetadataError::InvalidName { .. })
+        ),
+        "{err}"
+    );
+    assert!(manager.list().is_empty());
+}

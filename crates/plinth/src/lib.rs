@@ -281,7 +281,9 @@ pub use plinth_runtime as runtime;
 ///   [`plugin`] attribute;
 /// - hooks and messages: [`Key`](crate::hooks::Key) with the kinds
 ///   [`Filter`](crate::hooks::Filter), [`Action`](crate::hooks::Action),
-///   [`Bail`](crate::hooks::Bail); [`Topic`](crate::hooks::Topic) for the
+///   [`Bail`](crate::hooks::Bail), and [`Hook`](crate::hooks::Hook), the
+///   trait with what every kind shares (`len`, `unregister`,
+///   `remove_owner`, `intercept`); [`Topic`](crate::hooks::Topic) for the
 ///   bus; [`BoxError`](crate::hooks::BoxError), the error of callbacks and
 ///   lifecycle methods;
 /// - typed entities: [`Entities`](crate::core::Entities),
@@ -309,7 +311,7 @@ pub mod prelude {
     pub use plinth_core::{Entities, EntitySchema, Host, PluginUrn};
 
     #[cfg(feature = "hooks")]
-    pub use plinth_hooks::{Action, Bail, BoxError, Filter, Key, Topic};
+    pub use plinth_hooks::{Action, Bail, BoxError, Filter, Hook, Key, Topic};
 
     #[cfg(feature = "runtime")]
     pub use plinth_runtime::{Context, Manager, Metadata, Plugin, PluginState};

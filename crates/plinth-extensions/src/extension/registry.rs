@@ -262,7 +262,9 @@ impl ExtensionRegistry {
 
     /// Removes every extension a manifest of plugin `plugin` declared (see
     /// [`register_manifest`](crate::register_manifest)), on every point;
-    /// returns how many. This is how a disabled plugin's extensions go away.
+    /// returns how many. This is how a disabled plugin's extensions go away:
+    /// the same verb as for its hooks and subscriptions, by the plugin's
+    /// name.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -275,10 +277,10 @@ impl ExtensionRegistry {
     /// let r = ExtensionRegistry::new();
     /// r.register_lazy("p", "mine", lazy("a"), Activation::Auto)
     ///     .register_lazy("p", "theirs", lazy("b"), Activation::Auto);
-    /// assert_eq!(r.remove_plugin("a"), 1);
+    /// assert_eq!(r.remove_owner("a"), 1);
     /// assert_eq!(r.extension_names("p"), ["theirs"]);
     /// ```
-    pub fn remove_plugin(&self, plugin: &str) -> usize {
+    pub fn remove_owner(&self, plugin: &str) -> usize {
         let mut points = self.points.write().unwrap_or_else(PoisonError::into_inner);
         points
             .values_mut()

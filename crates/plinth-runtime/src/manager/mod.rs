@@ -80,7 +80,7 @@ struct Slot {
 ///   `initialize` and `destroy` are not bounded by them (see [`Plugin`]).
 ///
 /// ```
-/// use plinth_hooks::{Action, Key};
+/// use plinth_hooks::{Action, Hook, Key};
 /// use plinth_runtime::{Context, Manager, Metadata, Plugin, PluginState};
 ///
 /// const LOGIN: Key<Action<String>> = Key::new("user:login");

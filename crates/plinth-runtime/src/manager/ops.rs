@@ -274,7 +274,7 @@ impl Manager {
     ///
     /// ```
     /// # futures::executor::block_on(async {
-    /// use plinth_hooks::{Action, Key};
+    /// use plinth_hooks::{Action, Hook, Key};
     /// use plinth_runtime::{Context, Manager, Metadata, Plugin, PluginState};
     ///
     /// const TICK: Key<Action<u32>> = Key::new("tick");
