@@ -114,11 +114,11 @@ impl AdminToken {
     /// let (token, text) = plinth_server::AdminToken::generate()?;
     /// assert_eq!(text.len(), 64);
     /// assert!(token.verify(&text));
-    /// # Ok::<(), getrandom::Error>(())
+    /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn generate() -> Result<(Self, String), getrandom::Error> {
+    pub fn generate() -> Result<(Self, String), std::io::Error> {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)?;
+        getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
         let text = crate::request::hex(&bytes);
         let token = AdminToken {
             digest: Sha256::digest(text.as_bytes()).into(),
