@@ -53,6 +53,11 @@ fn args() -> Result<Args, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    // Plugins' failures and the server's warnings go to stderr.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
     let args = args()?;
     let config: Value = match &args.config {
         Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)
