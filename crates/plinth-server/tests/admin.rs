@@ -382,6 +382,12 @@ async fn a_client_that_disconnects_mid_toggle_leaves_a_consistent_plugin() {
         .send()
         .await;
     assert!(enable.unwrap_err().is_timeout());
+    for _ in 0..500 {
+        if slow.log.lock().unwrap().last() == Some(&"initialize:begin") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(slow.log.lock().unwrap().last(), Some(&"initialize:begin"));
 
     // The operation goes on without its client and completes; the next
