@@ -270,6 +270,18 @@ pub use plinth_extensions as extensions;
 #[cfg(feature = "runtime")]
 pub use plinth_runtime as runtime;
 
+/// HTTP on axum and tower (crate `plinth-server`, feature `server`, off by
+/// default): the request hooks as a tower layer, the admin API, metrics and
+/// graceful shutdown.
+///
+/// ```
+/// use plinth::server::{RequestStart, REQUEST_START};
+/// assert_eq!(REQUEST_START.name(), "request:start");
+/// let start = RequestStart::new("GET", "/");
+/// ```
+#[cfg(feature = "server")]
+pub use plinth_server as server;
+
 /// What an application and a plugin author use every day: `use
 /// plinth::prelude::*;`.
 ///

@@ -1,22 +1,69 @@
-//! The tutorial's application run from the command line: the plugin manager
-//! starts the four plugins, the application calls its hooks the way its
-//! routes would, and a plugin is disabled and enabled while it runs.
+//! The tutorial's application as a web server: its plugins under the
+//! manager, its routes inside the request hooks, the admin API, metrics,
+//! and a graceful shutdown on SIGTERM or Ctrl-C.
 //!
-//! `cargo run -p plinth-example-app` (the audit log goes to the file named
-//! by `AUDIT_LOG`, by default `audit.log` in a fresh temporary folder).
+//! ```text
+//! cargo run -p plinth-example-app [-- --port N | --addr HOST:PORT] [--config FILE.json]
+//! ```
+//!
+//! Listens on 127.0.0.1:3000 unless told otherwise (`--port`, `--addr`,
+//! `PLINTH_ADDR`, or `server.addr` in the configuration file). The admin
+//! token comes from `PLINTH_ADMIN_TOKEN` or `server.adminToken`; without
+//! either, one is generated and printed. The audit log goes to `AUDIT_LOG`,
+//! by default `audit.log` in a fresh temporary folder.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use plinth::runtime::Manager;
-use plinth_example_app::hooks::{
-    Login, Request, UserAction, REQUEST_START, USER_ACTION, USER_LOGIN,
-};
-use plinth_example_app::plugins::welcome_email::Outbox;
-use plinth_example_app::plugins::{AuditLogger, RateLimiter, UserActivity, WelcomeEmail};
-use serde_json::json;
+use plinth::server::{shutdown_signal, AdminToken, Server, ServerConfig, TokenSource};
+use plinth_example_app::web;
+use serde_json::{json, Value};
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+type Error = Box<dyn std::error::Error>;
+
+struct Args {
+    addr: Option<SocketAddr>,
+    config: Option<PathBuf>,
+}
+
+fn args() -> Result<Args, Error> {
+    let mut parsed = Args {
+        addr: None,
+        config: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--port" => {
+                let port: u16 = value()?.parse()?;
+                parsed.addr = Some(SocketAddr::from(([127, 0, 0, 1], port)));
+            }
+            "--addr" => parsed.addr = Some(value()?.parse()?),
+            "--config" => parsed.config = Some(value()?.into()),
+            "-h" | "--help" => {
+                println!("usage: app [--port N | --addr HOST:PORT] [--config FILE.json]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)").into()),
+        }
+    }
+    Ok(parsed)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // Plugins' failures and the server's warnings go to stderr.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    let args = args()?;
+    let config: Value = match &args.config {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None => json!({}),
+    };
     let audit_log = match std::env::var_os("AUDIT_LOG") {
         Some(path) => PathBuf::from(path),
         None => std::env::temp_dir()
@@ -27,78 +74,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::create_dir_all(dir)?;
     }
 
-    let mut manager = Manager::new().with_config(json!({
-        "plugins": {
-            "audit-logger": { "path": audit_log, "flushIntervalMs": 1000 },
-            "rate-limiter": { "windowMs": 60000, "maxRequests": 2 }
+    let mut server_config = ServerConfig::from_env(&config)?;
+    if let Some(addr) = args.addr {
+        server_config.addr = addr;
+    }
+    let generated = match server_config.admin_token {
+        Some(_) => None,
+        None => {
+            let (token, text) = AdminToken::generate()?;
+            server_config.admin_token = Some(token);
+            Some(text)
         }
-    }));
-    manager.services().insert(Outbox::default());
-    manager.register(AuditLogger::default())?;
-    manager.register(RateLimiter::default())?;
-    manager.register(UserActivity)?;
-    manager.register(WelcomeEmail::default())?;
+    };
+    let manager = web::manager(config, &audit_log)?;
+    let hooks = manager.hooks().clone();
+    let server = Server::new(manager, server_config)?.routes(web::routes(hooks));
+    // Handlers first: a signal sent as soon as the address is printed must
+    // find them.
+    let stop = shutdown_signal()?;
+    let listener = server.bind().await?;
+    let addr = listener.local_addr()?;
 
-    let report = manager.initialize_all().await?;
-    println!("started: {}", report.started.join(", "));
-    for (plugin, reason) in &report.failed {
-        println!("failed: {plugin}: {reason}");
-    }
-
-    // What the login route does: welcome-email hears of it through the bus.
-    let login = manager.hooks().hook(&USER_LOGIN)?;
-    login.call(&Login {
-        user_id: "ada".into(),
-    })?;
-    let outbox = manager.services().get::<Outbox>().ok_or("no outbox")?;
-    for mail in outbox.sent() {
-        println!("mail to {}: {}", mail.to, mail.subject);
-    }
-
-    // What `POST /api/users/:id/action` does: the filter's result is the answer.
-    let action = manager.hooks().hook(&USER_ACTION)?;
-    let done = action.call(UserAction {
-        user_id: "ada".into(),
-        action: "edit".into(),
-        payload: json!({ "page": 7 }),
-    })?;
-    println!(
-        "user:action -> {}",
-        json!({ "processed": true, "data": done })
-    );
-
-    // What the request layer does: the first rejection stops the request.
-    let start = manager.hooks().hook(&REQUEST_START)?;
-    for n in 1..=3 {
-        match start.call(&Request::from_ip("10.0.0.1"))? {
-            None => println!("request {n}: admitted"),
-            Some(rejection) => println!(
-                "request {n}: {} {} (retry after {} s)",
-                rejection.status,
-                rejection.message,
-                // Whole seconds, rounded up, as `Retry-After` carries them.
-                rejection
-                    .retry_after
-                    .unwrap_or_default()
-                    .as_millis()
-                    .div_ceil(1000)
-            ),
+    println!("plinth example app listening on http://{addr}");
+    match (
+        &generated,
+        server.config().admin_token.as_ref().map(AdminToken::source),
+    ) {
+        (Some(token), _) => {
+            println!("admin token (generated; set PLINTH_ADMIN_TOKEN to choose one): {token}")
         }
+        (None, Some(source @ (TokenSource::Environment | TokenSource::Config))) => {
+            println!("admin token: from {source}")
+        }
+        (None, _) => println!("admin token: set by the application"),
     }
-
-    // Disabling the rate limiter removes its verdicts; enabling restores them.
-    println!("disabled: {:?}", manager.disable("rate-limiter").await?);
-    let verdict = start.call(&Request::from_ip("10.0.0.1"))?;
-    println!(
-        "request 4 without the limiter: {}",
-        verdict.map_or("admitted", |_| "rejected")
-    );
-    println!("enabled: {:?}", manager.enable("rate-limiter").await?);
-
-    for plugin in manager.list() {
-        println!("{} {} {}", plugin.name, plugin.version, plugin.state);
-    }
-    manager.shutdown().await;
     println!("audit log: {}", audit_log.display());
+    println!(
+        "try: curl -X POST http://{addr}/api/users/ada/action -H 'content-type: application/json' -d '{{\"action\":\"edit\",\"payload\":{{}}}}'"
+    );
+    println!("     curl http://{addr}/api/admin/plugins -H 'authorization: Bearer <admin token>'");
+
+    server.serve(listener, stop).await?;
+    println!("stopped; audit log written to {}", audit_log.display());
     Ok(())
 }

@@ -1,33 +1,271 @@
-//! The `app` binary as a user runs it: its output, and the audit log it
-//! leaves behind.
+//! The `app` binary as a user runs it: a server on a loopback port, the
+//! tutorial's client calls, SIGTERM, and an audit log holding every request.
 
-use std::process::Command;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
-#[test]
-fn the_app_runs_its_plugins_and_writes_the_audit_log() {
+use serde_json::{json, Value};
+
+const TOKEN: &str = "binary-test-admin-token";
+
+struct App {
+    child: Child,
+    base: String,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // Only if a test failed midway: never leave the server running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path, token: Option<&str>, config: Value) -> App {
+    let config_path = dir.join("config.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_app"));
+    command
+        .args(["--port", "0", "--config"])
+        .arg(&config_path)
+        .env("AUDIT_LOG", dir.join("audit.log"))
+        .env_remove("PLINTH_ADDR")
+        .env_remove("PLINTH_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(token) = token {
+        command.env("PLINTH_ADMIN_TOKEN", token);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut app = App {
+        child,
+        base: String::new(),
+        lines,
+    };
+    let first = app.line();
+    let base = first
+        .strip_prefix("plinth example app listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    app.base = base.to_string();
+    app
+}
+
+impl App {
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the app printed a line")
+    }
+
+    fn sigterm(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the app did not stop within 30 s of SIGTERM");
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the app never became ready");
+}
+
+fn id_of(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
     let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.log");
-    let output = Command::new(env!("CARGO_BIN_EXE_app"))
-        .env("AUDIT_LOG", &audit)
-        .output()
+    let config = json!({
+        "plugins": {
+            "audit-logger": { "flushIntervalMs": 60000 },
+            "rate-limiter": { "windowMs": 600000, "maxRequests": 12 }
+        }
+    });
+    let mut app = start(dir.path(), Some(TOKEN), config);
+    assert_eq!(
+        app.line(),
+        "admin token: from the PLINTH_ADMIN_TOKEN environment variable"
+    );
+    let client = client();
+    let base = app.base.clone();
+    wait_ready(&client, &base).await;
+    let mut ids = Vec::new();
+
+    // The tutorial's client, unchanged.
+    let response = client
+        .post(format!("{base}/api/users/ada/action"))
+        .json(&json!({ "action": "edit", "payload": { "page": 7 } }))
+        .send()
+        .await
         .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "{stdout}");
-    for line in [
-        "started: audit-logger, rate-limiter, user-activity, welcome-email",
-        "mail to ada: Welcome!",
-        r#"user:action -> {"data":{"action":"edit","payload":{"page":7},"user_id":"ada"},"processed":true}"#,
-        "request 1: admitted",
-        "request 2: admitted",
-        "request 3: 429 Too many requests (retry after 60 s)",
-        "request 4 without the limiter: admitted",
-    ] {
+    assert_eq!(response.status(), 200);
+    ids.push(id_of(&response));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "processed": true, "data": { "userId": "ada", "action": "edit", "payload": { "page": 7 } } })
+    );
+
+    // The admin list: the tutorial's fields, behind the token.
+    let response = client
+        .get(format!("{base}/api/admin/plugins"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    ids.push(id_of(&response));
+    let response = client
+        .get(format!("{base}/api/admin/plugins"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    ids.push(id_of(&response));
+    let plugins: Vec<Value> = response.json().await.unwrap();
+    let names: Vec<&str> = plugins
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "audit-logger",
+            "rate-limiter",
+            "user-activity",
+            "welcome-email"
+        ]
+    );
+    assert!(plugins
+        .iter()
+        .all(|p| p["enabled"] == true && p["state"] == "active"));
+    assert_eq!(plugins[0]["author"], "plinth");
+
+    // The rate limiter's verdict stops requests: 429 with Retry-After.
+    let mut limited = None;
+    for _ in 0..20 {
+        let response = client
+            .post(format!("{base}/api/users/bob/action"))
+            .json(&json!({ "action": "view" }))
+            .send()
+            .await
+            .unwrap();
+        ids.push(id_of(&response));
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), 200);
+    }
+    let limited = limited.expect("the limiter refused a request within 20");
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&retry), "{retry}");
+
+    // SIGTERM: in-flight requests finish, request:complete tasks finish,
+    // the plugins stop in reverse order, the audit logger flushes.
+    app.sigterm();
+    let status = app.wait();
+    assert!(status.success(), "{status:?}");
+
+    let log = std::fs::read_to_string(dir.path().join("audit.log")).unwrap();
+    let entries: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let audited: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e["action"] == "request:complete")
+        .map(|e| e["data"]["requestId"].as_str().unwrap())
+        .collect();
+    for id in &ids {
         assert!(
-            stdout.lines().any(|l| l == line),
-            "missing {line:?} in\n{stdout}"
+            audited.contains(id.as_str()),
+            "request {id} missing from\n{log}"
         );
     }
-    // Shutdown flushed the audited action.
-    let log = std::fs::read_to_string(&audit).unwrap();
-    assert!(log.contains(r#""action":"user:edit""#), "{log}");
+    let statuses: Vec<u64> = entries
+        .iter()
+        .filter(|e| e["action"] == "request:complete")
+        .filter_map(|e| e["data"]["status"].as_u64())
+        .collect();
+    assert!(
+        statuses.contains(&429) && statuses.contains(&401),
+        "{statuses:?}"
+    );
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "user:edit" && e["data"]["userId"] == "ada"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_the_app_generates_one_and_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = start(dir.path(), None, json!({}));
+    let line = app.line();
+    let token = line
+        .strip_prefix("admin token (generated; set PLINTH_ADMIN_TOKEN to choose one): ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    assert_eq!(token.len(), 64);
+    let client = client();
+    let base = app.base.clone();
+    wait_ready(&client, &base).await;
+    let response = client
+        .post(format!("{base}/api/admin/plugins/welcome-email/toggle"))
+        .bearer_auth(&token)
+        .json(&json!({ "enabled": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["success"], true);
+    app.sigterm();
+    assert!(app.wait().success());
 }

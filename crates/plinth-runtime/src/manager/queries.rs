@@ -1,7 +1,7 @@
 //! Read-only questions about the registered plugins.
 
 use super::Manager;
-use crate::{FailureReason, ManagerError, PluginInfo, PluginState};
+use crate::{FailureReason, ManagerError, Metadata, PluginInfo, PluginState};
 
 impl Manager {
     /// Every registered plugin in registration order, with its state,
@@ -57,6 +57,25 @@ impl Manager {
         self.index
             .get(name)
             .and_then(|&i| self.slots[i].reason.as_ref())
+    }
+
+    /// A registered plugin's metadata (its author and configuration schema
+    /// among what [`list`](Self::list) leaves out).
+    ///
+    /// ```
+    /// use plinth_runtime::{Manager, Metadata, Plugin};
+    /// struct P;
+    /// impl Plugin for P {
+    ///     fn metadata(&self) -> Metadata { Metadata::new("p", "1.0.0").with_author("ada") }
+    /// }
+    /// let mut manager = Manager::new();
+    /// manager.register(P)?;
+    /// assert_eq!(manager.metadata("p").and_then(Metadata::author), Some("ada"));
+    /// assert!(manager.metadata("q").is_none());
+    /// # Ok::<(), plinth_runtime::ManagerError>(())
+    /// ```
+    pub fn metadata(&self, name: &str) -> Option<&Metadata> {
+        self.index.get(name).map(|&i| &self.slots[i].meta)
     }
 
     /// All registered plugins in start order (dependencies first, ties in

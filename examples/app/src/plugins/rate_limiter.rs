@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::hooks::{Rejection, Request, REQUEST_START};
+use crate::hooks::{Rejection, RequestStart, REQUEST_START};
 use plinth::runtime::{Context, Metadata, Plugin};
 
 /// The longest window (a year): its end must fit an `Instant`.
@@ -47,7 +47,7 @@ struct Limiter {
 }
 
 impl Limiter {
-    fn key(&self, request: &Request) -> String {
+    fn key(&self, request: &RequestStart) -> String {
         let ip = || request.ip.clone().unwrap_or_else(|| "unknown".into());
         match self.config.key_generator {
             KeyGenerator::Ip => ip(),
@@ -91,7 +91,7 @@ impl Limiter {
 /// default `ip`). Windows follow tokio's clock, so tests can pause time.
 ///
 /// ```
-/// use plinth_example_app::hooks::{Request, REQUEST_START};
+/// use plinth_example_app::hooks::{RequestStart, REQUEST_START};
 /// use plinth_example_app::plugins::RateLimiter;
 /// use plinth_runtime::testing::TestContext;
 /// use plinth::runtime::Plugin;
@@ -101,8 +101,8 @@ impl Limiter {
 /// let kit = TestContext::for_plugin(&plugin).config(json!({ "maxRequests": 1 })).build()?;
 /// plugin.initialize(kit.context())?;
 /// let start = kit.hooks().hook(&REQUEST_START)?;
-/// assert!(start.call(&Request::from_ip("1.2.3.4"))?.is_none());
-/// assert_eq!(start.call(&Request::from_ip("1.2.3.4"))?.map(|r| r.status), Some(429));
+/// assert!(start.call(&RequestStart::new("GET", "/").with_ip("1.2.3.4"))?.is_none());
+/// assert_eq!(start.call(&RequestStart::new("GET", "/").with_ip("1.2.3.4"))?.map(|r| r.status), Some(429));
 /// # Ok::<(), plinth::hooks::BoxError>(())
 /// ```
 #[derive(Default)]
@@ -143,7 +143,7 @@ impl Plugin for RateLimiter {
         ctx.hooks()
             .on(&REQUEST_START)?
             .priority(0)
-            .tap(move |request: &Request| {
+            .tap(move |request: &RequestStart| {
                 limiter
                     .admit(limiter.key(request))
                     .err()
@@ -176,7 +176,7 @@ mod tests {
         (plugin, kit)
     }
 
-    fn limited(kit: &TestKit, request: Request) -> bool {
+    fn limited(kit: &TestKit, request: RequestStart) -> bool {
         kit.hooks()
             .hook(&REQUEST_START)
             .unwrap()
@@ -188,36 +188,48 @@ mod tests {
     #[test]
     fn allows_requests_under_the_limit_and_blocks_those_over_it() {
         let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 2 }));
-        assert!(!limited(&kit, Request::from_ip("127.0.0.1")));
-        assert!(!limited(&kit, Request::from_ip("127.0.0.1")));
-        assert!(limited(&kit, Request::from_ip("127.0.0.1")));
+        assert!(!limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip("127.0.0.1")
+        ));
+        assert!(!limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip("127.0.0.1")
+        ));
+        assert!(limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip("127.0.0.1")
+        ));
     }
 
     #[test]
     fn tracks_keys_separately() {
         let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 2 }));
-        limited(&kit, Request::from_ip("127.0.0.1"));
-        limited(&kit, Request::from_ip("127.0.0.1"));
-        assert!(!limited(&kit, Request::from_ip("192.168.1.1")));
+        limited(&kit, RequestStart::new("GET", "/").with_ip("127.0.0.1"));
+        limited(&kit, RequestStart::new("GET", "/").with_ip("127.0.0.1"));
+        assert!(!limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip("192.168.1.1")
+        ));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_new_window_starts_when_the_old_one_ends() {
         let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 1 }));
-        assert!(!limited(&kit, Request::from_ip("a")));
-        assert!(limited(&kit, Request::from_ip("a")));
+        assert!(!limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
+        assert!(limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
         tokio::time::advance(Duration::from_millis(999)).await;
-        assert!(limited(&kit, Request::from_ip("a")));
+        assert!(limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
         tokio::time::advance(Duration::from_millis(1)).await;
-        assert!(!limited(&kit, Request::from_ip("a")));
+        assert!(!limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
     }
 
     #[test]
     fn the_user_key_generator_falls_back_to_the_address() {
         let (_p, kit) = started(json!({ "maxRequests": 1, "keyGenerator": "user" }));
-        let as_user = |u: &str, ip: &str| Request {
+        let as_user = |u: &str, ip: &str| RequestStart {
             user_id: Some(u.into()),
-            ..Request::from_ip(ip)
+            ..RequestStart::new("GET", "/").with_ip(ip)
         };
         assert!(!limited(&kit, as_user("ada", "1.1.1.1")));
         assert!(
@@ -225,7 +237,7 @@ mod tests {
             "same user, other address"
         );
         assert!(
-            !limited(&kit, Request::from_ip("1.1.1.1")),
+            !limited(&kit, RequestStart::new("GET", "/").with_ip("1.1.1.1")),
             "anonymous: keyed by address"
         );
     }
@@ -263,12 +275,18 @@ mod tests {
         // verdict comes first and stops the chain.
         let seen = Arc::new(Mutex::new(0));
         let s = seen.clone();
-        hook.tap(PluginUrn::new("auth").unwrap(), move |_: &Request| {
+        hook.tap(PluginUrn::new("auth").unwrap(), move |_: &RequestStart| {
             *s.lock().unwrap() += 1;
             None
         });
-        assert!(hook.call(&Request::from_ip("x")).unwrap().is_none());
-        let verdict = hook.call(&Request::from_ip("x")).unwrap().unwrap();
+        assert!(hook
+            .call(&RequestStart::new("GET", "/").with_ip("x"))
+            .unwrap()
+            .is_none());
+        let verdict = hook
+            .call(&RequestStart::new("GET", "/").with_ip("x"))
+            .unwrap()
+            .unwrap();
         assert_eq!(verdict.status, 429);
         assert!(verdict.retry_after.unwrap() <= Duration::from_secs(60));
         assert_eq!(

@@ -1,0 +1,334 @@
+//! The admin API: the plugins, toggling them, their configuration, the
+//! dependency graph. Every operation on the manager runs on its own task,
+//! under the manager's mutex: a client that disconnects or times out never
+//! cuts an operation short, and operations never interleave.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use plinth_core::check_plugin_name;
+use plinth_runtime::{resolve_config, ConfigError, Manager, ManagerError, PluginState};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tokio::sync::Mutex;
+
+use crate::{ApiError, ApiJson, Metrics};
+
+#[derive(Clone)]
+pub(crate) struct AdminState {
+    pub(crate) manager: Arc<Mutex<Manager>>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+/// The admin routes, under `/api/admin`, without their gate.
+pub(crate) fn routes(state: AdminState) -> Router {
+    Router::new()
+        .route("/api/admin/plugins", get(list))
+        .route("/api/admin/plugins/{name}/toggle", post(toggle))
+        .route("/api/admin/plugins/{name}/enable", post(enable))
+        .route("/api/admin/plugins/{name}/disable", post(disable))
+        .route(
+            "/api/admin/plugins/{name}/config",
+            get(get_config).put(put_config),
+        )
+        .route("/api/admin/graph", get(graph))
+        .with_state(state)
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A plugin name from a path: the one rule for plugin names, so that
+/// nothing else reaches the manager or the logs.
+fn valid_name(name: &str) -> Result<(), ApiError> {
+    check_plugin_name(name)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()).with("plugin", name))
+}
+
+fn unknown(name: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no plugin named \"{name}\"")).with("plugin", name)
+}
+
+/// Runs `operation` on the manager on a task of its own, so that it
+/// completes even when the request's future is dropped.
+async fn on_manager<T, F>(state: &AdminState, operation: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: for<'m> FnOnce(&'m mut Manager) -> BoxFuture<'m, T> + Send + 'static,
+{
+    let manager = state.manager.clone();
+    tokio::spawn(async move {
+        let mut manager = manager.lock_owned().await;
+        operation(&mut manager).await
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!("admin operation did not complete: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the operation did not complete",
+        )
+    })
+}
+
+async fn list(State(state): State<AdminState>) -> ApiResult {
+    let metrics = state.metrics.clone();
+    let manager = state.manager.lock().await;
+    let plugins: Vec<Value> = manager
+        .list()
+        .into_iter()
+        .map(|info| {
+            let meta = manager.metadata(&info.name);
+            let dependencies: Map<String, Value> = info
+                .dependencies
+                .iter()
+                .map(|d| (d.name.clone(), Value::String(d.range.to_string())))
+                .collect();
+            let optional: Vec<&str> = info
+                .dependencies
+                .iter()
+                .filter(|d| d.optional)
+                .map(|d| d.name.as_str())
+                .collect();
+            let totals = metrics.totals(&info.name);
+            json!({
+                "name": info.name,
+                "version": info.version.to_string(),
+                "description": info.description,
+                "author": meta.and_then(|m| m.author()),
+                "dependencies": dependencies,
+                "optionalDependencies": optional,
+                "enabled": info.state == PluginState::Active,
+                "state": info.state.to_string(),
+                "reason": info.reason.map(|r| r.to_string()),
+                "dependents": info.dependents,
+                "hooks": { "calls": totals.calls, "failures": totals.failures },
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(plugins)))
+}
+
+#[derive(Deserialize)]
+struct Toggle {
+    enabled: bool,
+}
+
+async fn toggle(
+    State(state): State<AdminState>,
+    Path(name): Path<String>,
+    body: Result<ApiJson<Toggle>, ApiError>,
+) -> ApiResult {
+    valid_name(&name)?;
+    let ApiJson(Toggle { enabled }) = body?;
+    switch(&state, name, enabled).await
+}
+
+async fn enable(State(state): State<AdminState>, Path(name): Path<String>) -> ApiResult {
+    valid_name(&name)?;
+    switch(&state, name, true).await
+}
+
+async fn disable(State(state): State<AdminState>, Path(name): Path<String>) -> ApiResult {
+    valid_name(&name)?;
+    switch(&state, name, false).await
+}
+
+async fn switch(state: &AdminState, name: String, enabled: bool) -> ApiResult {
+    let plugin = name.clone();
+    let result = on_manager(state, move |manager| {
+        Box::pin(async move {
+            if enabled {
+                manager.enable(&name).await
+            } else {
+                manager.disable(&name).await
+            }
+        })
+    })
+    .await?;
+    let field = if enabled { "started" } else { "stopped" };
+    match result {
+        Ok(changed) => Ok(Json(json!({ "success": true, field: changed }))),
+        Err(e) => Err(manager_error(&plugin, e)),
+    }
+}
+
+fn manager_error(plugin: &str, error: ManagerError) -> ApiError {
+    match error {
+        ManagerError::Unknown { .. } => unknown(plugin),
+        ManagerError::NotStarted { reason, .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("plugin \"{plugin}\" could not start"),
+        )
+        .with("plugin", plugin)
+        .with("reason", reason.to_string()),
+        ManagerError::StoppedWithFailures {
+            stopped, failed, ..
+        } => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("plugin \"{plugin}\" stopped, but some plugins failed to stop cleanly"),
+        )
+        .with("plugin", plugin)
+        .with("stopped", stopped)
+        .with(
+            "failed",
+            failed
+                .into_iter()
+                .map(|(p, r)| json!({ "plugin": p, "reason": r.to_string() }))
+                .collect::<Vec<_>>(),
+        ),
+        ManagerError::IllegalTransition { .. } => {
+            ApiError::new(StatusCode::CONFLICT, error.to_string()).with("plugin", plugin)
+        }
+        other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string())
+            .with("plugin", plugin),
+    }
+}
+
+async fn get_config(State(state): State<AdminState>, Path(name): Path<String>) -> ApiResult {
+    valid_name(&name)?;
+    let manager = state.manager.lock().await;
+    let meta = manager.metadata(&name).ok_or_else(|| unknown(&name))?;
+    let schema = meta.config_schema().cloned();
+    let section = manager
+        .config()
+        .get("plugins")
+        .and_then(|p| p.get(&name))
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let (resolved, violations) = match resolve_config(manager.config(), &name, schema.as_ref()) {
+        Ok(resolved) => (resolved, Vec::new()),
+        Err(e) => (Value::Null, violations(&e)),
+    };
+    Ok(Json(json!({
+        "plugin": name,
+        "config": section,
+        "resolved": resolved,
+        "violations": violations,
+        "schema": schema,
+    })))
+}
+
+/// Every violation of a configuration error, each with its JSON Pointer
+/// into the application configuration.
+fn violations(error: &ConfigError) -> Vec<Value> {
+    match error {
+        ConfigError::Invalid { violations, .. } => violations
+            .iter()
+            .map(|v| json!({ "pointer": v.path, "message": v.message }))
+            .collect(),
+        ConfigError::Malformed { path, .. }
+        | ConfigError::TooDeep { path, .. }
+        | ConfigError::Type { path, .. } => {
+            vec![json!({ "pointer": path, "message": error.to_string() })]
+        }
+        other => vec![json!({ "pointer": "", "message": other.to_string() })],
+    }
+}
+
+async fn put_config(
+    State(state): State<AdminState>,
+    Path(name): Path<String>,
+    body: Result<ApiJson<Value>, ApiError>,
+) -> ApiResult {
+    valid_name(&name)?;
+    let ApiJson(section) = body?;
+    on_manager(&state, move |manager| {
+        Box::pin(async move { replace_config(manager, name, section).await })
+    })
+    .await?
+}
+
+/// Validates the new section against the plugin's schema and stores it only
+/// if valid; an active plugin is restarted with it, and so are the
+/// dependents its restart stopped.
+async fn replace_config(manager: &mut Manager, name: String, section: Value) -> ApiResult {
+    let meta = manager.metadata(&name).ok_or_else(|| unknown(&name))?;
+    let schema = meta.config_schema().cloned();
+    let mut next = manager.config().clone();
+    let malformed = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "the application configuration is not an object with a \"plugins\" object",
+        )
+    };
+    let plugins = next
+        .as_object_mut()
+        .ok_or_else(malformed)?
+        .entry("plugins")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(malformed)?;
+    plugins.insert(name.clone(), section);
+    let resolved = match resolve_config(&next, &name, schema.as_ref()) {
+        Ok(resolved) => resolved,
+        Err(ConfigError::InvalidSchema { message, .. }) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("plugin \"{name}\" has an invalid configuration schema: {message}"),
+            ))
+        }
+        Err(e) => {
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+                    .with("plugin", name)
+                    .with("violations", violations(&e)),
+            )
+        }
+    };
+    manager.set_config(next);
+    let mut restarted = Vec::new();
+    if manager.state(&name) == Some(PluginState::Active) {
+        let stopped = manager
+            .disable(&name)
+            .await
+            .map_err(|e| manager_error(&name, e))?;
+        // Dependents were stopped first: start in the reverse order.
+        for plugin in stopped.iter().rev() {
+            manager
+                .enable(plugin)
+                .await
+                .map_err(|e| manager_error(plugin, e))?;
+            restarted.push(plugin.clone());
+        }
+    }
+    Ok(Json(json!({
+        "success": true,
+        "config": resolved,
+        "restarted": restarted,
+    })))
+}
+
+async fn graph(State(state): State<AdminState>) -> ApiResult {
+    let manager = state.manager.lock().await;
+    let list = manager.list();
+    let nodes: Vec<Value> = list
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.name,
+                "version": p.version.to_string(),
+                "state": p.state.to_string(),
+            })
+        })
+        .collect();
+    let edges: Vec<Value> = list
+        .iter()
+        .flat_map(|p| {
+            p.dependencies.iter().map(|d| {
+                json!({
+                    "from": p.name,
+                    "to": d.name,
+                    "range": d.range.to_string(),
+                    "optional": d.optional,
+                    "missing": manager.state(&d.name).is_none(),
+                })
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "nodes": nodes, "edges": edges })))
+}

@@ -1,0 +1,280 @@
+//! The request hooks as a tower layer: `request:start` before the inner
+//! service, `request:complete` after it, in the background.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use plinth_hooks::{Action, Bail, BoxError, Registry, RegistryError};
+use tokio_util::task::TaskTracker;
+use tower::{Layer, Service};
+
+use crate::request::{acceptable_request_id, generate_request_id};
+use crate::{
+    ApiError, ClientIdentity, Rejection, RequestComplete, RequestId, RequestStart,
+    REQUEST_COMPLETE, REQUEST_START,
+};
+
+/// The header carrying the request id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+struct Shared {
+    start: Arc<Bail<RequestStart, Rejection>>,
+    complete: Arc<Action<RequestComplete>>,
+    tracker: TaskTracker,
+    timeout: Option<Duration>,
+}
+
+/// Runs `request:start` ([`REQUEST_START`]) before each request and
+/// `request:complete` ([`REQUEST_COMPLETE`]) after it.
+///
+/// - A [`Rejection`] from `request:start` is sent instead of running the
+///   inner service, with `Retry-After` when it says when to retry.
+/// - A failing or panicking `request:start` callback answers 500 for that
+///   request only; the failure is logged with the plugin that caused it
+///   (and a plugin manager sharing the registry marks that plugin failed).
+/// - `request:complete` runs on a spawned task once the response is ready,
+///   never delaying it; [`tracker`](Self::tracker) lets a server wait for
+///   those tasks before shutting its plugins down.
+/// - The request id is the client's `x-request-id` when short and
+///   printable, else generated; it is in the request's extensions
+///   ([`RequestId`]) and in the response's `x-request-id`.
+/// - With a [`timeout`](Self::timeout), a request that takes longer (hooks
+///   included) is answered 408, and still reaches `request:complete`.
+///
+/// Needs a tokio runtime (for the background tasks).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use axum::{routing::get, Router};
+/// use plinth_hooks::{PluginUrn, Registry};
+/// use plinth_server::{Rejection, RequestHooksLayer, REQUEST_START};
+/// use tower::ServiceExt;
+///
+/// let hooks = Registry::new();
+/// hooks.hook(&REQUEST_START)?.tap(PluginUrn::new("gate")?, |r| {
+///     (r.path == "/closed").then(|| Rejection::too_many_requests(Duration::from_secs(2)))
+/// });
+/// let app = Router::new()
+///     .route("/closed", get(|| async { "never" }))
+///     .layer(RequestHooksLayer::new(&hooks)?);
+/// let request = axum::http::Request::get("/closed").body(axum::body::Body::empty())?;
+/// let response = app.oneshot(request).await?;
+/// assert_eq!(response.status(), 429);
+/// assert_eq!(response.headers()["retry-after"], "2");
+/// assert!(response.headers().contains_key("x-request-id"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RequestHooksLayer {
+    shared: Arc<Shared>,
+}
+
+impl RequestHooksLayer {
+    /// A layer calling the request hooks of `hooks`.
+    ///
+    /// # Errors
+    /// [`RegistryError::TypeMismatch`] when `request:start` or
+    /// `request:complete` is bound to another type in `hooks`.
+    ///
+    /// ```
+    /// let layer = plinth_server::RequestHooksLayer::new(&plinth_hooks::Registry::new())?;
+    /// # Ok::<(), plinth_hooks::RegistryError>(())
+    /// ```
+    pub fn new(hooks: &Registry) -> Result<Self, RegistryError> {
+        Ok(RequestHooksLayer {
+            shared: Arc::new(Shared {
+                start: hooks.hook(&REQUEST_START)?,
+                complete: hooks.hook(&REQUEST_COMPLETE)?,
+                tracker: TaskTracker::new(),
+                timeout: None,
+            }),
+        })
+    }
+
+    /// Bounds each request, `request:start` included, to `timeout`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let layer = plinth_server::RequestHooksLayer::new(&plinth_hooks::Registry::new())?
+    ///     .timeout(Duration::from_secs(30));
+    /// # Ok::<(), plinth_hooks::RegistryError>(())
+    /// ```
+    pub fn timeout(self, timeout: Duration) -> Self {
+        RequestHooksLayer {
+            shared: Arc::new(Shared {
+                start: self.shared.start.clone(),
+                complete: self.shared.complete.clone(),
+                tracker: self.shared.tracker.clone(),
+                timeout: Some(timeout),
+            }),
+        }
+    }
+
+    /// The `request:complete` tasks still running: close and wait on it
+    /// before stopping the plugins that listen.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plinth_hooks::RegistryError> {
+    /// let layer = plinth_server::RequestHooksLayer::new(&plinth_hooks::Registry::new())?;
+    /// layer.tracker().close();
+    /// layer.tracker().wait().await; // nothing in flight
+    /// # Ok(()) }
+    /// ```
+    pub fn tracker(&self) -> &TaskTracker {
+        &self.shared.tracker
+    }
+}
+
+impl<S> Layer<S> for RequestHooksLayer {
+    type Service = RequestHooks<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestHooks {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service [`RequestHooksLayer`] wraps around another.
+///
+/// ```
+/// use axum::Router;
+/// use plinth_server::{RequestHooks, RequestHooksLayer};
+/// use tower::Layer;
+/// let layer = RequestHooksLayer::new(&plinth_hooks::Registry::new())?;
+/// let service: RequestHooks<Router> = layer.layer(Router::new());
+/// # Ok::<(), plinth_hooks::RegistryError>(())
+/// ```
+#[derive(Clone)]
+pub struct RequestHooks<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S, B, ResBody> Service<Request<B>> for RequestHooks<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+    ResBody: HttpBody<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The clone is the one polled ready; the other stays for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = self.shared.clone();
+        let arrived = Instant::now();
+
+        let id = match request.headers().get(REQUEST_ID_HEADER) {
+            Some(value) if acceptable_request_id(value.as_bytes()) => {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            }
+            _ => generate_request_id(),
+        };
+        request.extensions_mut().insert(RequestId(id.clone()));
+        let method = request.method().as_str().to_string();
+        let path = request.uri().path().to_string();
+
+        Box::pin(async move {
+            let start = (!shared.start.is_empty()).then(|| {
+                let identity = request.extensions().get::<ClientIdentity>();
+                RequestStart {
+                    request_id: id.clone(),
+                    method: method.clone(),
+                    path: path.clone(),
+                    ip: request
+                        .extensions()
+                        .get::<ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.ip().to_string()),
+                    user_id: identity.and_then(|i| i.user_id.clone()),
+                    key: identity.and_then(|i| i.key.clone()),
+                }
+            });
+            let work = async {
+                if let Some(start) = start {
+                    match shared.start.call_async(start).await {
+                        Ok(None) => {}
+                        Ok(Some(rejection)) => return Ok(rejected(&rejection)),
+                        Err(e) => {
+                            tracing::error!(
+                                request_id = %id, plugin = %e.owner, hook = %e.hook,
+                                "request:start callback {}", e.fault
+                            );
+                            return Ok(internal_error(&id));
+                        }
+                    }
+                }
+                inner.call(request).await.map(|r| r.map(Body::new))
+            };
+            let mut response = match shared.timeout {
+                Some(limit) => match tokio::time::timeout(limit, work).await {
+                    Ok(result) => result?,
+                    Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "request timed out")
+                        .into_response(),
+                },
+                None => work.await?,
+            };
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            if !shared.complete.is_empty() {
+                let done = RequestComplete {
+                    request_id: id,
+                    method,
+                    path,
+                    status: response.status().as_u16(),
+                    duration_ms: u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX),
+                };
+                let hook = shared.complete.clone();
+                shared.tracker.spawn(async move {
+                    // Failures are the plugins' (the manager's fault queue
+                    // attributes them); the response is already on its way.
+                    if let Err(e) = hook.call_async(done).await {
+                        tracing::warn!("{e}");
+                    }
+                });
+            }
+            Ok(response)
+        })
+    }
+}
+
+fn rejected(rejection: &Rejection) -> Response<Body> {
+    let status = StatusCode::from_u16(rejection.status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = ApiError::new(status, rejection.message.clone()).into_response();
+    if let Some(secs) = rejection.retry_after_secs() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+fn internal_error(id: &str) -> Response<Body> {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        .with("requestId", id)
+        .into_response()
+}

@@ -1,0 +1,92 @@
+//! plinth over HTTP, on axum and tower: a plugin-extensible web server.
+//!
+//! - [`RequestHooksLayer`]: a tower layer running the `request:start` hook
+//!   ([`REQUEST_START`], whose [`Rejection`] stops a request, e.g. 429 with
+//!   `Retry-After`) and the `request:complete` hook ([`REQUEST_COMPLETE`],
+//!   in the background, never delaying the response), with request ids.
+//! - [`Server`]: the application's routes inside those hooks, plus the
+//!   admin API on the plugin manager (list, toggle, enable, disable,
+//!   configuration validated against the plugin's schema, dependency graph)
+//!   behind a bearer token compared in constant time ([`AdminToken`]; no
+//!   token, no admin API), `/healthz`, `/readyz`, `/metrics` ([`Metrics`],
+//!   Prometheus), body limit, request timeout and graceful shutdown
+//!   ([`shutdown_signal`]).
+//!
+//! Admin routes (each needs `Authorization: Bearer <token>`):
+//!
+//! | route | does |
+//! | --- | --- |
+//! | `GET /api/admin/plugins` | every plugin: name, version, description, author, dependencies, enabled, state, reason, dependents, hook calls and failures |
+//! | `POST /api/admin/plugins/{name}/toggle` `{"enabled": bool}` | enables or disables; `{"success": true}` |
+//! | `POST /api/admin/plugins/{name}/enable`, `.../disable` | the same, without a body |
+//! | `GET /api/admin/plugins/{name}/config` | its configuration section, resolved with defaults, and schema |
+//! | `PUT /api/admin/plugins/{name}/config` | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
+//! | `GET /api/admin/graph` | the dependency graph: nodes and edges |
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use axum::{routing::get, Router};
+//! use plinth_runtime::Manager;
+//! use plinth_server::{AdminToken, Server, ServerConfig};
+//!
+//! let config = ServerConfig {
+//!     addr: "127.0.0.1:0".parse()?,
+//!     admin_token: Some(AdminToken::new("let-me-in")?),
+//!     ..ServerConfig::default()
+//! };
+//! let server = Server::new(Manager::new(), config)?
+//!     .routes(Router::new().route("/", get(|| async { "home" })));
+//! let listener = server.bind().await?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let serving = tokio::spawn(server.serve(listener, async { let _ = stopped.await; }));
+//! let _ = stop.send(());
+//! serving.await??;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod admin;
+mod auth;
+mod error;
+mod layer;
+mod metrics;
+mod request;
+mod server;
+
+pub use auth::{AdminToken, EmptyToken, TokenSource};
+pub use error::{ApiError, ApiJson};
+pub use layer::{RequestHooks, RequestHooksLayer, REQUEST_ID_HEADER};
+pub use metrics::{HookTotals, Metrics};
+pub use request::{
+    ClientIdentity, Rejection, RequestComplete, RequestId, RequestStart, REQUEST_COMPLETE,
+    REQUEST_START,
+};
+pub use server::{shutdown_signal, Server, ServerConfig, DEFAULT_ADDR};
+
+/// Why the server could not be set up or run.
+///
+/// ```
+/// let e = plinth_server::ServerError::Config("server.addr: invalid socket address syntax".into());
+/// assert_eq!(e.to_string(), "server configuration: server.addr: invalid socket address syntax");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A request hook's name is bound to another type.
+    #[error(transparent)]
+    Registry(#[from] plinth_hooks::RegistryError),
+    /// The state-change topic is bound to another type.
+    #[error(transparent)]
+    Bus(#[from] plinth_hooks::BusError),
+    /// An owner name was refused.
+    #[error(transparent)]
+    Guard(#[from] plinth_core::GuardError),
+    /// Binding or accepting failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A setting is wrong; the message names it.
+    #[error("server configuration: {0}")]
+    Config(String),
+}

@@ -1,0 +1,326 @@
+//! Prometheus metrics of the plugins: hook calls, failures and latency per
+//! plugin and hook (an interceptor on the hooks and the bus), plugin states
+//! and lifecycle transitions (a subscriber to the manager's state changes).
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use plinth_core::PluginUrn;
+use plinth_hooks::{CallInfo, Interceptor, Outcome};
+use plinth_runtime::{Manager, PluginState, StateChange, STATE_CHANGED};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::ServerError;
+
+/// The owner of the server's own bus subscription.
+pub(crate) const SERVER_OWNER: &str = "plinth-server";
+
+const STATES: [PluginState; 9] = [
+    PluginState::Discovered,
+    PluginState::Loaded,
+    PluginState::Validating,
+    PluginState::Ready,
+    PluginState::Initializing,
+    PluginState::Active,
+    PluginState::Destroying,
+    PluginState::Disabled,
+    PluginState::Failed,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HookLabels {
+    plugin: String,
+    hook: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    plugin: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransitionLabels {
+    plugin: String,
+    from: String,
+    to: String,
+}
+
+type Histograms = Family<HookLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 10 µs to about 10 s: hook callbacks range from in-memory checks to I/O.
+    Histogram::new(exponential_buckets(0.000_01, 4.0, 11))
+}
+
+/// The metric handles of one plugin's callbacks on one hook.
+struct Series {
+    calls: Counter,
+    failures: Counter,
+    latency: Histogram,
+}
+
+#[derive(Default)]
+struct Cache {
+    /// By registration id: the look-up each call pays.
+    by_registration: HashMap<u64, Arc<Series>>,
+    /// By (plugin, hook): one entry per series, for per-plugin totals.
+    by_series: HashMap<(String, String), Arc<Series>>,
+}
+
+/// Calls and failures of one plugin's callbacks, summed over its hooks.
+///
+/// ```
+/// let totals = plinth_server::HookTotals::default();
+/// assert_eq!((totals.calls, totals.failures), (0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HookTotals {
+    /// Callback invocations.
+    pub calls: u64,
+    /// Those that failed or panicked.
+    pub failures: u64,
+}
+
+/// The server's metrics, in the Prometheus text format through
+/// `prometheus-client`:
+///
+/// | metric | labels |
+/// | --- | --- |
+/// | `plinth_hook_calls_total` | plugin, hook, kind |
+/// | `plinth_hook_failures_total` | plugin, hook, kind |
+/// | `plinth_hook_duration_seconds` (histogram) | plugin, hook, kind |
+/// | `plinth_plugin_state` (1 for the current state, else 0) | plugin, state |
+/// | `plinth_plugin_transitions_total` | plugin, from, to |
+///
+/// Bus deliveries count as calls of the topic's name, with kind `action`.
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use plinth_hooks::{Action, Key};
+/// use plinth_runtime::{Context, Manager, Metadata, Plugin};
+/// use plinth_server::Metrics;
+///
+/// const SAVED: Key<Action<u32>> = Key::new("page:saved");
+/// struct Audit;
+/// impl Plugin for Audit {
+///     fn metadata(&self) -> Metadata { Metadata::new("audit", "1.0.0") }
+///     fn initialize(&mut self, ctx: &Context) -> Result<(), plinth_hooks::BoxError> {
+///         ctx.hooks().on(&SAVED)?.tap(|_| {});
+///         Ok(())
+///     }
+/// }
+/// let mut manager = Manager::new();
+/// let metrics = Metrics::install(&manager)?;
+/// manager.register(Audit)?;
+/// manager.initialize_all().await?;
+/// manager.hooks().hook(&SAVED)?.call(&1)?;
+/// let text = metrics.encode();
+/// assert!(text.contains(r#"plinth_hook_calls_total{plugin="audit",hook="page:saved",kind="action"} 1"#), "{text}");
+/// assert!(text.contains(r#"plinth_plugin_state{plugin="audit",state="active"} 1"#), "{text}");
+/// assert_eq!(metrics.totals("audit").calls, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<HookLabels, Counter>,
+    failures: Family<HookLabels, Counter>,
+    latency: Histograms,
+    states: Family<StateLabels, Gauge>,
+    transitions: Family<TransitionLabels, Counter>,
+    cache: RwLock<Cache>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Metrics observing `manager`: an interceptor on its hooks and bus, and
+    /// a subscription to its state changes. Install before starting the
+    /// plugins to count from the first transition; the states of plugins
+    /// already registered are read at once.
+    ///
+    /// # Errors
+    /// [`ServerError::Bus`] when the manager's bus binds the state-change
+    /// topic to another type.
+    ///
+    /// ```
+    /// let manager = plinth_runtime::Manager::new();
+    /// let metrics = plinth_server::Metrics::install(&manager)?;
+    /// assert!(metrics.encode().ends_with("# EOF\n"));
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn install(manager: &Manager) -> Result<Arc<Self>, ServerError> {
+        let calls = Family::<HookLabels, Counter>::default();
+        let failures = Family::<HookLabels, Counter>::default();
+        let latency: Histograms = Family::new_with_constructor(latency_histogram);
+        let states = Family::<StateLabels, Gauge>::default();
+        let transitions = Family::<TransitionLabels, Counter>::default();
+        let mut registry = Registry::with_prefix("plinth");
+        registry.register(
+            "hook_calls",
+            "Hook callback invocations, per plugin and hook",
+            calls.clone(),
+        );
+        registry.register(
+            "hook_failures",
+            "Hook callbacks that failed or panicked, per plugin and hook",
+            failures.clone(),
+        );
+        registry.register(
+            "hook_duration_seconds",
+            "Duration of hook callbacks, per plugin and hook",
+            latency.clone(),
+        );
+        registry.register(
+            "plugin_state",
+            "The current lifecycle state of each plugin (1), other states 0",
+            states.clone(),
+        );
+        registry.register(
+            "plugin_transitions",
+            "Lifecycle transitions, per plugin",
+            transitions.clone(),
+        );
+        let metrics = Arc::new(Metrics {
+            registry,
+            calls,
+            failures,
+            latency,
+            states,
+            transitions,
+            cache: RwLock::new(Cache::default()),
+        });
+        for plugin in manager.list() {
+            metrics.set_state(&plugin.name, plugin.state);
+        }
+        manager.hooks().intercept(metrics.clone());
+        manager.bus().intercept(metrics.clone());
+        let observer = metrics.clone();
+        // The owner is not a plugin: the manager never removes it.
+        let owner = PluginUrn::new(SERVER_OWNER)?;
+        manager
+            .bus()
+            .subscribe(&STATE_CHANGED, owner, move |change: &StateChange| {
+                observer.transition(change);
+                Ok(())
+            })?;
+        Ok(metrics)
+    }
+
+    /// Everything, in the Prometheus text format (OpenMetrics flavour, as
+    /// `prometheus-client` writes it).
+    ///
+    /// ```
+    /// let metrics = plinth_server::Metrics::install(&plinth_runtime::Manager::new())?;
+    /// assert!(metrics.encode().ends_with("# EOF\n")); // nothing observed yet
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+
+    /// A plugin's hook calls and failures so far, over all its hooks.
+    ///
+    /// ```
+    /// let metrics = plinth_server::Metrics::install(&plinth_runtime::Manager::new())?;
+    /// assert_eq!(metrics.totals("nobody").calls, 0);
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn totals(&self, plugin: &str) -> HookTotals {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .by_series
+            .iter()
+            .filter(|((p, _), _)| p == plugin)
+            .fold(HookTotals::default(), |t, (_, s)| HookTotals {
+                calls: t.calls + s.calls.get(),
+                failures: t.failures + s.failures.get(),
+            })
+    }
+
+    fn set_state(&self, plugin: &str, current: PluginState) {
+        for state in STATES {
+            let labels = StateLabels {
+                plugin: plugin.to_string(),
+                state: state.to_string(),
+            };
+            self.states
+                .get_or_create(&labels)
+                .set(i64::from(state == current));
+        }
+    }
+
+    fn transition(&self, change: &StateChange) {
+        self.transitions
+            .get_or_create(&TransitionLabels {
+                plugin: change.plugin.to_string(),
+                from: change.from.to_string(),
+                to: change.to.to_string(),
+            })
+            .inc();
+        self.set_state(change.plugin.as_str(), change.to);
+    }
+
+    fn series(&self, call: &CallInfo<'_>) -> Arc<Series> {
+        if let Some(series) = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_registration
+            .get(&call.registration)
+        {
+            return series.clone();
+        }
+        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        let key = (call.owner.to_string(), call.hook.to_string());
+        let series = match cache.by_series.get(&key) {
+            Some(series) => series.clone(),
+            None => {
+                let labels = HookLabels {
+                    plugin: key.0.clone(),
+                    hook: key.1.clone(),
+                    kind: call.kind.to_string(),
+                };
+                let series = Arc::new(Series {
+                    calls: self.calls.get_or_create_owned(&labels),
+                    failures: self.failures.get_or_create_owned(&labels),
+                    latency: self.latency.get_or_create_owned(&labels),
+                });
+                cache.by_series.insert(key, series.clone());
+                series
+            }
+        };
+        cache
+            .by_registration
+            .insert(call.registration, series.clone());
+        series
+    }
+}
+
+impl Interceptor for Metrics {
+    fn on_call(&self, call: &CallInfo<'_>) {
+        if call.owner.as_str() == SERVER_OWNER {
+            return;
+        }
+        let series = self.series(call);
+        series.calls.inc();
+        if let Outcome::Failed(_) = call.outcome {
+            series.failures.inc();
+        }
+        series.latency.observe(call.duration.as_secs_f64());
+    }
+}

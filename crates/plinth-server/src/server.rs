@@ -1,0 +1,491 @@
+//! The server: configuration, the assembled router, serving with readiness,
+//! and graceful shutdown.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use plinth_runtime::Manager;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Mutex};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::admin::{self, AdminState};
+use crate::auth::require_token;
+use crate::{AdminToken, ApiError, Metrics, RequestHooksLayer, ServerError, TokenSource};
+
+/// The address served when none is configured: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// How the server listens and what it allows.
+///
+/// ```
+/// use plinth_server::ServerConfig;
+/// let config = ServerConfig::default();
+/// assert!(config.addr.ip().is_loopback());
+/// assert!(config.admin_token.is_none()); // the admin API is off
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen (default [`DEFAULT_ADDR`], loopback).
+    pub addr: SocketAddr,
+    /// The admin token; `None` turns the admin API off.
+    pub admin_token: Option<AdminToken>,
+    /// The largest request body accepted, in bytes (default 1 MiB).
+    pub body_limit: usize,
+    /// How long one request may take, hooks included (default 30 s).
+    pub request_timeout: Duration,
+    /// How long shutdown waits for in-flight requests, and then for the
+    /// `request:complete` tasks (default 10 s each).
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            admin_token: None,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The configuration from the application configuration's `server`
+    /// section (`addr`, `adminToken`, `bodyLimitBytes`, `requestTimeoutMs`,
+    /// `drainTimeoutMs`), overridden by the environment (`PLINTH_ADDR`,
+    /// `PLINTH_ADMIN_TOKEN`).
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] naming the setting that is wrong.
+    ///
+    /// ```
+    /// use plinth_server::{ServerConfig, TokenSource};
+    /// use serde_json::json;
+    ///
+    /// let app = json!({ "server": { "addr": "127.0.0.1:8080", "adminToken": "from-file" } });
+    /// let env = |name: &str| (name == "PLINTH_ADMIN_TOKEN").then(|| "from-env".to_string());
+    /// let config = ServerConfig::from_sources(&app, env)?;
+    /// assert_eq!(config.addr.port(), 8080);
+    /// let token = config.admin_token.unwrap();
+    /// assert_eq!(token.source(), TokenSource::Environment);
+    /// assert!(token.verify("from-env"));
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn from_sources(
+        app: &Value,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ServerError> {
+        let mut config = ServerConfig::default();
+        let section = app.get("server").cloned().unwrap_or(Value::Null);
+        let bad = |what: &str| ServerError::Config(format!("server.{what}"));
+        if let Some(addr) = section.get("addr") {
+            let text = addr
+                .as_str()
+                .ok_or_else(|| bad("addr: expected a string"))?;
+            config.addr = parse_addr(text).map_err(|e| bad(&format!("addr: {e}")))?;
+        }
+        if let Some(token) = section.get("adminToken") {
+            let text = token
+                .as_str()
+                .ok_or_else(|| bad("adminToken: expected a string"))?;
+            config.admin_token = Some(
+                AdminToken::from_source(text, TokenSource::Config)
+                    .map_err(|e| bad(&format!("adminToken: {e}")))?,
+            );
+        }
+        let number = |name: &str| -> Result<Option<u64>, ServerError> {
+            section
+                .get(name)
+                .map(|v| {
+                    v.as_u64()
+                        .ok_or_else(|| bad(&format!("{name}: expected a non-negative integer")))
+                })
+                .transpose()
+        };
+        if let Some(n) = number("bodyLimitBytes")? {
+            config.body_limit = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(ms) = number("requestTimeoutMs")? {
+            config.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = number("drainTimeoutMs")? {
+            config.drain_timeout = Duration::from_millis(ms);
+        }
+        if let Some(addr) = env("PLINTH_ADDR") {
+            config.addr =
+                parse_addr(&addr).map_err(|e| ServerError::Config(format!("PLINTH_ADDR: {e}")))?;
+        }
+        if let Some(token) = env("PLINTH_ADMIN_TOKEN") {
+            config.admin_token = Some(
+                AdminToken::from_source(&token, TokenSource::Environment)
+                    .map_err(|e| ServerError::Config(format!("PLINTH_ADMIN_TOKEN: {e}")))?,
+            );
+        }
+        Ok(config)
+    }
+
+    /// [`from_sources`](Self::from_sources) with the process environment.
+    ///
+    /// # Errors
+    /// [`ServerError::Config`] naming the setting that is wrong.
+    ///
+    /// ```
+    /// let config = plinth_server::ServerConfig::from_env(&serde_json::json!({}))?;
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn from_env(app: &Value) -> Result<Self, ServerError> {
+        Self::from_sources(app, |name| std::env::var(name).ok())
+    }
+}
+
+/// `host:port`, or a bare port (on loopback).
+fn parse_addr(text: &str) -> Result<SocketAddr, std::net::AddrParseError> {
+    match text.parse::<u16>() {
+        Ok(port) => Ok(SocketAddr::from(([127, 0, 0, 1], port))),
+        Err(_) => text.parse(),
+    }
+}
+
+const STARTING: u8 = 0;
+const READY: u8 = 1;
+const STOPPING: u8 = 2;
+
+/// A plinth application served over HTTP: the application's routes with
+/// the request hooks around them, the admin API, `/healthz`, `/readyz` and
+/// `/metrics`.
+///
+/// The manager lives behind a `tokio::sync::Mutex`, so admin operations are
+/// serialised; each runs on its own task and completes even if its client
+/// goes away.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use axum::{routing::get, Router};
+/// use plinth_runtime::Manager;
+/// use plinth_server::{Server, ServerConfig};
+///
+/// let server = Server::new(Manager::new(), ServerConfig::default())?
+///     .routes(Router::new().route("/hello", get(|| async { "hi" })));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let serving = tokio::spawn(server.serve(listener, async { let _ = stopped.await; }));
+/// // ... requests to http://{addr}/hello ...
+/// let _ = stop.send(());
+/// serving.await??; // drained, then the plugins shut down
+/// # Ok(()) }
+/// ```
+pub struct Server {
+    manager: Arc<Mutex<Manager>>,
+    metrics: Arc<Metrics>,
+    hooks: RequestHooksLayer,
+    config: ServerConfig,
+    routes: Router,
+    phase: Arc<AtomicU8>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A server for `manager`'s plugins (not yet started: [`serve`](Self::serve)
+    /// starts them). Installs the [`Metrics`] on the manager.
+    ///
+    /// # Errors
+    /// [`ServerError::Registry`] or [`ServerError::Bus`] when the request
+    /// hooks or the state-change topic are bound to other types.
+    ///
+    /// ```
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?;
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn new(manager: Manager, config: ServerConfig) -> Result<Self, ServerError> {
+        let metrics = Metrics::install(&manager)?;
+        let hooks = RequestHooksLayer::new(manager.hooks())?.timeout(config.request_timeout);
+        Ok(Server {
+            manager: Arc::new(Mutex::new(manager)),
+            metrics,
+            hooks,
+            config,
+            routes: Router::new(),
+            phase: Arc::new(AtomicU8::new(STARTING)),
+        })
+    }
+
+    /// Adds the application's routes (they run inside the request hooks).
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?
+    ///     .routes(Router::new().route("/", get(|| async { "home" })));
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// The manager, shared with the admin API.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plinth_server::ServerError> {
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?;
+    /// assert!(server.manager().lock().await.list().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn manager(&self) -> &Arc<Mutex<Manager>> {
+        &self.manager
+    }
+
+    /// The metrics served at `/metrics`.
+    ///
+    /// ```
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?;
+    /// assert_eq!(server.metrics().totals("any").calls, 0);
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Its configuration.
+    ///
+    /// ```
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?;
+    /// assert!(server.config().addr.ip().is_loopback());
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Everything the server answers, as one router: the application's
+    /// routes, the admin API behind its token, health, readiness and
+    /// metrics; inside the request hooks (which also bound each request's
+    /// time), a body limit, and a handler panic answered 500.
+    ///
+    /// ```
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?;
+    /// let router: axum::Router = server.router();
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn router(&self) -> Router {
+        let admin = admin::routes(AdminState {
+            manager: self.manager.clone(),
+            metrics: self.metrics.clone(),
+        })
+        .route_layer(middleware::from_fn_with_state(
+            self.config.admin_token.clone(),
+            require_token,
+        ));
+        let phase = self.phase.clone();
+        let metrics = self.metrics.clone();
+        Router::new()
+            .route(
+                "/healthz",
+                get(|| async { Json(json!({ "status": "ok" })) }),
+            )
+            .route("/readyz", get(readyz).with_state(phase))
+            .route("/metrics", get(serve_metrics).with_state(metrics))
+            .merge(admin)
+            .merge(self.routes.clone())
+            .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") })
+            .layer(CatchPanicLayer::custom(handler_panicked))
+            .layer(DefaultBodyLimit::max(self.config.body_limit))
+            .layer(RequestBodyLimitLayer::new(self.config.body_limit))
+            .layer(self.hooks.clone())
+    }
+
+    /// Binds the configured address.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), plinth_server::ServerError> {
+    /// let config = plinth_server::ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), config)?;
+    /// let listener = server.bind().await?;
+    /// assert!(listener.local_addr()?.ip().is_loopback());
+    /// # Ok(()) }
+    /// ```
+    pub async fn bind(&self) -> Result<TcpListener, ServerError> {
+        Ok(TcpListener::bind(self.config.addr).await?)
+    }
+
+    /// Serves on `listener` until `signal` completes: starts the plugins
+    /// (`/readyz` answers 200 once `initialize_all` finished), then on the
+    /// signal stops accepting, waits for in-flight requests (at most
+    /// [`drain_timeout`](ServerConfig::drain_timeout)), then for the
+    /// `request:complete` tasks (as long again), and shuts the plugins down
+    /// in reverse dependency order.
+    ///
+    /// # Errors
+    /// [`ServerError::Io`] when accepting fails.
+    ///
+    /// ```no_run
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), plinth_server::ServerError> {
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?;
+    /// let listener = server.bind().await?;
+    /// server.serve(listener, plinth_server::shutdown_signal()?).await
+    /// # }
+    /// ```
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let router = self.router();
+        let drain = self.config.drain_timeout;
+        let manager = self.manager.clone();
+        let phase = self.phase.clone();
+        let starting = tokio::spawn(async move {
+            let mut manager = manager.lock_owned().await;
+            match manager.initialize_all().await {
+                Ok(report) => {
+                    for (plugin, reason) in &report.failed {
+                        tracing::warn!(plugin = %plugin, "did not start: {reason}");
+                    }
+                }
+                Err(e) => tracing::error!("starting the plugins: {e}"),
+            }
+            // Only a start that finished makes the server ready; shutdown
+            // may already have begun.
+            let _ = phase.compare_exchange(STARTING, READY, Ordering::AcqRel, Ordering::Acquire);
+        });
+
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let stop_phase = self.phase.clone();
+        let graceful = async move {
+            signal.await;
+            stop_phase.store(STOPPING, Ordering::Release);
+            let _ = stop_tx.send(true);
+        };
+        let serving = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(graceful)
+        .into_future();
+        let drain_expired = async move {
+            if stop_rx.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(drain).await;
+        };
+        let served = tokio::select! {
+            served = serving => served,
+            () = drain_expired => {
+                tracing::warn!("in-flight requests still running after {drain:?}; shutting down anyway");
+                Ok(())
+            }
+        };
+        self.phase.store(STOPPING, Ordering::Release);
+
+        // A start still running is dropped: the manager's operations are
+        // cancellation-safe, and shutdown settles what it left.
+        starting.abort();
+        let _ = starting.await;
+        let tracker = self.hooks.tracker();
+        tracker.close();
+        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            tracing::warn!(
+                "{} request:complete tasks still running after {drain:?}",
+                tracker.len()
+            );
+        }
+        self.manager.lock().await.shutdown().await;
+        Ok(served?)
+    }
+}
+
+async fn readyz(State(phase): State<Arc<AtomicU8>>) -> Response {
+    match phase.load(Ordering::Acquire) {
+        READY => Json(json!({ "status": "ready" })).into_response(),
+        STARTING => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "starting" })),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "stopping" })),
+        )
+            .into_response(),
+    }
+}
+
+async fn serve_metrics(State(metrics): State<Arc<Metrics>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.encode(),
+    )
+        .into_response()
+}
+
+fn handler_panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when
+/// this is called, not when the future is first polled, so a signal that
+/// arrives in between is not lost (and does not kill the process).
+///
+/// # Errors
+/// When the signal handlers cannot be installed.
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let stop = plinth_server::shutdown_signal()?;
+/// stop.await;
+/// # Ok(()) }
+/// ```
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
