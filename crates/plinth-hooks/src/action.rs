@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::future::{join_all, BoxFuture};
 
-use crate::core::{Callback, CallbackFn, Config, Core, State};
+use crate::core::{CallbackFn, Config, Core, State};
 use crate::hook::sealed::Sealed;
 use crate::interceptor::{HookKind, Outcome};
 use crate::{ActionError, BoxError, CallbackError, Handle, Hook, Next, Tap};
@@ -14,18 +14,10 @@ pub(crate) type SyncFn<T> = Arc<dyn Fn(&T) -> Result<(), BoxError> + Send + Sync
 type AsyncFn<T> = Arc<dyn Fn(Arc<T>) -> BoxFuture<'static, Result<(), BoxError>> + Send + Sync>;
 
 /// A wrapper: the payload and the rest of the broadcast in, its result out.
-type WrapFn<T> = Arc<dyn Fn(&T, Next<'_, Action<T>>) -> Result<(), ActionError> + Send + Sync>;
+pub(crate) type WrapFn<T> =
+    Arc<dyn Fn(&T, Next<'_, Action<T>>) -> Result<(), ActionError> + Send + Sync>;
 
 pub(crate) type ActionFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
-
-impl<T> Callback for ActionFn<T> {
-    type Sync = SyncFn<T>;
-    type Async = AsyncFn<T>;
-    type Wrapper = WrapFn<T>;
-    fn as_fn(&self) -> &Self {
-        self
-    }
-}
 
 /// A broadcast hook (the seed's `broadcast`, tapable's `SyncHook` /
 /// `AsyncSeriesHook` / `AsyncParallelHook`): every callback receives the same
@@ -52,7 +44,7 @@ impl<T> Callback for ActionFn<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Action<T> {
-    pub(crate) core: Core<ActionFn<T>>,
+    pub(crate) core: Core<ActionFn<T>, WrapFn<T>>,
 }
 
 impl<T: Send + Sync + 'static> Action<T> {
@@ -151,7 +143,7 @@ impl<T: Send + Sync + 'static> Action<T> {
     #[inline]
     pub(crate) fn dispatch(
         &self,
-        state: &State<ActionFn<T>>,
+        state: &State<ActionFn<T>, WrapFn<T>>,
         payload: &T,
     ) -> Result<(), ActionError> {
         if !state.wrappers.is_empty() {
@@ -164,7 +156,7 @@ impl<T: Send + Sync + 'static> Action<T> {
     /// callbacks.
     fn wrapped(
         &self,
-        state: &State<ActionFn<T>>,
+        state: &State<ActionFn<T>, WrapFn<T>>,
         depth: usize,
         payload: &T,
     ) -> Result<(), ActionError> {
@@ -323,9 +315,9 @@ impl<T: Send + Sync + 'static> Action<T> {
 }
 
 /// Runs every sync callback of `state` on `payload`; returns the failures.
-pub(crate) fn broadcast_sync<T>(
-    core: &Core<ActionFn<T>>,
-    state: &State<ActionFn<T>>,
+pub(crate) fn broadcast_sync<T, W: Clone + Send + Sync>(
+    core: &Core<ActionFn<T>, W>,
+    state: &State<ActionFn<T>, W>,
     payload: &T,
 ) -> Vec<CallbackError> {
     let mut failures = Vec::new();
@@ -346,9 +338,9 @@ pub(crate) fn broadcast_sync<T>(
 }
 
 /// Reports one invocation and turns its fault into an attributed error.
-pub(crate) fn settle<T>(
-    core: &Core<ActionFn<T>>,
-    state: &State<ActionFn<T>>,
+pub(crate) fn settle<T, W: Clone + Send + Sync>(
+    core: &Core<ActionFn<T>, W>,
+    state: &State<ActionFn<T>, W>,
     slot: &crate::tap::Slot<ActionFn<T>>,
     started: Option<std::time::Instant>,
     result: Result<(), crate::Fault>,
@@ -367,7 +359,8 @@ pub(crate) fn settle<T>(
 
 impl<T> Sealed for Action<T> {
     type Callback = ActionFn<T>;
-    fn core(&self) -> &Core<ActionFn<T>> {
+    type Wrapper = WrapFn<T>;
+    fn core(&self) -> &Core<ActionFn<T>, WrapFn<T>> {
         &self.core
     }
     fn create(name: Arc<str>, config: Config) -> Self {

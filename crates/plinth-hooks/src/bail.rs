@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use crate::core::{Callback, CallbackFn, Config, Core, State};
+use crate::core::{CallbackFn, Config, Core, State};
 use crate::hook::sealed::Sealed;
 use crate::interceptor::{HookKind, Outcome};
 use crate::{BoxError, CallbackError, Handle, Hook, Next, Tap};
@@ -16,19 +16,10 @@ type AsyncFn<T, R> =
 
 /// A wrapper: the payload and the rest of the chain in, the call's result
 /// out.
-type WrapFn<T, R> =
+pub(crate) type WrapFn<T, R> =
     Arc<dyn Fn(&T, Next<'_, Bail<T, R>>) -> Result<Option<R>, CallbackError> + Send + Sync>;
 
 pub(crate) type BailFn<T, R> = CallbackFn<SyncFn<T, R>, AsyncFn<T, R>>;
-
-impl<T, R> Callback for BailFn<T, R> {
-    type Sync = SyncFn<T, R>;
-    type Async = AsyncFn<T, R>;
-    type Wrapper = WrapFn<T, R>;
-    fn as_fn(&self) -> &Self {
-        self
-    }
-}
 
 /// A first-result hook (tapable's `SyncBailHook` / `AsyncSeriesBailHook`,
 /// pluggy's `firstresult`): callbacks run in order until one returns
@@ -48,7 +39,7 @@ impl<T, R> Callback for BailFn<T, R> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Bail<T, R> {
-    pub(crate) core: Core<BailFn<T, R>>,
+    pub(crate) core: Core<BailFn<T, R>, WrapFn<T, R>>,
 }
 
 impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
@@ -143,7 +134,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     #[inline]
     pub(crate) fn dispatch(
         &self,
-        state: &State<BailFn<T, R>>,
+        state: &State<BailFn<T, R>, WrapFn<T, R>>,
         payload: &T,
     ) -> Result<Option<R>, CallbackError> {
         self.core.refuse_async(state)?;
@@ -153,7 +144,11 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
         self.chain(state, payload)
     }
 
-    fn chain(&self, state: &State<BailFn<T, R>>, payload: &T) -> Result<Option<R>, CallbackError> {
+    fn chain(
+        &self,
+        state: &State<BailFn<T, R>, WrapFn<T, R>>,
+        payload: &T,
+    ) -> Result<Option<R>, CallbackError> {
         for slot in state.slots.iter() {
             let BailFn::Sync(f) = &slot.callback else {
                 continue; // unreachable: refused above
@@ -171,7 +166,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     /// callbacks.
     fn wrapped(
         &self,
-        state: &State<BailFn<T, R>>,
+        state: &State<BailFn<T, R>, WrapFn<T, R>>,
         depth: usize,
         payload: &T,
     ) -> Result<Option<R>, CallbackError> {
@@ -257,7 +252,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     /// `Some` when the chain stops here (a value or an error).
     fn settle(
         &self,
-        state: &crate::core::State<BailFn<T, R>>,
+        state: &crate::core::State<BailFn<T, R>, WrapFn<T, R>>,
         meta: &crate::tap::Meta,
         started: Option<std::time::Instant>,
         result: Result<Option<R>, crate::Fault>,
@@ -282,7 +277,8 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
 
 impl<T, R> Sealed for Bail<T, R> {
     type Callback = BailFn<T, R>;
-    fn core(&self) -> &Core<BailFn<T, R>> {
+    type Wrapper = WrapFn<T, R>;
+    fn core(&self) -> &Core<BailFn<T, R>, WrapFn<T, R>> {
         &self.core
     }
     fn create(name: Arc<str>, config: Config) -> Self {

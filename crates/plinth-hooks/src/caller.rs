@@ -34,7 +34,7 @@ use crate::{Action, ActionError, Bail, CallbackError, Filter, FilterError};
 /// ```
 pub struct FilterCaller<'h, T> {
     hook: &'h Filter<T>,
-    pinned: Option<Pinned<FilterFn<T>>>,
+    pinned: Option<Pinned<FilterFn<T>, crate::filter::WrapFn<T>>>,
 }
 
 impl<T: Send + 'static> Filter<T> {
@@ -109,7 +109,7 @@ impl<T: Send + 'static> FilterCaller<'_, T> {
 /// ```
 pub struct ActionCaller<'h, T> {
     hook: &'h Action<T>,
-    pinned: Option<Pinned<ActionFn<T>>>,
+    pinned: Option<Pinned<ActionFn<T>, crate::action::WrapFn<T>>>,
 }
 
 impl<T: Send + Sync + 'static> Action<T> {
@@ -159,7 +159,7 @@ impl<T: Send + Sync + 'static> ActionCaller<'_, T> {
 /// ```
 pub struct BailCaller<'h, T, R> {
     hook: &'h Bail<T, R>,
-    pinned: Option<Pinned<BailFn<T, R>>>,
+    pinned: Option<Pinned<BailFn<T, R>, crate::bail::WrapFn<T, R>>>,
 }
 
 impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {

@@ -58,8 +58,6 @@ pub trait Callback: Clone {
     /// The sync form, as the all-sync fast path runs it.
     type Sync: Clone + Send + Sync;
     type Async: Clone;
-    /// What runs around the chain (see `wrap` on each kind).
-    type Wrapper: Clone + Send + Sync;
     fn as_fn(&self) -> &CallbackFn<Self::Sync, Self::Async>;
 
     fn is_async(&self) -> bool {
@@ -80,6 +78,18 @@ pub enum CallbackFn<S, A> {
     Async(A),
 }
 
+// One generic impl: an impl per concrete (`dyn`) callback type would hold
+// only for `'static`, and the auto-trait check of an async call's future
+// (which sees its types with lifetimes erased) would then fail to prove
+// the future `Send`.
+impl<S: Clone + Send + Sync, A: Clone> Callback for CallbackFn<S, A> {
+    type Sync = S;
+    type Async = A;
+    fn as_fn(&self) -> &Self {
+        self
+    }
+}
+
 // Not derived: the derive would bound the kinds' payload types, not `S`/`A`.
 impl<S: Clone, A: Clone> Clone for CallbackFn<S, A> {
     fn clone(&self) -> Self {
@@ -90,7 +100,7 @@ impl<S: Clone, A: Clone> Clone for CallbackFn<S, A> {
     }
 }
 
-pub struct State<C: Callback> {
+pub struct State<C: Callback, W> {
     pub(crate) slots: Box<[Slot<C>]>,
     /// When `direct` (and for filters): the callbacks alone, in order, as
     /// one dense array the fast path walks without testing each for async,
@@ -98,7 +108,7 @@ pub struct State<C: Callback> {
     pub(crate) chain: Box<[C::Sync]>,
     /// The registrations that run around the chain, outermost first. Kept
     /// apart from `slots` so that a hook without any pays one flag test.
-    pub(crate) wrappers: Box<[Slot<C::Wrapper>]>,
+    pub(crate) wrappers: Box<[Slot<W>]>,
     pub(crate) interceptors: Arc<[Arc<dyn Interceptor>]>,
     /// The first async slot, so a sync call can refuse before running any.
     pub(crate) first_async: Option<usize>,
@@ -115,12 +125,12 @@ pub struct State<C: Callback> {
     pub(crate) watch_all: bool,
 }
 
-impl<C: Callback> State<C> {
+impl<C: Callback, W> State<C, W> {
     /// `dense`: whether the hook kind walks [`chain`](Self::chain) (only
     /// filters do; the others would carry a copy they never read).
     fn new(
         slots: Vec<Slot<C>>,
-        wrappers: Box<[Slot<C::Wrapper>]>,
+        wrappers: Box<[Slot<W>]>,
         interceptors: Arc<[Arc<dyn Interceptor>]>,
         config: Config,
         dense: bool,
@@ -151,19 +161,23 @@ impl<C: Callback> State<C> {
 }
 
 /// A snapshot held by a caller handle between calls, with its stamp.
-pub(crate) struct Pinned<C: Callback> {
+pub(crate) struct Pinned<C: Callback, W> {
     stamp: u64,
-    state: Arc<State<C>>,
+    state: Arc<State<C, W>>,
 }
 
-pub struct Core<C: Callback + Send + Sync> {
+/// `W`: what runs around the chain (see `wrap` on each kind); a type of
+/// its own rather than one of `Callback`'s, so that `Callback` keeps one
+/// generic impl (an impl per concrete callback type is not general over
+/// lifetimes, which made async calls' futures fail to be `Send`).
+pub struct Core<C: Callback + Send + Sync, W: Send + Sync> {
     pub(crate) name: Arc<str>,
     pub(crate) kind: HookKind,
     pub(crate) config: Config,
-    state: CachedCell<State<C>>,
+    state: CachedCell<State<C, W>>,
 }
 
-impl<C: Callback + Send + Sync> Core<C> {
+impl<C: Callback + Send + Sync, W: Clone + Send + Sync> Core<C, W> {
     pub(crate) fn new(name: Arc<str>, kind: HookKind, config: Config) -> Self {
         Core {
             name,
@@ -181,9 +195,10 @@ impl<C: Callback + Send + Sync> Core<C> {
 
     /// Runs `f` on the current snapshot, through this thread's slot.
     #[inline]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&State<C>) -> R) -> R
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&State<C, W>) -> R) -> R
     where
         C: 'static,
+        W: 'static,
     {
         self.state.with(f)
     }
@@ -193,8 +208,8 @@ impl<C: Callback + Send + Sync> Core<C> {
     #[inline]
     pub(crate) fn with_pinned<R>(
         &self,
-        pinned: &mut Option<Pinned<C>>,
-        f: impl FnOnce(&State<C>) -> R,
+        pinned: &mut Option<Pinned<C, W>>,
+        f: impl FnOnce(&State<C, W>) -> R,
     ) -> R {
         let _call = SyncCall::enter();
         // The stamp before the snapshot, as in `CachedCell::with`.
@@ -207,13 +222,13 @@ impl<C: Callback + Send + Sync> Core<C> {
 
     #[cold]
     #[inline(never)]
-    fn repin<'p>(&self, pinned: &'p mut Option<Pinned<C>>, stamp: u64) -> &'p Pinned<C> {
+    fn repin<'p>(&self, pinned: &'p mut Option<Pinned<C, W>>, stamp: u64) -> &'p Pinned<C, W> {
         let state = self.load_full();
         // The outdated snapshot (and the callbacks only it holds) goes now.
         pinned.insert(Pinned { stamp, state })
     }
 
-    pub(crate) fn load_full(&self) -> Arc<State<C>> {
+    pub(crate) fn load_full(&self) -> Arc<State<C, W>> {
         self.state.load_full()
     }
 
@@ -221,7 +236,7 @@ impl<C: Callback + Send + Sync> Core<C> {
     /// [`with`](Self::with)), with the guard that makes
     /// [`quiesce`](crate::quiesce) wait for the call: keep it until the last
     /// callback has returned.
-    pub(crate) fn load_for_call(&self) -> (AsyncCall, Arc<State<C>>) {
+    pub(crate) fn load_for_call(&self) -> (AsyncCall, Arc<State<C, W>>) {
         // Entered before the load, so a waiter either sees the call or the
         // call sees the waiter's removals.
         let call = AsyncCall::enter();
@@ -236,7 +251,7 @@ impl<C: Callback + Send + Sync> Core<C> {
         })
     }
 
-    pub(crate) fn register_wrapper(&self, tap: Tap, wrapper: C::Wrapper) -> Handle {
+    pub(crate) fn register_wrapper(&self, tap: Tap, wrapper: W) -> Handle {
         self.add(tap, |state, meta| {
             let mut wrappers = state.wrappers.to_vec();
             wrappers.push(Slot {
@@ -253,7 +268,7 @@ impl<C: Callback + Send + Sync> Core<C> {
     fn add(
         &self,
         tap: Tap,
-        next: impl FnOnce(&State<C>, Arc<Meta>) -> (Vec<Slot<C>>, Box<[Slot<C::Wrapper>]>),
+        next: impl FnOnce(&State<C, W>, Arc<Meta>) -> (Vec<Slot<C>>, Box<[Slot<W>]>),
     ) -> Handle {
         let meta = Arc::new(Meta::from_tap(tap));
         let handle = Handle {
@@ -273,9 +288,9 @@ impl<C: Callback + Send + Sync> Core<C> {
     fn state_of(
         &self,
         slots: Vec<Slot<C>>,
-        wrappers: Box<[Slot<C::Wrapper>]>,
+        wrappers: Box<[Slot<W>]>,
         interceptors: Arc<[Arc<dyn Interceptor>]>,
-    ) -> State<C> {
+    ) -> State<C, W> {
         State::new(slots, wrappers, interceptors, self.config, self.dense())
     }
 
@@ -352,7 +367,7 @@ impl<C: Callback + Send + Sync> Core<C> {
     }
 
     /// The error for a sync call meeting an async callback.
-    pub(crate) fn refuse_async(&self, state: &State<C>) -> Result<(), CallbackError> {
+    pub(crate) fn refuse_async(&self, state: &State<C, W>) -> Result<(), CallbackError> {
         match state.first_async {
             Some(i) => Err(self.error(&state.slots[i].meta, Fault::AsyncInSyncCall)),
             None => Ok(()),
@@ -362,7 +377,7 @@ impl<C: Callback + Send + Sync> Core<C> {
     /// The error for an async call of a hook with a wrapper (named after
     /// the outermost). Not the wrapper's fault but the caller's choice, so
     /// interceptors are not told.
-    pub(crate) fn refuse_wrappers(&self, state: &State<C>) -> Result<(), CallbackError> {
+    pub(crate) fn refuse_wrappers(&self, state: &State<C, W>) -> Result<(), CallbackError> {
         match state.wrappers.first() {
             Some(outermost) => Err(self.error(&outermost.meta, Fault::WrapperInAsyncCall)),
             None => Ok(()),
@@ -404,7 +419,7 @@ impl<C: Callback + Send + Sync> Core<C> {
 
     /// The clock start, read only when an interceptor watches every call.
     #[inline]
-    pub(crate) fn start(state: &State<C>) -> Option<Instant> {
+    pub(crate) fn start(state: &State<C, W>) -> Option<Instant> {
         if state.watch_all {
             Some(Instant::now())
         } else {
@@ -417,7 +432,7 @@ impl<C: Callback + Send + Sync> Core<C> {
     #[inline]
     pub(crate) fn observe(
         &self,
-        state: &State<C>,
+        state: &State<C, W>,
         meta: &Meta,
         started: Option<Instant>,
         outcome: Outcome<'_>,

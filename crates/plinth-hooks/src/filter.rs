@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use futures_util::future::BoxFuture;
 
-use crate::core::{panic_message, Callback, CallbackFn, Config, Core, State};
+use crate::core::{panic_message, CallbackFn, Config, Core, State};
 use crate::hook::sealed::Sealed;
 use crate::interceptor::{HookKind, Outcome};
 use crate::tap::Meta;
@@ -30,18 +30,10 @@ pub struct Rejected<T> {
 }
 
 /// A wrapper: the value and the rest of the chain in, the call's result out.
-type WrapFn<T> = Arc<dyn Fn(T, Next<'_, Filter<T>>) -> Result<T, FilterError<T>> + Send + Sync>;
+pub(crate) type WrapFn<T> =
+    Arc<dyn Fn(T, Next<'_, Filter<T>>) -> Result<T, FilterError<T>> + Send + Sync>;
 
 pub(crate) type FilterFn<T> = CallbackFn<SyncFn<T>, AsyncFn<T>>;
-
-impl<T> Callback for FilterFn<T> {
-    type Sync = SyncFn<T>;
-    type Async = AsyncFn<T>;
-    type Wrapper = WrapFn<T>;
-    fn as_fn(&self) -> &Self {
-        self
-    }
-}
 
 /// A waterfall hook (the seed's `trigger`, tapable's `SyncWaterfallHook` /
 /// `AsyncSeriesWaterfallHook`): each callback receives the previous one's
@@ -71,7 +63,7 @@ impl<T> Callback for FilterFn<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Filter<T> {
-    pub(crate) core: Core<FilterFn<T>>,
+    pub(crate) core: Core<FilterFn<T>, WrapFn<T>>,
 }
 
 impl<T: Send + 'static> Filter<T> {
@@ -240,7 +232,7 @@ impl<T: Send + 'static> Filter<T> {
     #[inline]
     pub(crate) fn dispatch(
         &self,
-        state: &State<FilterFn<T>>,
+        state: &State<FilterFn<T>, WrapFn<T>>,
         value: T,
     ) -> Result<T, FilterError<T>> {
         if !state.plain {
@@ -252,7 +244,11 @@ impl<T: Send + 'static> Filter<T> {
     /// Wrappers, async callbacks to refuse, or every step reported.
     #[cold]
     #[inline(never)]
-    fn dispatch_slow(&self, state: &State<FilterFn<T>>, value: T) -> Result<T, FilterError<T>> {
+    fn dispatch_slow(
+        &self,
+        state: &State<FilterFn<T>, WrapFn<T>>,
+        value: T,
+    ) -> Result<T, FilterError<T>> {
         // Before any wrapper runs: a wrapper must see a whole chain or none.
         if let Err(refused) = self.core.refuse_async(state) {
             return Err(FilterError::new(refused, Some(value)));
@@ -264,7 +260,7 @@ impl<T: Send + 'static> Filter<T> {
     /// callbacks.
     fn wrapped(
         &self,
-        state: &State<FilterFn<T>>,
+        state: &State<FilterFn<T>, WrapFn<T>>,
         depth: usize,
         value: T,
     ) -> Result<T, FilterError<T>> {
@@ -289,7 +285,11 @@ impl<T: Send + 'static> Filter<T> {
 
     /// The callbacks alone, under one guard.
     #[inline(always)]
-    fn run_chain(&self, state: &State<FilterFn<T>>, value: T) -> Result<T, FilterError<T>> {
+    fn run_chain(
+        &self,
+        state: &State<FilterFn<T>, WrapFn<T>>,
+        value: T,
+    ) -> Result<T, FilterError<T>> {
         // The common case: one unwinding guard around the whole chain
         // instead of one per callback (each guard is an out-of-line call),
         // with `done` telling whom to blame for a panic or an error. It is
@@ -320,7 +320,11 @@ impl<T: Send + 'static> Filter<T> {
 
     /// The chain with a guard and a report per callback: for interceptors
     /// and for [`PanicPolicy::Propagate`](crate::PanicPolicy::Propagate).
-    fn dispatch_each(&self, state: &State<FilterFn<T>>, mut value: T) -> Result<T, FilterError<T>> {
+    fn dispatch_each(
+        &self,
+        state: &State<FilterFn<T>, WrapFn<T>>,
+        mut value: T,
+    ) -> Result<T, FilterError<T>> {
         for slot in state.slots.iter() {
             let started = Core::start(state);
             let FilterFn::Sync(f) = &slot.callback else {
@@ -335,7 +339,7 @@ impl<T: Send + 'static> Filter<T> {
     #[inline]
     fn step(
         &self,
-        state: &State<FilterFn<T>>,
+        state: &State<FilterFn<T>, WrapFn<T>>,
         meta: &Meta,
         started: Option<Instant>,
         f: &SyncFn<T>,
@@ -355,7 +359,7 @@ impl<T: Send + 'static> Filter<T> {
     /// Reports a failed callback; the error for the caller.
     fn fail(
         &self,
-        state: &State<FilterFn<T>>,
+        state: &State<FilterFn<T>, WrapFn<T>>,
         meta: &Meta,
         started: Option<Instant>,
         fault: Fault,
@@ -410,7 +414,8 @@ impl<T: Send + 'static> Filter<T> {
 
 impl<T> Sealed for Filter<T> {
     type Callback = FilterFn<T>;
-    fn core(&self) -> &Core<FilterFn<T>> {
+    type Wrapper = WrapFn<T>;
+    fn core(&self) -> &Core<FilterFn<T>, WrapFn<T>> {
         &self.core
     }
     fn create(name: Arc<str>, config: Config) -> Self {

@@ -14,6 +14,10 @@ use crate::hook::sealed::Sealed;
 use crate::interceptor::HookKind;
 use crate::{ActionError, BoxError, CallbackError, Handle, Hook, Tap};
 
+/// Historic hooks take no wrappers: what should wrap a replayed call is an
+/// open question.
+type NoWrapper = ();
+
 /// A sync broadcast that remembers its calls (pluggy's `call_historic`): a
 /// callback registered late is first replayed every earlier payload, in
 /// order, then receives the later calls like the others. Each payload
@@ -42,7 +46,7 @@ use crate::{ActionError, BoxError, CallbackError, Handle, Hook, Tap};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Historic<T> {
-    core: Core<ActionFn<T>>,
+    core: Core<ActionFn<T>, NoWrapper>,
     // Held while a call records itself and picks its snapshot, and while a
     // registration publishes itself and copies what it missed: the two
     // cannot interleave, so nothing is missed or delivered twice.
@@ -198,7 +202,8 @@ impl<T: Send + Sync + 'static> Historic<T> {
 
 impl<T> Sealed for Historic<T> {
     type Callback = ActionFn<T>;
-    fn core(&self) -> &Core<ActionFn<T>> {
+    type Wrapper = NoWrapper;
+    fn core(&self) -> &Core<ActionFn<T>, NoWrapper> {
         &self.core
     }
     fn create(name: Arc<str>, config: Config) -> Self {

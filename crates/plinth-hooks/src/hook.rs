@@ -15,7 +15,9 @@ pub(crate) mod sealed {
     /// crate, nothing can implement [`Hook`](super::Hook).
     pub trait Sealed: Sized {
         type Callback: Callback + Send + Sync;
-        fn core(&self) -> &Core<Self::Callback>;
+        /// What runs around the kind's chain (`()` where it has none).
+        type Wrapper: Clone + Send + Sync;
+        fn core(&self) -> &Core<Self::Callback, Self::Wrapper>;
         fn create(name: Arc<str>, config: Config) -> Self;
     }
 }

@@ -26,7 +26,7 @@ use crate::Hook;
 /// ```
 pub struct Next<'a, H: Sealed> {
     pub(crate) hook: &'a H,
-    pub(crate) state: &'a State<<H as Sealed>::Callback>,
+    pub(crate) state: &'a State<<H as Sealed>::Callback, <H as Sealed>::Wrapper>,
     /// The wrapper to run next; past the last one, the callbacks.
     pub(crate) depth: usize,
 }
@@ -34,7 +34,7 @@ pub struct Next<'a, H: Sealed> {
 impl<'a, H: Sealed> Next<'a, H> {
     pub(crate) fn new(
         hook: &'a H,
-        state: &'a State<<H as Sealed>::Callback>,
+        state: &'a State<<H as Sealed>::Callback, <H as Sealed>::Wrapper>,
         depth: usize,
     ) -> Self {
         Next { hook, state, depth }

@@ -9,6 +9,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::response::IntoResponse;
+use plinth_hooks::Hook;
 use plinth_hooks::{Action, Bail, BoxError, Registry, RegistryError};
 use tokio_util::task::TaskTracker;
 use tower::{Layer, Service};
