@@ -196,7 +196,8 @@ pub trait Plugin<S = DynamicSchema>: Send + 'static {
     /// let mut manager = Manager::<AppEntities>::typed();
     /// manager.register(Theme)?;
     /// manager.initialize_all().await?;
-    /// let logo: &[String] = manager.snapshot().entities().assets.get("logo");
+    /// let snapshot = manager.snapshot();
+    /// let logo: &[String] = snapshot.entities().assets.get("logo");
     /// assert_eq!(logo, ["moon.svg"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
