@@ -33,15 +33,14 @@ pub fn extension_entity_type(point: &str) -> String {
 /// ```
 /// use std::sync::Arc;
 /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
-/// use plinth_runtime::{DynamicSchema, ManifestPlugin, Plugin};
+/// use plinth_runtime::{DynamicSchema, ManifestPlugin};
 ///
 /// let manifest = Manifest::parse(
 ///     "[plugin]\nname = \"theme-dark\"\nversion = \"2.0.0\"\n[entities.assets]\nlogo = \"moon.svg\"\n",
 ///     std::path::Path::new("plugins/theme-dark/plinth.toml"),
 /// )?;
 /// let plugin = ManifestPlugin::new(manifest, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
-/// let metadata = Plugin::<DynamicSchema>::metadata(&plugin);
-/// assert_eq!(metadata.version().to_string(), "2.0.0");
+/// assert_eq!(plugin.metadata().version().to_string(), "2.0.0");
 /// let entities: DynamicSchema = plugin.read_entities()?;
 /// assert_eq!(entities.get("assets").unwrap().get("logo"), Some(&"moon.svg".into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -101,6 +100,36 @@ impl ManifestPlugin {
         &self.manifest
     }
 
+    /// Its metadata, from the manifest (the same for every schema it
+    /// serves, so callers need not name one).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// # use plinth_runtime::ManifestPlugin;
+    /// # let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.2.0\"\n", std::path::Path::new("a/plinth.toml"))?;
+    /// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+    /// assert_eq!(plugin.metadata().version().to_string(), "1.2.0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metadata(&self) -> Metadata {
+        let m = &self.manifest;
+        let mut meta = Metadata::new(m.name.clone(), &m.version.to_string());
+        if let Some(d) = &m.description {
+            meta = meta.with_description(d.clone());
+        }
+        if let Some(a) = &m.author {
+            meta = meta.with_author(a.clone());
+        }
+        for dep in &m.dependencies {
+            meta = meta.with_dependency(dep.name.clone(), &dep.req.to_string());
+        }
+        if let Some(schema) = &m.config_schema {
+            meta = meta.with_config_schema(schema.schema.clone());
+        }
+        meta
+    }
+
     /// Its entities in the entity schema `S`: `[entities.<type>]` data
     /// deserialized into the schema's value types (through JSON), and the
     /// `extension:<point>` declarations where the schema has such an
@@ -139,12 +168,12 @@ impl ManifestPlugin {
             let location = self
                 .manifest
                 .entity_location(source.entity_type(), source.key());
-            ManifestEntitiesError {
+            ManifestEntitiesError(Box::new(Details {
                 plugin: self.manifest.name.clone(),
                 path: self.manifest.path.clone(),
                 location,
                 source,
-            }
+            }))
         })
     }
 
@@ -193,21 +222,7 @@ where
     S: EmptyEntities + FromEntityData<Value> + 'static,
 {
     fn metadata(&self) -> Metadata {
-        let m = &self.manifest;
-        let mut meta = Metadata::new(m.name.clone(), &m.version.to_string());
-        if let Some(d) = &m.description {
-            meta = meta.with_description(d.clone());
-        }
-        if let Some(a) = &m.author {
-            meta = meta.with_author(a.clone());
-        }
-        for dep in &m.dependencies {
-            meta = meta.with_dependency(dep.name.clone(), &dep.req.to_string());
-        }
-        if let Some(schema) = &m.config_schema {
-            meta = meta.with_config_schema(schema.schema.clone());
-        }
-        meta
+        ManifestPlugin::metadata(self)
     }
 
     fn initialize(&mut self, _ctx: &Context) -> Result<(), BoxError> {
@@ -262,19 +277,32 @@ where
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}: plugin {plugin:?}: {source}", place(path, *location))]
-pub struct ManifestEntitiesError {
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestEntitiesError(Box<Details>);
+
+// Boxed: a failed start is rare, a `Result` carrying it is not.
+#[derive(Debug, Clone, PartialEq)]
+struct Details {
     plugin: String,
     path: PathBuf,
     location: Option<(usize, usize)>,
     source: EntityDataError,
 }
 
-fn place(path: &Path, location: Option<(usize, usize)>) -> String {
-    match location {
-        Some((line, column)) => format!("{}:{line}:{column}", path.display()),
-        None => path.display().to_string(),
+impl std::fmt::Display for ManifestEntitiesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &self.0;
+        match d.location {
+            Some((line, column)) => write!(f, "{}:{line}:{column}", d.path.display())?,
+            None => write!(f, "{}", d.path.display())?,
+        }
+        write!(f, ": plugin {:?}: {}", d.plugin, d.source)
+    }
+}
+
+impl std::error::Error for ManifestEntitiesError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0.source)
     }
 }
 
@@ -299,7 +327,7 @@ impl ManifestEntitiesError {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn plugin(&self) -> &str {
-        &self.plugin
+        &self.0.plugin
     }
 
     /// The manifest file.
@@ -311,7 +339,7 @@ impl ManifestEntitiesError {
     /// # fn f(err: &plinth_runtime::ManifestEntitiesError) -> &Path { err.path() }
     /// ```
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.0.path
     }
 
     /// `(line, column)` in the manifest: of the key for a value that does
@@ -321,7 +349,7 @@ impl ManifestEntitiesError {
     /// # fn f(err: &plinth_runtime::ManifestEntitiesError) -> Option<usize> { err.location().map(|(line, _)| line) }
     /// ```
     pub fn location(&self) -> Option<(usize, usize)> {
-        self.location
+        self.0.location
     }
 
     /// What did not fit, by entity type and key.
@@ -330,7 +358,7 @@ impl ManifestEntitiesError {
     /// # fn f(err: &plinth_runtime::ManifestEntitiesError) -> Option<&str> { err.data_error().key() }
     /// ```
     pub fn data_error(&self) -> &EntityDataError {
-        &self.source
+        &self.0.source
     }
 }
 
