@@ -243,6 +243,23 @@ impl<K: Into<EntityKey>, V> FromIterator<(K, Entities<V>)> for DynamicEntities<V
     }
 }
 
+impl<V> IntoIterator for DynamicEntities<V> {
+    type Item = (EntityKey, Entities<V>);
+    type IntoIter = crate::entities::IntoIter<Entities<V>>;
+
+    /// Takes the entity types out, with their maps, in order.
+    ///
+    /// ```
+    /// # use plinth_core::{DynamicEntities, Entities};
+    /// let e: DynamicEntities<u8> = [("assets", Entities::from([("logo", 1)]))].into_iter().collect();
+    /// let (ty, map) = e.into_iter().next().unwrap();
+    /// assert_eq!((ty.to_string(), map.len()), ("assets".to_string(), 1));
+    /// ```
+    fn into_iter(self) -> Self::IntoIter {
+        self.types.into_iter()
+    }
+}
+
 impl<V: Clone> EntitySchema for DynamicEntities<V> {
     type Collections = DynamicCollections<V>;
 
@@ -281,6 +298,40 @@ impl<V: Clone> EntitySchema for DynamicEntities<V> {
             })
             .collect();
         DynamicCollections { types }
+    }
+}
+
+impl<V: Clone> crate::EmptyEntities for DynamicEntities<V> {
+    fn empty() -> Self {
+        DynamicEntities::new()
+    }
+
+    /// A plugin that does not know an entity type contributes none of it,
+    /// so it gets an empty map for every type only others use.
+    fn align(contributions: &[&Self]) -> Vec<Option<Self>> {
+        let mut types: Vec<EntityKeyRef<'_>> = Vec::new();
+        for entities in contributions {
+            for (ty, _) in entities.iter() {
+                if !types.contains(&ty) {
+                    types.push(ty);
+                }
+            }
+        }
+        contributions
+            .iter()
+            .map(|entities| {
+                if types.iter().all(|&ty| entities.get(ty).is_some()) {
+                    return None;
+                }
+                let mut complete = (*entities).clone();
+                for &ty in &types {
+                    if complete.get(ty).is_none() {
+                        complete.insert(ty, Entities::new());
+                    }
+                }
+                Some(complete)
+            })
+            .collect()
     }
 }
 

@@ -234,6 +234,56 @@ impl<V: PartialEq> PartialEq for Entities<V> {
     }
 }
 
+impl<V> IntoIterator for Entities<V> {
+    type Item = (EntityKey, V);
+    type IntoIter = IntoIter<V>;
+
+    /// Takes the entries out in iteration order: names, then symbols.
+    ///
+    /// ```
+    /// # use plinth_core::{Entities, EntityKey};
+    /// let m = Entities::from([("b", 1), ("a", 2)]);
+    /// let entries: Vec<(EntityKey, u8)> = m.into_iter().collect();
+    /// assert_eq!(entries[0].0, "b");
+    /// ```
+    fn into_iter(self) -> IntoIter<V> {
+        IntoIter {
+            names: self.names.into_iter(),
+            symbols: self.symbols.into_iter(),
+        }
+    }
+}
+
+/// The owned entries of an [`Entities`] map, in its order.
+///
+/// ```
+/// # use plinth_core::Entities;
+/// let values: Vec<u8> = Entities::from([("a", 1)]).into_iter().map(|(_, v)| v).collect();
+/// assert_eq!(values, [1]);
+/// ```
+pub struct IntoIter<V> {
+    names: std::vec::IntoIter<(Arc<str>, V)>,
+    symbols: std::vec::IntoIter<(Symbol, V)>,
+}
+
+impl<V> Iterator for IntoIter<V> {
+    type Item = (EntityKey, V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some((k, v)) = self.names.next() {
+            return Some((EntityKey::Name(k), v));
+        }
+        self.symbols.next().map(|(s, v)| (EntityKey::Symbol(s), v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.names.len() + self.symbols.len();
+        (n, Some(n))
+    }
+}
+
+impl<V> ExactSizeIterator for IntoIter<V> {}
+
 impl<K: Into<EntityKey>, V> FromIterator<(K, V)> for Entities<V> {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut map = Entities::new();

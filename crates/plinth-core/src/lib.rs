@@ -50,7 +50,8 @@
 //! ```
 //!
 //! This crate has no required dependencies. Feature `serde` adds
-//! deserialization of [`RawPlugin`] and [`RawPlugins`].
+//! deserialization of [`RawPlugin`] and [`RawPlugins`], and reading entity
+//! schemas, derived ones included, from entity data (`FromEntityData`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -58,6 +59,8 @@
 extern crate self as plinth_core;
 
 mod collection;
+#[cfg(feature = "serde")]
+mod data;
 mod dynamic;
 mod entities;
 mod error;
@@ -73,8 +76,10 @@ mod serde_impl;
 mod urn;
 
 pub use collection::{EntityCollection, Iter};
+#[cfg(feature = "serde")]
+pub use data::{EntityDataError, FromEntityData};
 pub use dynamic::{DynamicCollections, DynamicEntities, DynamicPlugin};
-pub use entities::Entities;
+pub use entities::{Entities, IntoIter};
 pub use error::{panic_message, BoxError};
 pub use guard::GuardError;
 pub use host::{Collections, Host};
@@ -82,5 +87,22 @@ pub use key::{EntityKey, EntityKeyRef, Symbol};
 pub use name::{check_plugin_name, PluginNameError, PluginNameReason};
 pub use plugin::{Plugin, Plugins};
 pub use raw::{RawPlugin, RawPlugins, RecordOr};
-pub use schema::{EntityMap, EntitySchema, PluginEntities};
+pub use schema::{EmptyEntities, EntityMap, EntitySchema, PluginEntities};
 pub use urn::PluginUrn;
+
+/// What `#[derive(EntitySchema)]` expands to. Not a public API: it may
+/// change in any release.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "serde")]
+    pub use crate::data::{DecodeEntity, DecodeField, EntityDataReader};
+}
+
+/// Without the `serde` feature a derived schema is not read from entity
+/// data: the derive calls this either way, since it cannot see features.
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __derive_from_entity_data {
+    ($($tokens:tt)*) => {};
+}

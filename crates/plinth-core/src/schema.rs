@@ -55,6 +55,48 @@ pub trait EntitySchema: Sized {
     fn collect(plugins: PluginEntities<'_, Self>) -> Self::Collections;
 }
 
+/// An entity schema whose plugins contribute independently of each other,
+/// as under the plugin manager: a plugin may contribute nothing, and
+/// plugins written without knowledge of each other must still make a host
+/// together.
+///
+/// `#[derive(EntitySchema)]` implements it: [`empty`](Self::empty) has every
+/// entity type with no entities, and contributions always agree already,
+/// since every plugin has every field. [`DynamicEntities`](crate::DynamicEntities)
+/// implements it with no entity types at all, and
+/// [`align`](Self::align) gives each contribution an empty map for the
+/// types only others use (the host's checks want every type everywhere).
+///
+/// ```
+/// use plinth_core::{DynamicEntities, EmptyEntities, Entities};
+/// # use plinth_macros::EntitySchema;
+///
+/// #[derive(EntitySchema)]
+/// struct AppEntities { assets: Entities<String> }
+///
+/// assert!(AppEntities::empty().assets.is_empty());
+///
+/// let mut a = DynamicEntities::<u8>::new();
+/// a.insert("assets", Entities::from([("logo", 1)]));
+/// let b = DynamicEntities::empty();
+/// let aligned = DynamicEntities::align(&[&a, &b]);
+/// assert!(aligned[0].is_none()); // already has every type
+/// assert!(aligned[1].as_ref().unwrap().get("assets").unwrap().is_empty());
+/// ```
+pub trait EmptyEntities: EntitySchema {
+    /// The contribution of a plugin that contributes nothing.
+    fn empty() -> Self;
+
+    /// Brings independently written contributions (in plugin order) to the
+    /// shape [`check`](EntitySchema::check) expects of them together: for
+    /// each one, `Some` replacement, or `None` when it already fits. The
+    /// default keeps every one, which is right when the schema's type fixes
+    /// the entity types.
+    fn align(contributions: &[&Self]) -> Vec<Option<Self>> {
+        contributions.iter().map(|_| None).collect()
+    }
+}
+
 /// Implemented by the field types a derived [`EntitySchema`] accepts, to
 /// name their value type.
 ///

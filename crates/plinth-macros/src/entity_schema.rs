@@ -73,5 +73,22 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
                 }
             }
         }
+
+        impl #krate::EmptyEntities for #ident {
+            fn empty() -> Self {
+                // `Default` rather than `Entities::new()`: a field that is not
+                // an `Entities` map gets its error from the `EntityMap` bound
+                // alone, not one more from here.
+                #ident {
+                    #( #names: ::core::default::Default::default(), )*
+                }
+            }
+        }
+
+        // Expands to nothing unless plinth-core reads schemas from data
+        // (its `serde` feature), which only plinth-core can tell.
+        #krate::__derive_from_entity_data! {
+            #ident { #( #names : #labels : #types ),* }
+        }
     })
 }

@@ -19,7 +19,13 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// Generates `<Struct>Collections`, with the struct's visibility and one
 /// public `EntityCollection<V>` field per entity type, and the
-/// `EntitySchema` impl that checks keys and builds the collections.
+/// `EntitySchema` impl that checks keys and builds the collections. Also:
+/// `EmptyEntities` (every entity type empty: the contribution of a plugin
+/// that contributes nothing, as the plugin manager needs), and, when
+/// plinth-core's `serde` feature is on (the manager turns it on),
+/// `FromEntityData<D>` for every data format `D` the value types
+/// deserialize from: a schema whose value types do not deserialize still
+/// derives, it just cannot be read from data.
 ///
 /// ```
 /// use plinth_core::{Entities, Host, Plugin};

@@ -6,9 +6,12 @@
 //! plugin registers its extensions; disabling it removes them; its data
 //! entities and extension declarations enter the manager's host snapshot.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use plinth_core::{DynamicEntities, Entities, EntityKeyRef};
+use plinth_core::{
+    DynamicEntities, EmptyEntities, Entities, EntityDataError, EntityKeyRef, FromEntityData,
+};
 use plinth_extensions::{register_manifest, Discovery, ExtensionRegistry, Loaders, Manifest};
 use plinth_hooks::BoxError;
 use serde_json::{json, Value};
@@ -30,7 +33,7 @@ pub fn extension_entity_type(point: &str) -> String {
 /// ```
 /// use std::sync::Arc;
 /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
-/// use plinth_runtime::{ManifestPlugin, Plugin};
+/// use plinth_runtime::{DynamicSchema, ManifestPlugin};
 ///
 /// let manifest = Manifest::parse(
 ///     "[plugin]\nname = \"theme-dark\"\nversion = \"2.0.0\"\n[entities.assets]\nlogo = \"moon.svg\"\n",
@@ -38,7 +41,8 @@ pub fn extension_entity_type(point: &str) -> String {
 /// )?;
 /// let plugin = ManifestPlugin::new(manifest, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
 /// assert_eq!(plugin.metadata().version().to_string(), "2.0.0");
-/// assert_eq!(plugin.entities().get("assets").unwrap().get("logo"), Some(&"moon.svg".into()));
+/// let entities: DynamicSchema = plugin.read_entities()?;
+/// assert_eq!(entities.get("assets").unwrap().get("logo"), Some(&"moon.svg".into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ManifestPlugin {
@@ -95,10 +99,20 @@ impl ManifestPlugin {
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
-}
 
-impl Plugin for ManifestPlugin {
-    fn metadata(&self) -> Metadata {
+    /// Its metadata, from the manifest (the same for every schema it
+    /// serves, so callers need not name one).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// # use plinth_runtime::ManifestPlugin;
+    /// # let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.2.0\"\n", std::path::Path::new("a/plinth.toml"))?;
+    /// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+    /// assert_eq!(plugin.metadata().version().to_string(), "1.2.0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metadata(&self) -> Metadata {
         let m = &self.manifest;
         let mut meta = Metadata::new(m.name.clone(), &m.version.to_string());
         if let Some(d) = &m.description {
@@ -116,17 +130,56 @@ impl Plugin for ManifestPlugin {
         meta
     }
 
-    fn initialize(&mut self, _ctx: &Context) -> Result<(), BoxError> {
-        register_manifest(&self.manifest, &self.extensions, &self.loaders);
-        Ok(())
+    /// Its entities in the entity schema `S`: `[entities.<type>]` data
+    /// deserialized into the schema's value types (through JSON), and the
+    /// `extension:<point>` declarations where the schema has such an
+    /// entity type (the [`DynamicSchema`](crate::DynamicSchema) has them
+    /// all; a typed schema none). An entity type the manifest does not
+    /// have is empty.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_core::Entities;
+    /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// use plinth_macros::EntitySchema;
+    /// use plinth_runtime::{DynamicSchema, ManifestPlugin};
+    ///
+    /// #[derive(EntitySchema)]
+    /// struct AppEntities { assets: Entities<String>, weights: Entities<u32> }
+    ///
+    /// let m = Manifest::parse(
+    ///     "[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"moon.svg\"\n",
+    ///     Path::new("plugins/theme/plinth.toml"),
+    /// )?;
+    /// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+    /// let typed: AppEntities = plugin.read_entities()?;
+    /// assert_eq!(typed.assets.get("logo").map(String::as_str), Some("moon.svg"));
+    /// assert!(typed.weights.is_empty());
+    /// let dynamic: DynamicSchema = plugin.read_entities()?;
+    /// assert_eq!(dynamic.get("assets").unwrap().get("logo"), Some(&"moon.svg".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ManifestEntitiesError`] for an entity type the schema does not
+    /// have or a value that does not deserialize into its type.
+    pub fn read_entities<S: FromEntityData<Value>>(&self) -> Result<S, ManifestEntitiesError> {
+        S::from_entity_data(self.entity_data::<S>()).map_err(|source| {
+            let location = self
+                .manifest
+                .entity_location(source.entity_type(), source.key());
+            ManifestEntitiesError(Box::new(Details {
+                plugin: self.manifest.name.clone(),
+                path: self.manifest.path.clone(),
+                location,
+                source,
+            }))
+        })
     }
 
-    fn destroy(&mut self) -> Result<(), BoxError> {
-        self.extensions.remove_owner(&self.manifest.name);
-        Ok(())
-    }
-
-    fn entities(&self) -> DynamicEntities<Value> {
+    /// The manifest's entities as JSON data, with the extension
+    /// declarations `S` has room for.
+    fn entity_data<S: FromEntityData<Value>>(&self) -> DynamicEntities<Value> {
         let mut out = DynamicEntities::new();
         for (ty, map) in &self.manifest.entities {
             let converted: Entities<Value> = map
@@ -144,6 +197,11 @@ impl Plugin for ManifestPlugin {
         }
         for decl in &self.manifest.extensions {
             let ty = extension_entity_type(&decl.point);
+            // Declared by the manager, not by the plugin's author: a schema
+            // without the type has simply not asked for it.
+            if !S::has_entity_type(&ty) {
+                continue;
+            }
             let value = json!({
                 "module": decl.module.to_string(),
                 "auto": decl.activation == plinth_extensions::Activation::Auto,
@@ -156,7 +214,158 @@ impl Plugin for ManifestPlugin {
     }
 }
 
-impl Manager {
+/// A manifest plugin serves any manager whose entity schema can be read
+/// from entity data: the dynamic one, and every derived schema whose value
+/// types deserialize.
+impl<S> Plugin<S> for ManifestPlugin
+where
+    S: EmptyEntities + FromEntityData<Value> + 'static,
+{
+    fn metadata(&self) -> Metadata {
+        ManifestPlugin::metadata(self)
+    }
+
+    fn initialize(&mut self, _ctx: &Context) -> Result<(), BoxError> {
+        register_manifest(&self.manifest, &self.extensions, &self.loaders);
+        Ok(())
+    }
+
+    fn destroy(&mut self) -> Result<(), BoxError> {
+        self.extensions.remove_owner(&self.manifest.name);
+        Ok(())
+    }
+
+    fn entities(&self) -> S {
+        // The manager calls `try_entities`; this is for other callers, who
+        // get nothing rather than data that does not fit.
+        self.read_entities().unwrap_or_else(|e| {
+            tracing::warn!("{e}");
+            S::empty()
+        })
+    }
+
+    fn try_entities(&self) -> Result<S, BoxError> {
+        Ok(self.read_entities()?)
+    }
+}
+
+/// A manifest's entity data that does not fit the application's entity
+/// schema: names the plugin, the entity type, the key when it is about one
+/// value, and the place in the manifest.
+///
+/// ```
+/// # use std::{path::Path, sync::Arc};
+/// use plinth_core::Entities;
+/// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+/// use plinth_macros::EntitySchema;
+/// use plinth_runtime::ManifestPlugin;
+///
+/// #[derive(EntitySchema)]
+/// struct AppEntities { weights: Entities<u32> }
+///
+/// let m = Manifest::parse(
+///     "[plugin]\nname = \"heavy\"\nversion = \"1.0.0\"\n[entities.weights]\nanvil = \"a lot\"\n",
+///     Path::new("plugins/heavy/plinth.toml"),
+/// )?;
+/// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+/// let err = plugin.read_entities::<AppEntities>().err().unwrap();
+/// assert_eq!(err.location(), Some((5, 1)));
+/// assert_eq!(
+///     err.to_string(),
+///     "plugins/heavy/plinth.toml:5:1: plugin \"heavy\": entity type \"weights\", key \"anvil\": \
+///      invalid type: string \"a lot\", expected u32"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestEntitiesError(Box<Details>);
+
+// Boxed: a failed start is rare, a `Result` carrying it is not.
+#[derive(Debug, Clone, PartialEq)]
+struct Details {
+    plugin: String,
+    path: PathBuf,
+    location: Option<(usize, usize)>,
+    source: EntityDataError,
+}
+
+impl std::fmt::Display for ManifestEntitiesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &self.0;
+        match d.location {
+            Some((line, column)) => write!(f, "{}:{line}:{column}", d.path.display())?,
+            None => write!(f, "{}", d.path.display())?,
+        }
+        write!(f, ": plugin {:?}: {}", d.plugin, d.source)
+    }
+}
+
+impl std::error::Error for ManifestEntitiesError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0.source)
+    }
+}
+
+impl ManifestEntitiesError {
+    /// The plugin's name.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// # use plinth_core::Entities;
+    /// # use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// # use plinth_macros::EntitySchema;
+    /// # use plinth_runtime::ManifestPlugin;
+    /// #[derive(EntitySchema)]
+    /// struct AppEntities { assets: Entities<String> }
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[entities.colours]\n", Path::new("a/plinth.toml"))?;
+    /// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+    /// let err = plugin.read_entities::<AppEntities>().err().unwrap();
+    /// assert_eq!(err.plugin(), "a");
+    /// assert_eq!(err.path(), Path::new("a/plinth.toml"));
+    /// assert_eq!(err.location(), Some((4, 11)));
+    /// assert_eq!(err.data_error().entity_type(), "colours");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn plugin(&self) -> &str {
+        &self.0.plugin
+    }
+
+    /// The manifest file.
+    ///
+    /// See [`plugin`](Self::plugin) for an example.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # fn f(err: &plinth_runtime::ManifestEntitiesError) -> &Path { err.path() }
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+
+    /// `(line, column)` in the manifest: of the key for a value that does
+    /// not fit, of the table for an unknown entity type.
+    ///
+    /// ```
+    /// # fn f(err: &plinth_runtime::ManifestEntitiesError) -> Option<usize> { err.location().map(|(line, _)| line) }
+    /// ```
+    pub fn location(&self) -> Option<(usize, usize)> {
+        self.0.location
+    }
+
+    /// What did not fit, by entity type and key.
+    ///
+    /// ```
+    /// # fn f(err: &plinth_runtime::ManifestEntitiesError) -> Option<&str> { err.data_error().key() }
+    /// ```
+    pub fn data_error(&self) -> &EntityDataError {
+        &self.0.source
+    }
+}
+
+impl<S> Manager<S>
+where
+    S: EmptyEntities + FromEntityData<Value> + 'static,
+{
     /// Registers every discovered plugin as a [`ManifestPlugin`], in scan
     /// order. A plugin that cannot be registered (a duplicate name, bad
     /// metadata) is reported and the others go on.

@@ -67,16 +67,16 @@ pub use activation::ContextError;
 pub use bus::PluginBus;
 pub use config::{resolve_config, ConfigError, Violation, MAX_CONFIG_DEPTH};
 pub use context::Context;
-pub use discovered::{extension_entity_type, ManifestPlugin};
+pub use discovered::{extension_entity_type, ManifestEntitiesError, ManifestPlugin};
 pub use error::ManagerError;
 pub use hooks::{PluginHooks, Registration};
 pub use info::PluginInfo;
 pub use manager::{Manager, StartReport, DEFAULT_TIMEOUT};
 pub use metadata::{Dependency, Metadata, MetadataError};
-pub use plugin::Plugin;
+pub use plugin::{DynamicSchema, Plugin};
 pub use reason::{FailureReason, Fault};
 pub use services::{ServiceError, Services};
-pub use snapshot::{ActiveHost, Snapshots};
+pub use snapshot::{ActiveHost, ActivePlugin, Snapshots};
 /// What the `#[plugin]` attribute of `plinth-macros` expands to. Not a
 /// public API: it may change in any release.
 #[doc(hidden)]

@@ -1,14 +1,47 @@
 //! The traits a plugin implements: sync by default, async when it must wait.
 
 use futures::future::BoxFuture;
-use plinth_core::DynamicEntities;
+use plinth_core::{DynamicEntities, EmptyEntities};
 use plinth_hooks::BoxError;
 use serde_json::Value;
 
 use crate::{Context, ContextError, Metadata};
 
+/// The entity schema of a manager that wants no types: entity types are
+/// data, values are JSON (`snapshot.entities().get("assets")`). What
+/// [`Manager::new`](crate::Manager::new) manages.
+///
+/// ```
+/// use plinth_core::Entities;
+/// use plinth_runtime::{DynamicSchema, Metadata, Plugin};
+/// use serde_json::json;
+///
+/// struct Theme;
+/// impl Plugin for Theme {
+///     fn metadata(&self) -> Metadata { Metadata::new("theme", "1.0.0") }
+///     fn entities(&self) -> DynamicSchema {
+///         [("assets", Entities::from([("logo", json!("moon.svg"))]))].into_iter().collect()
+///     }
+/// }
+/// # futures::executor::block_on(async {
+/// let mut manager = plinth_runtime::Manager::new();
+/// manager.register(Theme)?;
+/// manager.initialize_all().await?;
+/// assert_eq!(manager.snapshot().entities().get("assets").unwrap().get("logo"), [json!("moon.svg")]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub type DynamicSchema = DynamicEntities<Value>;
+
 /// A plugin of the manager: its [`Metadata`] (the one required method),
-/// and optionally a sync or an async start and stop.
+/// and optionally a sync or an async start and stop, and the entities it
+/// contributes to the host snapshot.
+///
+/// `S` is the application's entity schema: `Plugin` alone means
+/// `Plugin<DynamicSchema>`, for a [`Manager::new`](crate::Manager::new);
+/// an application with a `#[derive(EntitySchema)]` struct implements
+/// `Plugin<AppEntities>` for a `Manager<AppEntities>` (see
+/// [`entities`](Self::entities)).
 ///
 /// `initialize` registers hooks and subscriptions through the context; the
 /// manager removes all of them when the plugin stops, so `destroy` only
@@ -44,7 +77,7 @@ use crate::{Context, ContextError, Metadata};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
-pub trait Plugin: Send + 'static {
+pub trait Plugin<S = DynamicSchema>: Send + 'static {
     /// The plugin's metadata; read once, when it is registered.
     fn metadata(&self) -> Metadata;
 
@@ -137,9 +170,78 @@ pub trait Plugin: Send + 'static {
         Ok(())
     }
 
-    /// The data entities it contributes to the host snapshot while active
-    /// (spec 004); none by default.
-    fn entities(&self) -> DynamicEntities<Value> {
-        DynamicEntities::new()
+    /// The entities it contributes to the host snapshot while active, in
+    /// the application's entity schema; none by default (every entity type
+    /// empty). Taken once per start, after `initialize`.
+    ///
+    /// ```
+    /// use plinth_core::Entities;
+    /// use plinth_macros::EntitySchema;
+    /// use plinth_runtime::{Manager, Metadata, Plugin};
+    ///
+    /// #[derive(EntitySchema)]
+    /// struct AppEntities {
+    ///     assets: Entities<String>,
+    /// }
+    ///
+    /// struct Theme;
+    /// impl Plugin<AppEntities> for Theme {
+    ///     fn metadata(&self) -> Metadata { Metadata::new("theme", "1.0.0") }
+    ///     fn entities(&self) -> AppEntities {
+    ///         AppEntities { assets: Entities::from([("logo", "moon.svg".to_string())]) }
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut manager = Manager::<AppEntities>::typed();
+    /// manager.register(Theme)?;
+    /// manager.initialize_all().await?;
+    /// let snapshot = manager.snapshot();
+    /// let logo: &[String] = snapshot.entities().assets.get("logo");
+    /// assert_eq!(logo, ["moon.svg"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    fn entities(&self) -> S
+    where
+        S: EmptyEntities,
+    {
+        S::empty()
+    }
+
+    /// [`entities`](Self::entities) for a plugin whose entities may not fit
+    /// the schema (data read from a file): an error fails its start, as a
+    /// failing `initialize` does. The manager calls this one; the default
+    /// calls `entities`.
+    ///
+    /// ```
+    /// use plinth_runtime::{Manager, Metadata, Plugin, PluginState};
+    /// use plinth_runtime::DynamicSchema;
+    ///
+    /// struct Broken;
+    /// impl Plugin for Broken {
+    ///     fn metadata(&self) -> Metadata { Metadata::new("broken", "1.0.0") }
+    ///     fn try_entities(&self) -> Result<DynamicSchema, plinth_hooks::BoxError> {
+    ///         Err("assets.toml: not a table".into())
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut manager = Manager::new();
+    /// manager.register(Broken)?;
+    /// manager.initialize_all().await?;
+    /// assert_eq!(manager.state("broken"), Some(PluginState::Failed));
+    /// assert_eq!(manager.reason("broken").unwrap().to_string(), "invalid entity data: assets.toml: not a table");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever keeps the plugin from producing its entities.
+    fn try_entities(&self) -> Result<S, BoxError>
+    where
+        S: EmptyEntities,
+    {
+        Ok(self.entities())
     }
 }

@@ -101,6 +101,12 @@ pub enum FailureReason {
     /// The plugin's entities break a host guard (spec 004).
     #[error("invalid entities: {0}")]
     Entities(GuardError),
+    /// The plugin could not produce its entities
+    /// ([`Plugin::try_entities`](crate::Plugin::try_entities) failed): for
+    /// a plugin described by data, data that does not fit the application's
+    /// entity schema.
+    #[error("invalid entity data: {0}")]
+    EntityData(String),
     /// `initialize` failed, panicked or timed out.
     #[error("initialize {0}")]
     Initialize(Fault),

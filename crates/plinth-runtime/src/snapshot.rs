@@ -1,13 +1,16 @@
 //! The immutable host of the active plugins, republished after each change.
 
+use std::fmt;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use plinth_core::{DynamicEntities, DynamicPlugin, Entities, EntityKey, GuardError, Host};
-use serde_json::Value;
+use plinth_core::{EmptyEntities, EntitySchema, GuardError, Host};
 
-/// The host of the active plugins: each plugin's data entities, in start
-/// order (spec 004 semantics: conflicts kept, provenance per value).
+use crate::DynamicSchema;
+
+/// The host of the active plugins: each plugin's entities, in start order
+/// (spec 004 semantics: conflicts kept, provenance per value), typed by the
+/// manager's entity schema `S`.
 ///
 /// ```
 /// # use std::{path::Path, sync::Arc};
@@ -24,7 +27,82 @@ use serde_json::Value;
 /// # }).unwrap();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type ActiveHost = Host<DynamicPlugin<Value>>;
+pub type ActiveHost<S = DynamicSchema> = Host<ActivePlugin<S>>;
+
+/// An active plugin as the snapshot holds it: its name and the entities it
+/// contributed when it started (shared, not copied, by each snapshot).
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use plinth_runtime::{Manager, Metadata, Plugin};
+/// struct P;
+/// impl Plugin for P { fn metadata(&self) -> Metadata { Metadata::new("p", "1.0.0") } }
+/// let mut manager = Manager::new();
+/// manager.register(P)?;
+/// manager.initialize_all().await?;
+/// let snapshot = manager.snapshot();
+/// let p = snapshot.plugins().get("p").unwrap();
+/// assert_eq!(p.name(), "p");
+/// assert!(p.entities().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub struct ActivePlugin<S> {
+    name: String,
+    entities: Arc<S>,
+}
+
+impl<S> ActivePlugin<S> {
+    /// The plugin's name.
+    ///
+    /// ```
+    /// let snapshot = plinth_runtime::Manager::new().snapshot();
+    /// assert!(snapshot.plugins().values().all(|p| !p.name().is_empty()));
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What it contributes.
+    ///
+    /// ```
+    /// let snapshot = plinth_runtime::Manager::new().snapshot();
+    /// assert_eq!(snapshot.plugins().values().map(|p| p.entities().len()).sum::<usize>(), 0);
+    /// ```
+    pub fn entities(&self) -> &S {
+        &self.entities
+    }
+}
+
+impl<S> Clone for ActivePlugin<S> {
+    fn clone(&self) -> Self {
+        ActivePlugin {
+            name: self.name.clone(),
+            entities: self.entities.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for ActivePlugin<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActivePlugin")
+            .field("name", &self.name)
+            .field("entities", &self.entities)
+            .finish()
+    }
+}
+
+impl<S: EntitySchema> plinth_core::Plugin for ActivePlugin<S> {
+    type Entities = S;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn entities(&self) -> &S {
+        &self.entities
+    }
+}
 
 /// A handle on the current snapshot, cheap to clone and to share with
 /// reader threads: each [`load`](Self::load) returns one consistent,
@@ -36,20 +114,29 @@ pub type ActiveHost = Host<DynamicPlugin<Value>>;
 /// let reader = std::thread::spawn(move || snapshots.load().plugins().len());
 /// assert_eq!(reader.join().unwrap(), 0);
 /// ```
-#[derive(Clone)]
-pub struct Snapshots {
-    current: Arc<ArcSwap<ActiveHost>>,
+pub struct Snapshots<S: EntitySchema = DynamicSchema> {
+    current: Arc<ArcSwap<ActiveHost<S>>>,
 }
 
-impl Snapshots {
+impl<S: EntitySchema> Clone for Snapshots<S> {
+    fn clone(&self) -> Self {
+        Snapshots {
+            current: self.current.clone(),
+        }
+    }
+}
+
+impl<S: EmptyEntities> Snapshots<S> {
     pub(crate) fn new() -> Self {
-        let empty = Host::new(Vec::<(String, DynamicPlugin<Value>)>::new())
+        let empty = Host::new(Vec::<(String, ActivePlugin<S>)>::new())
             .unwrap_or_else(|_| unreachable!("an empty host breaks no guard"));
         Snapshots {
             current: Arc::new(ArcSwap::from_pointee(empty)),
         }
     }
+}
 
+impl<S: EntitySchema> Snapshots<S> {
     /// The current host: lock-free, and unaffected by later changes.
     ///
     /// ```
@@ -57,17 +144,17 @@ impl Snapshots {
     /// let host = manager.snapshots().load();
     /// assert!(host.plugins().is_empty());
     /// ```
-    pub fn load(&self) -> Arc<ActiveHost> {
+    pub fn load(&self) -> Arc<ActiveHost<S>> {
         self.current.load_full()
     }
 
-    pub(crate) fn store(&self, host: ActiveHost) {
+    pub(crate) fn store(&self, host: ActiveHost<S>) {
         self.current.store(Arc::new(host));
     }
 }
 
-impl std::fmt::Debug for Snapshots {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<S: EntitySchema> fmt::Debug for Snapshots<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host = self.load();
         f.debug_struct("Snapshots")
             .field("plugins", &host.plugins().urns())
@@ -75,29 +162,29 @@ impl std::fmt::Debug for Snapshots {
     }
 }
 
-/// Builds the host of `plugins`, giving each plugin an empty map for the
-/// entity types it does not use: the host requires every type everywhere,
-/// and "none" is how a plugin that does not know a type answers.
-pub(crate) fn build<'a>(
-    plugins: impl IntoIterator<Item = (&'a str, &'a DynamicEntities<Value>)>,
-) -> Result<ActiveHost, GuardError> {
+/// Builds the host of `plugins`, brought to agree by the schema first (the
+/// dynamic schema gives each plugin an empty map for the entity types only
+/// others use: the host requires every type everywhere, and "none" is how
+/// a plugin that does not know a type answers).
+pub(crate) fn build<'a, S: EmptyEntities + 'a>(
+    plugins: impl IntoIterator<Item = (&'a str, &'a Arc<S>)>,
+) -> Result<ActiveHost<S>, GuardError> {
     let plugins: Vec<_> = plugins.into_iter().collect();
-    let mut types: Vec<EntityKey> = Vec::new();
-    for (_, entities) in &plugins {
-        for (ty, _) in entities.iter() {
-            if !types.iter().any(|t| t.as_key_ref() == ty) {
-                types.push(ty.to_owned());
-            }
-        }
-    }
-    let complete = plugins.into_iter().map(|(name, entities)| {
-        let mut entities = entities.clone();
-        for ty in &types {
-            if entities.get(ty).is_none() {
-                entities.insert(ty.clone(), Entities::new());
-            }
-        }
-        (name, DynamicPlugin::with_entities(name, entities))
-    });
+    let refs: Vec<&S> = plugins.iter().map(|(_, e)| &***e).collect();
+    let mut aligned = S::align(&refs).into_iter();
+    let complete: Vec<_> = plugins
+        .into_iter()
+        .map(|(name, entities)| {
+            let entities = match aligned.next().flatten() {
+                Some(replacement) => Arc::new(replacement),
+                None => entities.clone(),
+            };
+            let plugin = ActivePlugin {
+                name: name.to_owned(),
+                entities,
+            };
+            (name, plugin)
+        })
+        .collect();
     Host::new(complete)
 }

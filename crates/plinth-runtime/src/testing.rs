@@ -100,7 +100,7 @@ impl TestContext {
     /// assert_eq!(TestContext::for_plugin(&P).build()?.context().name(), "p");
     /// # Ok::<(), plinth_hooks::BoxError>(())
     /// ```
-    pub fn for_plugin(plugin: &dyn Plugin) -> Self {
+    pub fn for_plugin<S: 'static>(plugin: &dyn Plugin<S>) -> Self {
         Self::for_metadata(&plugin.metadata())
     }
 

@@ -170,6 +170,42 @@
 //! assert_eq!(host.entities().greetings.get("en"), ["hello"]);
 //! # Ok::<(), plinth::core::GuardError>(())
 //! ```
+//!
+//! The same schema types the manager's snapshot: a `Manager<AppEntities>`
+//! manages plugins implementing `Plugin<AppEntities>` (the plain `Plugin`
+//! is `Plugin<DynamicSchema>`, what `Manager::new` manages: entity types
+//! as data, values JSON). Plugins described by manifests contribute too,
+//! their `[entities.<type>]` data deserialized into the schema's value
+//! types.
+//!
+//! ```
+//! use plinth::prelude::*;
+//!
+//! #[derive(EntitySchema)]
+//! struct AppEntities {
+//!     assets: Entities<String>,
+//! }
+//!
+//! struct Theme;
+//!
+//! #[plugin]
+//! impl Plugin<AppEntities> for Theme {
+//!     fn metadata(&self) -> Metadata { Metadata::new("theme", "1.0.0") }
+//!     fn entities(&self) -> AppEntities {
+//!         AppEntities { assets: Entities::from([("logo", "moon.svg".to_string())]) }
+//!     }
+//! }
+//! # futures::executor::block_on(async {
+//!
+//! let mut manager = Manager::<AppEntities>::typed();
+//! manager.register(Theme)?;
+//! manager.initialize_all().await?;
+//! let snapshot = manager.snapshot();
+//! let logo: &[String] = snapshot.entities().assets.get("logo");
+//! assert_eq!(logo, ["moon.svg"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

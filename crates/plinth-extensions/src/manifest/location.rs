@@ -14,9 +14,49 @@ pub(crate) fn line_column(source: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Line starts of a source, for many look-ups: each costs a binary search
+/// and the length of its line, not a scan from the start of the file.
+pub(crate) struct Lines<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(source: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Lines { source, starts }
+    }
+
+    /// As [`line_column`].
+    pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.source.len());
+        while !self.source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        (line, self.source[start..offset].chars().count() + 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::line_column;
+    use super::{line_column, Lines};
+
+    #[test]
+    fn lines_agree_with_line_column() {
+        let src = "a = 1\nbé = 2\n\nc";
+        let lines = Lines::new(src);
+        for offset in 0..=src.len() + 2 {
+            assert_eq!(
+                lines.line_column(offset),
+                line_column(src, offset),
+                "{offset}"
+            );
+        }
+    }
 
     #[test]
     fn counts_lines_and_characters() {

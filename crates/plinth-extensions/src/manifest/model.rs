@@ -76,6 +76,16 @@ pub struct Manifest {
     pub extensions: Vec<ExtensionDecl>,
     /// `[entities.<type>]` plain-data entities, in file order.
     pub entities: Vec<(String, Entities<toml::Value>)>,
+    /// Where each of `entities` is written: per entity type, its table and
+    /// each key, in the same order.
+    entity_locations: Vec<EntityTypeLocation>,
+}
+
+/// The `(line, column)` of an entity type's table and of each of its keys.
+#[derive(Clone, Debug, PartialEq)]
+struct EntityTypeLocation {
+    table: (usize, usize),
+    keys: Vec<(usize, usize)>,
 }
 
 /// A dependency on another plugin, by name and semver range.
@@ -362,13 +372,23 @@ impl Manifest {
         }
 
         let mut entities = Vec::with_capacity(raw.entities.len());
+        let mut entity_locations = Vec::with_capacity(raw.entities.len());
+        // Kept so that errors found later, when the data meets an
+        // application's entity schema, can point at the file.
+        let lines = super::location::Lines::new(source);
         for (ty, map) in raw.entities {
             // Any string is an entity type; only keys have rules.
             let mut inner = Entities::new();
+            let mut keys = Vec::with_capacity(map.len());
             for (key, value) in map {
                 check_entity_key(key.get_ref()).map_err(|m| invalid(key.span().start, m))?;
+                keys.push(lines.line_column(key.span().start));
                 inner.insert(key.into_inner(), value);
             }
+            entity_locations.push(EntityTypeLocation {
+                table: lines.line_column(ty.span().start),
+                keys,
+            });
             entities.push((ty.into_inner(), inner));
         }
 
@@ -384,7 +404,40 @@ impl Manifest {
             permissions: raw.permissions,
             extensions,
             entities,
+            entity_locations,
         })
+    }
+
+    /// Where an entity is written, as `(line, column)` in [`path`](Self::path):
+    /// the key of `entity_type`'s entry `key`, or with `key` `None` the
+    /// entity type's table name. `None` for an entity the manifest does not
+    /// have.
+    ///
+    /// ```
+    /// # use std::path::Path;
+    /// # use plinth_extensions::Manifest;
+    /// let m = Manifest::parse(
+    ///     "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"a.svg\"\n",
+    ///     Path::new("plugins/a/plinth.toml"),
+    /// )?;
+    /// assert_eq!(m.entity_location("assets", None), Some((4, 11)));
+    /// assert_eq!(m.entity_location("assets", Some("logo")), Some((5, 1)));
+    /// assert_eq!(m.entity_location("assets", Some("icon")), None);
+    /// # Ok::<(), plinth_extensions::ManifestError>(())
+    /// ```
+    pub fn entity_location(&self, entity_type: &str, key: Option<&str>) -> Option<(usize, usize)> {
+        let at = self.entities.iter().position(|(ty, _)| ty == entity_type)?;
+        let location = self.entity_locations.get(at)?;
+        match key {
+            None => Some(location.table),
+            Some(key) => {
+                let index = self.entities[at]
+                    .1
+                    .keys()
+                    .position(|k| k == plinth_core::EntityKeyRef::Name(key))?;
+                location.keys.get(index).copied()
+            }
+        }
     }
 
     /// The plugin's folder (the manifest's parent).

@@ -7,9 +7,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use plinth_core::DynamicEntities;
+use plinth_core::EmptyEntities;
 use plinth_hooks::{MessageBus, Registry};
-use serde_json::Value;
 use tracing::Instrument;
 
 use super::timer::{guarded_async, panic_message, with_timeout};
@@ -23,7 +22,7 @@ use crate::{
     StateChange, STATE_CHANGED,
 };
 
-impl Manager {
+impl<S: EmptyEntities + 'static> Manager<S> {
     /// Takes `i` to `Active`, through validation when it was never started
     /// or failed. A disabled plugin whose dependencies are not active stays
     /// disabled. The error is the reason it did not start.
@@ -87,10 +86,7 @@ impl Manager {
 
     /// Builds the context, runs `initialize`, collects and checks the
     /// plugin's entities. On an entity error the plugin is destroyed again.
-    pub(super) async fn initialize(
-        &mut self,
-        i: usize,
-    ) -> Result<DynamicEntities<Value>, FailureReason> {
+    pub(super) async fn initialize(&mut self, i: usize) -> Result<Arc<S>, FailureReason> {
         let slot = &self.slots[i];
         let config = resolve_config(&self.config, slot.meta.name(), slot.meta.config_schema())
             .map_err(FailureReason::Config)?;
@@ -124,8 +120,12 @@ impl Manager {
             self.destroy_quietly(i, timeout).await;
             return Err(FailureReason::Initialize(fault));
         }
-        let entities = match catch_unwind(AssertUnwindSafe(|| slot.instance.entities())) {
-            Ok(entities) => entities,
+        let entities = match catch_unwind(AssertUnwindSafe(|| slot.instance.try_entities())) {
+            Ok(Ok(entities)) => Arc::new(entities),
+            Ok(Err(e)) => {
+                self.destroy_quietly(i, timeout).await;
+                return Err(FailureReason::EntityData(e.to_string()));
+            }
             Err(payload) => {
                 let reason =
                     FailureReason::Initialize(Fault::Panic(panic_message(payload.as_ref())));

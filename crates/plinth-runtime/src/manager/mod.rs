@@ -14,14 +14,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use plinth_core::{DynamicEntities, PluginUrn};
+use plinth_core::{EmptyEntities, PluginUrn};
 use plinth_hooks::{MessageBus, Registry};
 use serde_json::Value;
 
 use crate::activation::Activation;
 use crate::faults::FaultQueue;
 use crate::graph::Graph;
-use crate::{snapshot, FailureReason, Metadata, Plugin, PluginState, Services, Snapshots};
+use crate::{
+    snapshot, DynamicSchema, FailureReason, Metadata, Plugin, PluginState, Services, Snapshots,
+};
 
 /// The default time an async `initialize` or `destroy` may take.
 ///
@@ -34,14 +36,15 @@ use crate::{snapshot, FailureReason, Metadata, Plugin, PluginState, Services, Sn
 /// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-struct Slot {
+struct Slot<S> {
     urn: PluginUrn,
     meta: Metadata,
-    instance: Box<dyn Plugin>,
+    instance: Box<dyn Plugin<S>>,
     state: PluginState,
     reason: Option<FailureReason>,
-    /// The entities it contributes while active, taken when it started.
-    entities: Option<DynamicEntities<Value>>,
+    /// The entities it contributes while active, taken when it started and
+    /// shared by every snapshot it is in.
+    entities: Option<Arc<S>>,
     /// The current (or last) activation: what its context belongs to.
     activation: Option<Arc<Activation>>,
 }
@@ -58,6 +61,38 @@ struct Slot {
 ///
 /// Operations take `&mut self`: they are serialised by construction, while
 /// hook dispatch and snapshot reads go on concurrently without locks.
+///
+/// # Entity schema
+/// `S` is the shape of the entities plugins contribute to the snapshot.
+/// [`Manager::new`] manages the [`DynamicSchema`]: entity types are data
+/// and values JSON. An application with a `#[derive(EntitySchema)]`
+/// struct makes a [`Manager::typed`] of it; its plugins implement
+/// `Plugin<AppEntities>`, and the snapshot's collections are typed:
+///
+/// ```
+/// use plinth_core::Entities;
+/// use plinth_macros::EntitySchema;
+/// use plinth_runtime::{Manager, Metadata, Plugin};
+///
+/// #[derive(EntitySchema)]
+/// struct AppEntities { assets: Entities<String> }
+///
+/// struct Theme;
+/// impl Plugin<AppEntities> for Theme {
+///     fn metadata(&self) -> Metadata { Metadata::new("theme", "1.0.0") }
+///     fn entities(&self) -> AppEntities {
+///         AppEntities { assets: Entities::from([("logo", "moon.svg".to_string())]) }
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let mut manager: Manager<AppEntities> = Manager::typed();
+/// manager.register(Theme)?;
+/// manager.initialize_all().await?;
+/// assert_eq!(manager.snapshot().entities().assets.get("logo"), ["moon.svg"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 ///
 /// # Guarantees
 /// - **Quiescent stop.** When `disable` (or `shutdown`, or a fault) stops a
@@ -116,8 +151,8 @@ struct Slot {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
-pub struct Manager {
-    slots: Vec<Slot>,
+pub struct Manager<S: EmptyEntities = DynamicSchema> {
+    slots: Vec<Slot<S>>,
     index: HashMap<String, usize>,
     graph: OnceLock<Arc<Graph>>,
     config: Value,
@@ -126,7 +161,7 @@ pub struct Manager {
     hooks: Arc<Registry>,
     bus: Arc<MessageBus>,
     faults: Arc<FaultQueue>,
-    snapshots: Snapshots,
+    snapshots: Snapshots<S>,
 }
 
 impl Default for Manager {
@@ -136,14 +171,39 @@ impl Default for Manager {
 }
 
 impl Manager {
-    /// A manager with an empty configuration, its own hooks, bus and
-    /// services, and the [`DEFAULT_TIMEOUT`].
+    /// A manager of the [`DynamicSchema`] (entity types as data, values
+    /// JSON), with an empty configuration, its own hooks, bus and services,
+    /// and the [`DEFAULT_TIMEOUT`]. For a typed entity schema, see
+    /// [`Manager::typed`].
     ///
     /// ```
     /// let manager = plinth_runtime::Manager::new();
     /// assert!(manager.list().is_empty());
     /// ```
     pub fn new() -> Self {
+        Manager::typed()
+    }
+}
+
+impl<S: EmptyEntities + 'static> Manager<S> {
+    /// A manager whose snapshot is typed by the entity schema `S` (a
+    /// `#[derive(EntitySchema)]` struct): name it,
+    /// `Manager::<AppEntities>::typed()`, or let the variable's type say
+    /// it, `let manager: Manager<AppEntities> = Manager::typed();`.
+    /// Otherwise as [`Manager::new`].
+    ///
+    /// ```
+    /// use plinth_core::Entities;
+    /// use plinth_macros::EntitySchema;
+    /// use plinth_runtime::Manager;
+    ///
+    /// #[derive(EntitySchema)]
+    /// struct AppEntities { assets: Entities<String> }
+    ///
+    /// let manager = Manager::<AppEntities>::typed();
+    /// assert!(manager.snapshot().entities().assets.is_empty());
+    /// ```
+    pub fn typed() -> Self {
         let faults = Arc::new(FaultQueue::default());
         let hooks = Arc::new(Registry::new());
         let bus = Arc::new(MessageBus::new());
@@ -288,7 +348,7 @@ impl Manager {
     /// let manager = plinth_runtime::Manager::new();
     /// assert!(manager.snapshots().load().plugins().is_empty());
     /// ```
-    pub fn snapshots(&self) -> Snapshots {
+    pub fn snapshots(&self) -> Snapshots<S> {
         self.snapshots.clone()
     }
 
@@ -298,12 +358,12 @@ impl Manager {
     /// let manager = plinth_runtime::Manager::new();
     /// assert!(manager.snapshot().plugins().is_empty());
     /// ```
-    pub fn snapshot(&self) -> Arc<snapshot::ActiveHost> {
+    pub fn snapshot(&self) -> Arc<snapshot::ActiveHost<S>> {
         self.snapshots.load()
     }
 }
 
-impl std::fmt::Debug for Manager {
+impl<S: EmptyEntities + 'static> std::fmt::Debug for Manager<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Manager")
             .field(

@@ -3,14 +3,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use plinth_core::PluginUrn;
+use plinth_core::{EmptyEntities, PluginUrn};
 
 use super::{Manager, Slot};
 use crate::{
     FailureReason, ManagerError, Metadata, Plugin, PluginState, PluginsReady, PLUGINS_READY,
 };
 
-impl Manager {
+impl<S: EmptyEntities + 'static> Manager<S> {
     /// Registers a synchronous plugin (state `Discovered`, then `Loaded`).
     ///
     /// # Errors
@@ -26,7 +26,7 @@ impl Manager {
     /// assert!(matches!(manager.register(P), Err(ManagerError::Duplicate { .. })));
     /// # Ok::<(), ManagerError>(())
     /// ```
-    pub fn register(&mut self, plugin: impl Plugin) -> Result<(), ManagerError> {
+    pub fn register(&mut self, plugin: impl Plugin<S>) -> Result<(), ManagerError> {
         let meta = plugin.metadata();
         self.add(meta, Box::new(plugin))
     }
@@ -34,7 +34,7 @@ impl Manager {
     pub(super) fn add(
         &mut self,
         meta: Metadata,
-        instance: Box<dyn Plugin>,
+        instance: Box<dyn Plugin<S>>,
     ) -> Result<(), ManagerError> {
         meta.check()?;
         if self.index.contains_key(meta.name()) {

@@ -1,9 +1,11 @@
 //! Read-only questions about the registered plugins.
 
+use plinth_core::EmptyEntities;
+
 use super::Manager;
 use crate::{FailureReason, ManagerError, Metadata, PluginInfo, PluginState};
 
-impl Manager {
+impl<S: EmptyEntities + 'static> Manager<S> {
     /// Every registered plugin in registration order, with its state,
     /// reason, dependencies and dependents.
     ///

@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use plinth_core::EmptyEntities;
+
 use super::Manager;
 use crate::graph::{Graph, Node};
 use crate::{FailureReason, PluginState};
 
-impl Manager {
+impl<S: EmptyEntities + 'static> Manager<S> {
     pub(super) fn graph(&self) -> Arc<Graph> {
         self.graph
             .get_or_init(|| {
