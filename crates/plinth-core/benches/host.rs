@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use plinth_core::{Entities, Host, Plugin};
 use plinth_macros::EntitySchema;
 

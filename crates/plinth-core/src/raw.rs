@@ -86,14 +86,14 @@ impl<V> RawPlugin<V> {
             None => {
                 return Err(GuardError::MissingEntities {
                     plugin: urn.clone(),
-                })
+                });
             }
             Some(RecordOr::Other(found)) => {
                 return Err(GuardError::NotARecord {
                     plugin: urn.clone(),
                     entity_type: None,
                     found,
-                })
+                });
             }
             Some(RecordOr::Record(record)) => record,
         };
@@ -107,7 +107,7 @@ impl<V> RawPlugin<V> {
                         plugin: urn.clone(),
                         entity_type: Some(ty_key),
                         found,
-                    })
+                    });
                 }
             };
             let mut map = Entities::new();

@@ -231,7 +231,9 @@ impl<'a, S> PluginEntities<'a, S> {
     /// assert_eq!(host.entities().1, ["a:2", "b:0"]);
     /// # Ok::<(), GuardError>(())
     /// ```
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a PluginUrn, &'a S)> + Clone {
+    pub fn iter(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (&'a PluginUrn, &'a S)> + Clone + use<'a, S> {
         self.urns.iter().zip(self.entities.iter().copied())
     }
 

@@ -1,6 +1,6 @@
 //! The one rule for plugin names, shared by manifests and in-process plugins.
 
-use plinth_core::{check_plugin_name, PluginNameError, PluginNameReason};
+use plinth_core::{PluginNameError, PluginNameReason, check_plugin_name};
 
 #[test]
 fn plain_and_scoped_names_are_accepted() {

@@ -2,8 +2,8 @@
 //! plugin set becomes a host or a guard error, never a panic.
 #![cfg(feature = "serde")]
 
-use plinth_core::guard::is_numeric_like;
 use plinth_core::RawPlugins;
+use plinth_core::guard::is_numeric_like;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -43,8 +43,8 @@ proptest! {
 
     #[test]
     fn any_json_plugin_set_is_a_host_or_an_error(set in plugin_sets()) {
-        if let Ok(raw) = serde_json::from_value::<RawPlugins<Value>>(set) {
-            if let Ok(host) = raw.into_host() {
+        if let Ok(raw) = serde_json::from_value::<RawPlugins<Value>>(set)
+            && let Ok(host) = raw.into_host() {
                 // A host that was built is consistent with the guards.
                 for (_, collection) in host.entities().iter() {
                     for key in collection.keys() {
@@ -56,6 +56,5 @@ proptest! {
                     prop_assert_eq!(collection.flat().len(), collection.entity_count());
                 }
             }
-        }
     }
 }

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use plinth_extensions::{
-    native_factory, scan, ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory, Loaders,
-    ManifestCache,
+    ConnectOptions, ExtensionPoint, ExtensionRegistry, Factory, Loaders, ManifestCache,
+    native_factory, scan,
 };
 
 const PLUGINS: usize = 1_000;

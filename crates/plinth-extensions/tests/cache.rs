@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use plinth_extensions::{scan, Discovery, ManifestCache, SearchPath, MAX_MANIFEST_BYTES};
+use plinth_extensions::{Discovery, MAX_MANIFEST_BYTES, ManifestCache, SearchPath, scan};
 
 const WINDOW: Duration = Duration::from_millis(100);
 

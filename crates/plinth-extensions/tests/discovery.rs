@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use plinth_extensions::{scan, DiscoveryError, SearchPath};
+use plinth_extensions::{DiscoveryError, SearchPath, scan};
 
 fn write(root: &Path, folder: &str, text: &str) {
     let dir = root.join(folder);

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use plinth_extensions::{
-    native_factory, scan, Activation, ConnectError, ConnectOptions, ErasedFactory, ExtensionError,
-    ExtensionPoint, ExtensionRegistry, Factory, LoadError, Loader, Loaders, Manifest, Module,
-    ModuleRequest, NativeLoader,
+    Activation, ConnectError, ConnectOptions, ErasedFactory, ExtensionError, ExtensionPoint,
+    ExtensionRegistry, Factory, LoadError, Loader, Loaders, Manifest, Module, ModuleRequest,
+    NativeLoader, native_factory, scan,
 };
 
 struct Editor {
@@ -334,8 +334,12 @@ fn load_failures_are_reported_and_skipped() {
 
 #[test]
 fn a_later_declaration_replaces_and_keeps_position() {
-    let first = manifest("[plugin]\nname = \"p\"\nversion = \"1.0.0\"\n[extensions.\"xedit:language\"]\nx = \"no-such-module\"\ny = \"fixture-lang\"\n");
-    let second = manifest("[plugin]\nname = \"q\"\nversion = \"1.0.0\"\n[extensions.\"xedit:language\"]\nx = { module = \"fixture-lang\", object = \"strict\" }\n");
+    let first = manifest(
+        "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\n[extensions.\"xedit:language\"]\nx = \"no-such-module\"\ny = \"fixture-lang\"\n",
+    );
+    let second = manifest(
+        "[plugin]\nname = \"q\"\nversion = \"1.0.0\"\n[extensions.\"xedit:language\"]\nx = { module = \"fixture-lang\", object = \"strict\" }\n",
+    );
     let registry = ExtensionRegistry::new();
     let loaders = Arc::new(Loaders::new());
     plinth_extensions::register_manifest(&first, &registry, &loaders);

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use plinth_extensions::{
-    scan, ConnectOptions, DiscoveryError, ExtensionPoint, ExtensionRegistry, Factory, Loaders,
-    ManifestError,
+    ConnectOptions, DiscoveryError, ExtensionPoint, ExtensionRegistry, Factory, Loaders,
+    ManifestError, scan,
 };
 
 type Host = ();

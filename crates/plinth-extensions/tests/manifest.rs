@@ -25,11 +25,13 @@ fn full_manifest_is_typed() {
     assert!(m.dependencies[0].req.matches(&"0.3.9".parse().unwrap()));
     assert!(!m.dependencies[0].req.matches(&"0.4.0".parse().unwrap()));
     let schema = m.config_schema.as_ref().unwrap();
-    assert!(schema
-        .file
-        .as_ref()
-        .unwrap()
-        .ends_with("config.schema.json"));
+    assert!(
+        schema
+            .file
+            .as_ref()
+            .unwrap()
+            .ends_with("config.schema.json")
+    );
     assert_eq!(schema.schema["properties"]["tabWidth"]["minimum"], 1);
     assert_eq!(m.permissions.read, ["grammars/"]);
     let exts: Vec<_> = m
@@ -189,9 +191,10 @@ fn a_bad_schema_file_is_named_with_its_line() {
 fn a_missing_file_is_an_io_error_naming_it() {
     let err = Manifest::from_path("no/such/plinth.toml").unwrap_err();
     assert!(matches!(err, ManifestError::Io { .. }));
-    assert!(err
-        .to_string()
-        .starts_with("no/such/plinth.toml: cannot read"));
+    assert!(
+        err.to_string()
+            .starts_with("no/such/plinth.toml: cannot read")
+    );
 }
 
 #[test]

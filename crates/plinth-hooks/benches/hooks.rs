@@ -44,7 +44,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use futures_util::future::BoxFuture;
 use plinth_hooks::{BoxError, Filter, Hook, PluginUrn, Tap};
 

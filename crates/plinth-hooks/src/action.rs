@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::{join_all, BoxFuture};
+use futures_util::future::{BoxFuture, join_all};
 
 use crate::core::{CallbackFn, Config, Core, State};
 use crate::hook::sealed::Sealed;

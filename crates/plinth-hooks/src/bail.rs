@@ -215,9 +215,9 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
         &self,
         tap: impl Into<Tap>,
         wrapper: impl Fn(&T, Next<'_, Bail<T, R>>) -> Result<Option<R>, CallbackError>
-            + Send
-            + Sync
-            + 'static,
+        + Send
+        + Sync
+        + 'static,
     ) -> Handle {
         self.core.register_wrapper(tap.into(), Arc::new(wrapper))
     }

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use futures_util::future::BoxFuture;
 
-use crate::core::{panic_message, CallbackFn, Config, Core, State};
+use crate::core::{CallbackFn, Config, Core, State, panic_message};
 use crate::hook::sealed::Sealed;
 use crate::interceptor::{HookKind, Outcome};
 use crate::tap::Meta;

@@ -280,8 +280,8 @@ impl Future for YieldNow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
 
     #[test]
     fn nested_calls_count_one_exit() {

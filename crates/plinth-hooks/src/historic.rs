@@ -8,7 +8,7 @@ use loom::sync::Mutex;
 #[cfg(not(loom))]
 use std::sync::Mutex;
 
-use crate::action::{broadcast_sync, settle, ActionFn, SyncFn};
+use crate::action::{ActionFn, SyncFn, broadcast_sync, settle};
 use crate::core::{Config, Core};
 use crate::hook::sealed::Sealed;
 use crate::interceptor::HookKind;

@@ -127,7 +127,7 @@ pub use interceptor::{CallInfo, HookKind, Interceptor, Outcome};
 pub use key::Key;
 pub use map::HookMap;
 pub use registry::Registry;
-pub use tap::{Handle, Tap, DEFAULT_PRIORITY};
+pub use tap::{DEFAULT_PRIORITY, Handle, Tap};
 pub use wrap::Next;
 
 pub use plinth_core::{GuardError, PluginUrn};

@@ -38,10 +38,10 @@ pub(crate) fn order<C>(mut slots: Vec<Slot<C>>) -> Vec<Slot<C>> {
     let mut first: HashMap<&str, usize> = HashMap::with_capacity(n);
     let mut next_named = vec![NONE; n];
     for i in (0..n).rev() {
-        if let Some(name) = &slots[i].meta.name {
-            if let Some(head) = first.insert(name, i) {
-                next_named[i] = head;
-            }
+        if let Some(name) = &slots[i].meta.name
+            && let Some(head) = first.insert(name, i)
+        {
+            next_named[i] = head;
         }
     }
     let next_named = &next_named;

@@ -1,6 +1,6 @@
 //! The name-keyed registry of hooks, for code that meets hooks by name.
 
-use std::any::{type_name, Any};
+use std::any::{Any, type_name};
 use std::collections::HashMap;
 use std::sync::Arc;
 

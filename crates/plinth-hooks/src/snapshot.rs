@@ -30,13 +30,13 @@ use std::ops::Deref;
 use std::sync::{Arc, PoisonError};
 
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicU64, Ordering};
-#[cfg(loom)]
 use loom::sync::Mutex;
-#[cfg(not(loom))]
-use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicU64, Ordering};
 #[cfg(not(loom))]
 use std::sync::Mutex;
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One thread's last snapshot of one cell.
 struct Cached<T> {

@@ -1,7 +1,7 @@
 //! Registration options and the handles registrations return.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use plinth_core::PluginUrn;
 

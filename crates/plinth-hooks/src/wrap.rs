@@ -1,8 +1,8 @@
 //! What a wrapper gets to run the rest of a call.
 
+use crate::Hook;
 use crate::core::State;
 use crate::hook::sealed::Sealed;
-use crate::Hook;
 
 /// The rest of a call, as a wrapper sees it: the wrappers inside it, then
 /// the hook's callbacks. Each kind gives it a `call` taking that kind's

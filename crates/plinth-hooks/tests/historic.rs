@@ -30,11 +30,7 @@ fn replay_failures_are_reported_with_the_owner() {
     hook.call(1).unwrap();
     hook.call(2).unwrap();
     let replay = hook.try_tap(urn("picky"), |n| {
-        if *n == 2 {
-            Err("two".into())
-        } else {
-            Ok(())
-        }
+        if *n == 2 { Err("two".into()) } else { Ok(()) }
     });
     assert_eq!(replay.failures.len(), 1);
     assert_eq!(replay.failures[0].owner, "picky");

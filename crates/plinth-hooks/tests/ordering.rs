@@ -17,8 +17,8 @@ fn run(taps: Vec<(Tap, &'static str)>) -> Vec<&'static str> {
         hook.tap(tap, move |_| seen.lock().unwrap().push(label));
     }
     hook.call(&()).unwrap();
-    let order = seen.lock().unwrap().clone();
-    order
+
+    seen.lock().unwrap().clone()
 }
 
 #[test]

@@ -45,10 +45,12 @@ fn one_name_with_two_payload_types_is_a_typed_error() {
 #[test]
 fn get_does_not_create() {
     let registry = Registry::new();
-    assert!(registry
-        .get(&Key::<Action<u8>>::new("x"))
-        .unwrap()
-        .is_none());
+    assert!(
+        registry
+            .get(&Key::<Action<u8>>::new("x"))
+            .unwrap()
+            .is_none()
+    );
     assert!(registry.is_empty());
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::urn;
 use plinth_hooks::{
-    quiesce, Action, Bail, CallInfo, Fault, Filter, Hook, Interceptor, Outcome, Tap,
+    Action, Bail, CallInfo, Fault, Filter, Hook, Interceptor, Outcome, Tap, quiesce,
 };
 
 type Log = Arc<Mutex<Vec<String>>>;

@@ -23,14 +23,14 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
                 return Err(syn::Error::new_spanned(
                     ident,
                     "EntitySchema needs named fields: each field is an entity type",
-                ))
+                ));
             }
         },
         _ => {
             return Err(syn::Error::new_spanned(
                 ident,
                 "EntitySchema can only be derived for a struct",
-            ))
+            ));
         }
     };
     let collections = format_ident!("{}Collections", ident);

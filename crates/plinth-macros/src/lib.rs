@@ -12,7 +12,7 @@ mod paths;
 mod plugin;
 
 use proc_macro::TokenStream;
-use syn::{parse_macro_input, DeriveInput};
+use syn::{DeriveInput, parse_macro_input};
 
 /// Derives `EntitySchema` for a struct whose named fields are `Entities<V>`
 /// maps: each field is an entity type named after the field.

@@ -1,8 +1,8 @@
 //! Where the generated code finds plinth: whichever crate the using crate
 //! depends on, the layer itself or the facade (under any name).
 
+use proc_macro_crate::{FoundCrate, crate_name};
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use proc_macro_crate::{crate_name, FoundCrate};
 use quote::quote;
 
 /// The path of plinth-core as the using crate sees it.

@@ -1,7 +1,7 @@
 //! `#[plugin]`: hook methods and async lifecycle in a plugin's trait impl.
 
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{
@@ -33,23 +33,24 @@ pub(crate) fn expand(args: TokenStream2, item: TokenStream2) -> syn::Result<Toke
             "`#[plugin]` takes no arguments; hook options go on each `#[hook(KEY, ..)]`",
         ));
     }
-    let (imp, trait_) =
-        match syn::parse2::<Item>(item)? {
-            Item::Impl(mut imp) => match imp.trait_.take() {
-                Some(trait_) => (imp, trait_),
-                None => return Err(syn::Error::new_spanned(
+    let (imp, trait_) = match syn::parse2::<Item>(item)? {
+        Item::Impl(mut imp) => match imp.trait_.take() {
+            Some(trait_) => (imp, trait_),
+            None => {
+                return Err(syn::Error::new_spanned(
                     &imp.self_ty,
                     "`#[plugin]` goes on the plugin's trait impl, `impl Plugin for Type { .. }`, \
                      not on an inherent impl",
-                )),
-            },
-            _ => {
-                return Err(syn::Error::new(
-                    Span::call_site(),
-                    "`#[plugin]` goes on a plugin's `impl Plugin for Type { .. }` block",
-                ))
+                ));
             }
-        };
+        },
+        _ => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "`#[plugin]` goes on a plugin's `impl Plugin for Type { .. }` block",
+            ));
+        }
+    };
     let output = expand_impl(imp, trait_, &mut errors);
     match errors.0 {
         // The impl is still emitted, so that the only errors are ours and not
@@ -282,7 +283,7 @@ impl Parse for HookArgs {
                             "unknown `#[hook]` option `{option}`; \
                              expected `priority`, `name`, `before` or `after`"
                         ),
-                    ))
+                    ));
                 }
             }
         }
@@ -308,7 +309,7 @@ fn shape_of(f: &ImplItemFn) -> syn::Result<Shape> {
                 r,
                 "a `#[hook]` method takes `&self`: each registration calls it on its own \
                  clone of the plugin, shared by every call",
-            ))
+            ));
         }
         _ => return Err(syn::Error::new_spanned(&sig.ident, expected)),
     }

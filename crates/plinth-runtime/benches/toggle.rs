@@ -4,14 +4,14 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use plinth_core::{DynamicEntities, Entities};
 use plinth_hooks::{Filter, Key};
 use plinth_runtime::{Context, Manager, Metadata, Plugin};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
 const DISPATCH: Key<Filter<u64>> = Key::new("bench:dispatch");

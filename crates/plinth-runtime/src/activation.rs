@@ -74,7 +74,9 @@ impl Activation {
 pub enum ContextError {
     /// The plugin was stopped (disabled, failed, shut down) after this
     /// context was made; a later start gets a new context.
-    #[error("plugin \"{plugin}\": this context belongs to an activation that has ended (the plugin was stopped); registrations are refused")]
+    #[error(
+        "plugin \"{plugin}\": this context belongs to an activation that has ended (the plugin was stopped); registrations are refused"
+    )]
     Retired {
         /// The plugin.
         plugin: String,

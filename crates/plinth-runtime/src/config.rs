@@ -118,7 +118,9 @@ pub enum ConfigError {
     },
     /// The application configuration is not shaped as `plugins.<name>`
     /// objects, so the plugin's section cannot be found.
-    #[error("plugin \"{plugin}\": malformed configuration at \"{path}\": expected {expected}, found {found}")]
+    #[error(
+        "plugin \"{plugin}\": malformed configuration at \"{path}\": expected {expected}, found {found}"
+    )]
     Malformed {
         /// The plugin.
         plugin: String,
@@ -132,7 +134,9 @@ pub enum ConfigError {
     },
     /// The configuration, with its defaults, nests deeper than
     /// [`MAX_CONFIG_DEPTH`].
-    #[error("plugin \"{plugin}\": configuration nested deeper than {MAX_CONFIG_DEPTH} levels at \"{path}\"")]
+    #[error(
+        "plugin \"{plugin}\": configuration nested deeper than {MAX_CONFIG_DEPTH} levels at \"{path}\""
+    )]
     TooDeep {
         /// The plugin.
         plugin: String,
@@ -357,11 +361,11 @@ impl<'s> Visit<'s> {
         while let Some((segment, child)) = children.as_mut().and_then(Children::next) {
             leads_to.push((format!("{pointer}/{segment}"), child));
         }
-        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-            if let Some(target) = resolve_ref(root, reference) {
-                let fragment = reference.strip_prefix('#').and_then(percent_decode);
-                leads_to.push((fragment.unwrap_or_default(), target));
-            }
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str)
+            && let Some(target) = resolve_ref(root, reference)
+        {
+            let fragment = reference.strip_prefix('#').and_then(percent_decode);
+            leads_to.push((fragment.unwrap_or_default(), target));
         }
         Visit {
             node,
@@ -446,10 +450,10 @@ fn apply_defaults(
                     continue;
                 };
                 for (key, sub) in properties {
-                    if !map.contains_key(key) {
-                        if let Some(default) = default_of(root, sub) {
-                            map.insert(key.clone(), default.clone());
-                        }
+                    if !map.contains_key(key)
+                        && let Some(default) = default_of(root, sub)
+                    {
+                        map.insert(key.clone(), default.clone());
                     }
                     if let Some(child) = map.get_mut(key) {
                         descend(root, sub, child, escape(key), path)?;

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use plinth_core::{
     DynamicEntities, EmptyEntities, Entities, EntityDataError, EntityKeyRef, FromEntityData,
 };
-use plinth_extensions::{register_manifest, Discovery, ExtensionRegistry, Loaders, Manifest};
+use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, Manifest, register_manifest};
 use plinth_hooks::BoxError;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::{Context, Manager, ManagerError, Metadata, Plugin};
 

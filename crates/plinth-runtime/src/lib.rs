@@ -65,13 +65,13 @@ pub mod testing;
 
 pub use activation::ContextError;
 pub use bus::PluginBus;
-pub use config::{resolve_config, ConfigError, Violation, MAX_CONFIG_DEPTH};
+pub use config::{ConfigError, MAX_CONFIG_DEPTH, Violation, resolve_config};
 pub use context::Context;
-pub use discovered::{extension_entity_type, ManifestEntitiesError, ManifestPlugin};
+pub use discovered::{ManifestEntitiesError, ManifestPlugin, extension_entity_type};
 pub use error::ManagerError;
 pub use hooks::{PluginHooks, Registration};
 pub use info::PluginInfo;
-pub use manager::{Manager, StartReport, DEFAULT_TIMEOUT};
+pub use manager::{DEFAULT_TIMEOUT, Manager, StartReport};
 pub use metadata::{Dependency, Metadata, MetadataError};
 pub use plugin::{DynamicSchema, Plugin};
 pub use reason::{FailureReason, Fault};
@@ -83,4 +83,4 @@ pub use snapshot::{ActiveHost, ActivePlugin, Snapshots};
 pub mod __private {
     pub use crate::macro_support::*;
 }
-pub use state::{allowed, PluginState, PluginsReady, StateChange, PLUGINS_READY, STATE_CHANGED};
+pub use state::{PLUGINS_READY, PluginState, PluginsReady, STATE_CHANGED, StateChange, allowed};

@@ -77,7 +77,9 @@ pub enum MetadataError {
         message: String,
     },
     /// A dependency's range is not a semver requirement.
-    #[error("plugin \"{plugin}\": invalid version range \"{range}\" for dependency \"{dependency}\": {message}")]
+    #[error(
+        "plugin \"{plugin}\": invalid version range \"{range}\" for dependency \"{dependency}\": {message}"
+    )]
     InvalidRange {
         /// The plugin.
         plugin: String,

@@ -4,8 +4,8 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use futures::FutureExt;
+use futures::future::BoxFuture;
 use plinth_core::GuardError;
 use plinth_hooks::BoxError;
 use semver::{Version, VersionReq};

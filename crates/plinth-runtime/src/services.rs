@@ -1,6 +1,6 @@
 //! The typed service container shared by the application and its plugins.
 
-use std::any::{type_name, Any, TypeId};
+use std::any::{Any, TypeId, type_name};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use plinth_core::{GuardError, PluginUrn};
 use plinth_hooks::{MessageBus, Registry};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::subscriber::DefaultGuard;
@@ -46,7 +46,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::{resolve_config, ConfigError, Context, Metadata, Plugin, Services};
+use crate::{ConfigError, Context, Metadata, Plugin, Services, resolve_config};
 
 type Provide = Box<dyn FnOnce(&Services)>;
 

@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{log, Probe};
+use common::{Probe, log};
 use futures::future::BoxFuture;
-use plinth_runtime::testing::TestContext;
 use plinth_runtime::PluginState::*;
+use plinth_runtime::testing::TestContext;
 use plinth_runtime::{
-    resolve_config, ConfigError, Context, FailureReason, Manager, Metadata, Plugin,
-    MAX_CONFIG_DEPTH,
+    ConfigError, Context, FailureReason, MAX_CONFIG_DEPTH, Manager, Metadata, Plugin,
+    resolve_config,
 };
 use serde::Deserialize;
 use serde_json::json;

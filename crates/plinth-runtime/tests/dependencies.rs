@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{log, take, Init, Probe};
+use common::{Init, Probe, log, take};
 use plinth_runtime::FailureReason;
 use plinth_runtime::Manager;
 use plinth_runtime::PluginState::*;
@@ -93,8 +93,10 @@ async fn a_version_outside_the_range_fails_the_chain() {
         reason(&manager, "db"),
         r#"dependency "pg" is version 13.2.0, outside the required range ">=14, <16""#
     );
-    assert!(reason(&manager, "api")
-        .starts_with(r#"dependency "db" failed: dependency "pg" is version 13.2.0"#));
+    assert!(
+        reason(&manager, "api")
+            .starts_with(r#"dependency "db" failed: dependency "pg" is version 13.2.0"#)
+    );
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use plinth_extensions::{scan, ExtensionRegistry, Loaders};
+use plinth_extensions::{ExtensionRegistry, Loaders, scan};
 use plinth_runtime::PluginState::*;
-use plinth_runtime::{extension_entity_type, Manager};
+use plinth_runtime::{Manager, extension_entity_type};
 
 fn fixtures() -> &'static Path {
     Path::new(concat!(
@@ -73,12 +73,14 @@ async fn discovered_plugins_start_in_dependency_order_and_toggle_their_extension
     assert!(extensions.extension_names("xedit:command").is_empty());
     let snapshot = manager.snapshot();
     assert_eq!(names(&snapshot), ["theme-dark"]);
-    assert!(snapshot
-        .entities()
-        .get("assets")
-        .unwrap()
-        .get("icon")
-        .is_empty());
+    assert!(
+        snapshot
+            .entities()
+            .get("assets")
+            .unwrap()
+            .get("icon")
+            .is_empty()
+    );
 
     // Enabling the dependent brings its dependency back first.
     manager.enable("xedit-lang-x").await.unwrap();

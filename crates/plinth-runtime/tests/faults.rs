@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{log, take, Probe, Slow, PING, WHO};
+use common::{PING, Probe, Slow, WHO, log, take};
 use plinth_hooks::{Action, Hook, Key};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{Context, Manager, Metadata, Plugin};

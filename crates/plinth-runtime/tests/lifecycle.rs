@@ -5,11 +5,11 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{log, take, Probe, Slow, WHO};
+use common::{Probe, Slow, WHO, log, take};
 use plinth_core::PluginUrn;
 use plinth_hooks::Hook;
 use plinth_runtime::PluginState::{self, *};
-use plinth_runtime::{allowed, Manager, ManagerError, StateChange, PLUGINS_READY, STATE_CHANGED};
+use plinth_runtime::{Manager, ManagerError, PLUGINS_READY, STATE_CHANGED, StateChange, allowed};
 
 fn watch(manager: &Manager) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -124,8 +124,10 @@ async fn failure_edges_are_published_with_their_reason() {
 
     manager.initialize_all().await.unwrap();
     let changes = drain(&seen);
-    assert!(changes
-        .contains(&r#"orphan: validating -> failed (missing dependency "ghost")"#.to_string()));
+    assert!(
+        changes
+            .contains(&r#"orphan: validating -> failed (missing dependency "ghost")"#.to_string())
+    );
     assert!(changes.contains(
         &"flaky: initializing -> failed (initialize failed: database unreachable)".to_string()
     ));

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{log, Probe};
+use common::{Probe, log};
 use plinth_runtime::{Manager, ManagerError, Metadata, MetadataError};
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use common::{who, Probe, WHO};
+use common::{Probe, WHO, who};
 use futures::future::BoxFuture;
 use futures::task::noop_waker;
 use plinth_hooks::{Action, BoxError, Key, Topic};

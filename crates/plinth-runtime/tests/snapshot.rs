@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{log, Probe};
+use common::{Probe, log};
 use plinth_core::{DynamicEntities, Entities};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{FailureReason, Manager};

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{entries, log, take, who, Probe, PING};
+use common::{PING, Probe, entries, log, take, who};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{Context, Manager, ManagerError, Metadata, Plugin};
 
@@ -139,7 +139,7 @@ async fn a_disabled_plugin_whose_dependency_cannot_start_stays_disabled() {
         .unwrap();
     manager.initialize_all().await.unwrap();
     assert!(manager.disable("db").await.is_err()); // db: Failed (destroy), api: Disabled
-                                                   // db starts again fine (its destroy was the problem), so api follows.
+    // db starts again fine (its destroy was the problem), so api follows.
     assert_eq!(manager.enable("api").await.unwrap(), ["db", "api"]);
 
     let schema = serde_json::json!({ "required": ["url"] });
@@ -159,9 +159,11 @@ async fn a_disabled_plugin_whose_dependency_cannot_start_stays_disabled() {
     let ManagerError::NotStarted { reason, .. } = &err else {
         panic!("expected NotStarted, got {err}")
     };
-    assert!(reason
-        .to_string()
-        .starts_with(r#"dependency "db" failed: plugin "db": invalid configuration"#));
+    assert!(
+        reason
+            .to_string()
+            .starts_with(r#"dependency "db" failed: plugin "db": invalid configuration"#)
+    );
     assert_eq!(manager.state("db"), Some(Failed));
     assert_eq!(manager.state("api"), Some(Disabled));
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use plinth_core::Entities;
-use plinth_extensions::{scan, ExtensionRegistry, Loaders, Manifest};
+use plinth_extensions::{ExtensionRegistry, Loaders, Manifest, scan};
 use plinth_hooks::{Filter, Key};
-use plinth_macros::{plugin, EntitySchema};
+use plinth_macros::{EntitySchema, plugin};
 use plinth_runtime::PluginState::*;
 use plinth_runtime::{FailureReason, Manager, ManifestPlugin, Metadata, Plugin};
 use serde::Deserialize;

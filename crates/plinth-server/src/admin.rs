@@ -10,9 +10,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use plinth_core::check_plugin_name;
-use plinth_runtime::{resolve_config, ConfigError, Manager, ManagerError, PluginState};
+use plinth_runtime::{ConfigError, Manager, ManagerError, PluginState, resolve_config};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
 use crate::{ApiError, ApiJson, Metrics};
@@ -270,14 +270,14 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("plugin \"{name}\" has an invalid configuration schema: {message}"),
-            ))
+            ));
         }
         Err(e) => {
             return Err(
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
                     .with("plugin", name)
                     .with("violations", violations(&e)),
-            )
+            );
         }
     };
     manager.set_config(next);

@@ -1,13 +1,13 @@
 //! JSON error answers: every 4xx and 5xx the server makes itself has a body
 //! `{"error": "..."}`, so that clients never parse plain text.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// An error answer: a status and a JSON body with at least `error`.
 ///

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use plinth_hooks::Hook;
 use plinth_hooks::{Action, Bail, BoxError, Registry, RegistryError};
@@ -16,8 +16,8 @@ use tower::{Layer, Service};
 
 use crate::request::{acceptable_request_id, generate_request_id};
 use crate::{
-    ApiError, ClientIdentity, Rejection, RequestComplete, RequestId, RequestStart,
-    REQUEST_COMPLETE, REQUEST_START,
+    ApiError, ClientIdentity, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete,
+    RequestId, RequestStart,
 };
 
 /// The header carrying the request id, both ways.

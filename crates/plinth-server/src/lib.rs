@@ -57,13 +57,13 @@ mod server;
 
 pub use auth::{AdminToken, EmptyToken, TokenSource};
 pub use error::{ApiError, ApiJson};
-pub use layer::{RequestHooks, RequestHooksLayer, REQUEST_ID_HEADER};
+pub use layer::{REQUEST_ID_HEADER, RequestHooks, RequestHooksLayer};
 pub use metrics::{HookTotals, Metrics};
 pub use request::{
-    ClientIdentity, Rejection, RequestComplete, RequestId, RequestStart, REQUEST_COMPLETE,
-    REQUEST_START,
+    ClientIdentity, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete, RequestId,
+    RequestStart,
 };
-pub use server::{shutdown_signal, Server, ServerConfig, DEFAULT_ADDR};
+pub use server::{DEFAULT_ADDR, Server, ServerConfig, shutdown_signal};
 
 /// Why the server could not be set up or run.
 ///

@@ -7,12 +7,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use plinth_core::PluginUrn;
 use plinth_hooks::{CallInfo, Interceptor, Outcome};
-use plinth_runtime::{Manager, PluginState, StateChange, STATE_CHANGED};
+use plinth_runtime::{Manager, PluginState, STATE_CHANGED, StateChange};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::ServerError;

@@ -2,8 +2,8 @@
 //! and keys. Applications tap them through their plugins; the
 //! [`RequestHooksLayer`](crate::RequestHooksLayer) calls them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use plinth_hooks::{Action, Bail, Key};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{Dashboard, Limiter, Running, Slow, TOKEN};
 use plinth_runtime::Manager;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn manager() -> Manager {
     let mut manager =
@@ -104,10 +104,12 @@ async fn with_no_token_configured_the_admin_api_is_off() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 403, "{method} {path}");
         let error: Value = response.json().await.unwrap();
-        assert!(error["error"]
-            .as_str()
-            .unwrap()
-            .contains("admin API is off"));
+        assert!(
+            error["error"]
+                .as_str()
+                .unwrap()
+                .contains("admin API is off")
+        );
     }
     assert_eq!(snapshot(&server).await, before);
     // The rest of the server works.

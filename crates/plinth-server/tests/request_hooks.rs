@@ -151,10 +151,12 @@ async fn metrics_count_calls_per_plugin_and_hook_and_the_lifecycle() {
     }
     let response = server.get("/metrics").await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/openmetrics-text"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
     let text = response.text().await.unwrap();
     let calls = text
         .lines()

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use plinth::server::{
-    Rejection, RequestComplete, RequestStart, REQUEST_COMPLETE, REQUEST_START,
+    REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete, RequestStart,
 };
 
 /// A user did something worth auditing.

@@ -15,9 +15,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use plinth::server::{shutdown_signal, AdminToken, Server, ServerConfig, TokenSource};
+use plinth::server::{AdminToken, Server, ServerConfig, TokenSource, shutdown_signal};
 use plinth_example_app::web;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 type Error = Box<dyn std::error::Error>;
 

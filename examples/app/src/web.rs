@@ -13,9 +13,9 @@ use plinth::hooks::Registry;
 use plinth::runtime::{Manager, ManagerError};
 use plinth::server::{ApiError, ApiJson};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::hooks::{Login, UserAction, USER_ACTION, USER_LOGIN};
+use crate::hooks::{Login, USER_ACTION, USER_LOGIN, UserAction};
 use crate::plugins::welcome_email::Outbox;
 use crate::plugins::{AuditLogger, RateLimiter, UserActivity, WelcomeEmail};
 

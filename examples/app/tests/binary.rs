@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const TOKEN: &str = "binary-test-admin-token";
 
@@ -100,10 +100,10 @@ fn client() -> reqwest::Client {
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                return;
-            }
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -179,9 +179,11 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
             "welcome-email"
         ]
     );
-    assert!(plugins
-        .iter()
-        .all(|p| p["enabled"] == true && p["state"] == "active"));
+    assert!(
+        plugins
+            .iter()
+            .all(|p| p["enabled"] == true && p["state"] == "active")
+    );
     assert_eq!(plugins[0]["author"], "plinth");
 
     // The rate limiter's verdict stops requests: 429 with Retry-After.
@@ -239,9 +241,11 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
         statuses.contains(&429) && statuses.contains(&401),
         "{statuses:?}"
     );
-    assert!(entries
-        .iter()
-        .any(|e| e["action"] == "user:edit" && e["data"]["userId"] == "ada"));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "user:edit" && e["data"]["userId"] == "ada")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 
 use plinth::runtime::PluginState::*;
 use plinth::runtime::{Manager, ManagerError};
-use plinth_example_app::hooks::{Login, UserAction, USER_ACTION, USER_LOGIN};
+use plinth_example_app::hooks::{Login, USER_ACTION, USER_LOGIN, UserAction};
 use plinth_example_app::plugins::welcome_email::Outbox;
 use plinth_example_app::plugins::{AuditLogger, RateLimiter, UserActivity, WelcomeEmail};
 use serde_json::json;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use plinth::extensions::{scan, ExtensionRegistry, Loaders};
+use plinth::extensions::{ExtensionRegistry, Loaders, scan};
 use plinth::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

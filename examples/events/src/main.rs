@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use events::{AfterCommandExecution, BeforeCommandExecution};
 use events::{Emitter, Event, Listener};
+use plinth::EntitySchema;
 use plinth::core::{Entities, GuardError};
 use plinth::hooks::EmitterError;
-use plinth::EntitySchema;
 
 /// What every command and listener can use.
 pub struct Context {

@@ -17,7 +17,7 @@ mod scan;
 mod search_path;
 
 pub use cache::ManifestCache;
-pub use host::{dynamic_plugins, DataHost};
+pub use host::{DataHost, dynamic_plugins};
 pub use register::register_manifest;
 pub use report::{DiscoveredPlugin, Discovery, DiscoveryError, Override};
 pub use scan::scan;

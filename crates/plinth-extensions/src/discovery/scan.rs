@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::cache::{Cached, Entries};
 use crate::manifest::read_checked;
 use crate::{
-    DiscoveredPlugin, Discovery, DiscoveryError, Manifest, ManifestError, Override, MANIFEST_FILE,
+    DiscoveredPlugin, Discovery, DiscoveryError, MANIFEST_FILE, Manifest, ManifestError, Override,
 };
 
 /// Scans `dirs` in order (the seeds' `scanSubdirs`): each first-level
@@ -53,11 +53,11 @@ pub(super) fn scan_with<P: AsRef<Path>>(
         // override each of its plugins with itself; its first place counts.
         // A directory that cannot be resolved is listed as given, so that a
         // missing one stays silent and other errors are reported.
-        if let Ok(canonical) = dir.canonicalize() {
-            if !seen.insert(canonical) {
-                tracing::info!(dir = %dir.display(), "search directory given twice; scanned once");
-                continue;
-            }
+        if let Ok(canonical) = dir.canonicalize()
+            && !seen.insert(canonical)
+        {
+            tracing::info!(dir = %dir.display(), "search directory given twice; scanned once");
+            continue;
         }
         scanner.list_plugins(dir, &mut candidates);
     }
@@ -136,12 +136,11 @@ fn load(plugin_dir: &Path, cache: Option<(&Entries, Duration)>) -> Loaded {
         Ok(metadata) => metadata,
         Err(source) => return not_found_or(ManifestError::Io { path, source }),
     };
-    if let Some((entries, racy_window)) = cache {
-        if let Some(cached) = entries.get(&path) {
-            if cached.still_valid(&metadata, racy_window) {
-                return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
-            }
-        }
+    if let Some((entries, racy_window)) = cache
+        && let Some(cached) = entries.get(&path)
+        && cached.still_valid(&metadata, racy_window)
+    {
+        return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
     }
     let source = match read_checked(&path, &metadata) {
         Ok(source) => source,

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::{scan, Discovery, ManifestCache};
+use crate::{Discovery, ManifestCache, scan};
 
 /// An ordered list of directories to scan; plugins found in later ones
 /// override earlier ones of the same name.

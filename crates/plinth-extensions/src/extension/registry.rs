@@ -572,7 +572,7 @@ where
     T: Send + 'static,
 {
     use futures::FutureExt;
-    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     match catch_unwind(AssertUnwindSafe(|| {
         factory.as_dyn().create(data, host, info)

@@ -43,7 +43,7 @@ impl<'a> Lines<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{line_column, Lines};
+    use super::{Lines, line_column};
 
     #[test]
     fn lines_agree_with_line_column() {

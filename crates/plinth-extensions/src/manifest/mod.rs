@@ -14,6 +14,6 @@ mod read;
 
 pub use api::PLUGIN_API_VERSION;
 pub use error::ManifestError;
-pub use model::{ConfigSchema, Dependency, ExtensionDecl, Manifest, Permissions, MANIFEST_FILE};
+pub use model::{ConfigSchema, Dependency, ExtensionDecl, MANIFEST_FILE, Manifest, Permissions};
 pub use read::MAX_MANIFEST_BYTES;
 pub(crate) use read::{read_checked, read_regular};

@@ -3,7 +3,7 @@
 //! one place that changes a state, and the recovery of what a cancelled
 //! operation left.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,15 +11,15 @@ use plinth_core::EmptyEntities;
 use plinth_hooks::{MessageBus, Registry};
 use tracing::Instrument;
 
-use super::timer::{guarded_async, panic_message, with_timeout};
 use super::Manager;
+use super::timer::{guarded_async, panic_message, with_timeout};
 use crate::activation::Activation;
 use crate::context::plugin_span;
 use crate::faults::FaultQueue;
 use crate::reason::InitializeErrors;
 use crate::{
-    allowed, resolve_config, snapshot, Context, FailureReason, Fault, PluginState, Services,
-    StateChange, STATE_CHANGED,
+    Context, FailureReason, Fault, PluginState, STATE_CHANGED, Services, StateChange, allowed,
+    resolve_config, snapshot,
 };
 
 impl<S: EmptyEntities + 'static> Manager<S> {

@@ -22,7 +22,7 @@ use crate::activation::Activation;
 use crate::faults::FaultQueue;
 use crate::graph::Graph;
 use crate::{
-    snapshot, DynamicSchema, FailureReason, Metadata, Plugin, PluginState, Services, Snapshots,
+    DynamicSchema, FailureReason, Metadata, Plugin, PluginState, Services, Snapshots, snapshot,
 };
 
 /// The default time an async `initialize` or `destroy` may take.

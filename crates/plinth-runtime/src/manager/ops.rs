@@ -7,7 +7,7 @@ use plinth_core::{EmptyEntities, PluginUrn};
 
 use super::{Manager, Slot};
 use crate::{
-    FailureReason, ManagerError, Metadata, Plugin, PluginState, PluginsReady, PLUGINS_READY,
+    FailureReason, ManagerError, Metadata, PLUGINS_READY, Plugin, PluginState, PluginsReady,
 };
 
 impl<S: EmptyEntities + 'static> Manager<S> {
@@ -179,7 +179,7 @@ impl<S: EmptyEntities + 'static> Manager<S> {
                     plugin: name.to_string(),
                     from,
                     to: PluginState::Destroying,
-                })
+                });
             }
         }
         let going = self.active_dependents(i);

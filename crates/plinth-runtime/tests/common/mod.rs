@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use plinth_core::{DynamicEntities, Entities};
 use plinth_hooks::{BoxError, Filter, Key, Topic};
 use plinth_runtime::{Context, Metadata, Plugin};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Each active probe appends its name: shows whose hooks are live.
 pub const WHO: Key<Filter<Vec<String>>> = Key::new("test:who");

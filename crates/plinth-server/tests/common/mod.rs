@@ -9,11 +9,11 @@ use futures::future::BoxFuture;
 use plinth_hooks::BoxError;
 use plinth_runtime::{Context, Manager, Metadata, Plugin};
 use plinth_server::{
-    AdminToken, Rejection, RequestComplete, Server, ServerConfig, ServerError, REQUEST_COMPLETE,
-    REQUEST_START,
+    AdminToken, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete, Server, ServerConfig,
+    ServerError,
 };
-use serde_json::{json, Value};
-use tokio::sync::{oneshot, Mutex, Semaphore};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 pub const TOKEN: &str = "correct-horse-battery-staple";

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use plinth::runtime::Manager;
 use plinth_example_app::hooks::{
-    Login, RequestStart, UserAction, REQUEST_START, USER_ACTION, USER_LOGIN,
+    Login, REQUEST_START, RequestStart, USER_ACTION, USER_LOGIN, UserAction,
 };
 use plinth_example_app::plugins::welcome_email::Outbox;
 use plinth_example_app::plugins::{AuditLogger, RateLimiter, UserActivity, WelcomeEmail};

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::hooks::{Rejection, RequestStart, REQUEST_START};
+use crate::hooks::{REQUEST_START, Rejection, RequestStart};
 use plinth::runtime::{Context, Metadata, Plugin};
 
 /// The longest window (a year): its end must fit an `Instant`.
@@ -279,10 +279,11 @@ mod tests {
             *s.lock().unwrap() += 1;
             None
         });
-        assert!(hook
-            .call(&RequestStart::new("GET", "/").with_ip("x"))
-            .unwrap()
-            .is_none());
+        assert!(
+            hook.call(&RequestStart::new("GET", "/").with_ip("x"))
+                .unwrap()
+                .is_none()
+        );
         let verdict = hook
             .call(&RequestStart::new("GET", "/").with_ip("x"))
             .unwrap()
