@@ -478,11 +478,5 @@ impl<C: Callback + Send + Sync, W: Clone + Send + Sync> Core<C, W> {
 
 /// The text of a panic payload (`panic!` with a literal or a format string).
 pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(payload) => match payload.downcast::<&'static str>() {
-            Ok(s) => (*s).to_string(),
-            Err(_) => "a non-string payload".to_string(),
-        },
-    }
+    plinth_core::panic_message(payload.as_ref())
 }

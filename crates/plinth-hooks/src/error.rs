@@ -5,14 +5,7 @@ use std::sync::Arc;
 
 use plinth_core::PluginUrn;
 
-/// The error type callbacks return: any error that can cross threads.
-///
-/// ```
-/// use plinth_hooks::BoxError;
-/// let e: BoxError = "disk full".into();
-/// assert_eq!(e.to_string(), "disk full");
-/// ```
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use plinth_core::BoxError;
 
 /// What went wrong inside one callback.
 ///
