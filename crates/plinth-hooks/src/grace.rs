@@ -26,6 +26,7 @@
 //! that calls `quiesce`, directly or by disabling a plugin) cannot wait for
 //! its own call: the calling thread's own sync call is not waited for.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -58,34 +59,52 @@ fn words() -> std::sync::MutexGuard<'static, Words> {
     WORDS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The calling thread's word; returned to the free list when it exits.
-struct Local(&'static Word);
-
-impl Local {
-    fn acquire() -> Self {
-        let mut words = words();
-        let word = match words.free.pop() {
-            Some(word) => word,
-            None => {
-                // One word per thread that ever called a hook at the same
-                // time as others: bounded by the peak thread count.
-                let word: &'static Word = Box::leak(Box::default());
-                words.all.push(word);
-                word
-            }
-        };
-        Local(word)
-    }
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        words().free.push(self.0);
-    }
-}
-
 std::thread_local! {
-    static LOCAL: Local = Local::acquire();
+    /// This thread's word, once it has one. Read on every sync call, so it
+    /// is a const-initialised cell without a destructor: the cheapest kind
+    /// of thread-local access (a lazily initialised one with a destructor
+    /// checks its state on every access, which cost a sync call more than
+    /// the rest of its bookkeeping).
+    static WORD: Cell<Option<&'static Word>> = const { Cell::new(None) };
+    /// Gives the word back when the thread exits.
+    static RELEASE: Release = const { Release };
+}
+
+struct Release;
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if let Some(word) = WORD.with(Cell::take) {
+            words().free.push(word);
+        }
+    }
+}
+
+/// The calling thread's word; `None` once the thread is tearing down.
+#[inline]
+fn own_word() -> Option<&'static Word> {
+    WORD.with(Cell::get).or_else(acquire_word)
+}
+
+#[cold]
+#[inline(never)]
+fn acquire_word() -> Option<&'static Word> {
+    // The destructor is registered first: a thread already tearing down
+    // gets no word (a call from another thread-local's destructor).
+    RELEASE.try_with(|_| ()).ok()?;
+    let mut words = words();
+    let word = match words.free.pop() {
+        Some(word) => word,
+        None => {
+            // One word per thread that ever called a hook at the same
+            // time as others: bounded by the peak thread count.
+            let word: &'static Word = Box::leak(Box::default());
+            words.all.push(word);
+            word
+        }
+    };
+    WORD.with(|w| w.set(Some(word)));
+    Some(word)
 }
 
 /// A sync call in progress on this thread; leaving it on drop (also when a
@@ -101,8 +120,8 @@ impl SyncCall {
     /// stamp or snapshot.
     #[inline]
     pub(crate) fn enter() -> SyncCall {
-        match LOCAL.try_with(|local| local.0) {
-            Ok(word) => {
+        match own_word() {
+            Some(word) => {
                 let w = word.0.load(Ordering::Relaxed);
                 word.0.store(w + 1, Ordering::Relaxed);
                 // Orders the store before the snapshot's loads for the
@@ -116,7 +135,7 @@ impl SyncCall {
             }
             // The thread-local is gone (a call from a thread-local's
             // destructor): count the call as an async one instead.
-            Err(_) => SyncCall {
+            None => SyncCall {
                 word: None,
                 _fallback: Some(AsyncCall::enter()),
             },
@@ -217,7 +236,7 @@ pub async fn quiesce() {
 /// The other threads that are inside a sync call now, each with its word
 /// as read (a thread is out of that call once its exit count moves).
 fn caught_in_sync_calls() -> Vec<(&'static Word, u64)> {
-    let own = LOCAL.try_with(|local| local.0).ok();
+    let own = WORD.with(Cell::get);
     let all = {
         let words = words();
         let in_use = words.all.len() - words.free.len();
@@ -285,7 +304,7 @@ mod tests {
 
     #[test]
     fn nested_calls_count_one_exit() {
-        let word = LOCAL.with(|l| l.0);
+        let word = own_word().unwrap();
         let before = word.0.load(Ordering::Relaxed);
         {
             let _outer = SyncCall::enter();
