@@ -76,7 +76,7 @@ pub use metadata::{Dependency, Metadata, MetadataError};
 pub use plugin::{DynamicSchema, Plugin};
 pub use reason::{FailureReason, Fault};
 pub use services::{ServiceError, Services};
-pub use snapshot::{ActiveHost, ActivePlugin, Snapshots};
+pub use snapshot::{ActiveHost, ActivePlugin, Snapshots, host_of};
 /// What the `#[plugin]` attribute of `plinth-macros` expands to. Not a
 /// public API: it may change in any release.
 #[doc(hidden)]

@@ -188,3 +188,57 @@ pub(crate) fn build<'a, S: EmptyEntities + 'a>(
         .collect();
     Host::new(complete)
 }
+
+/// The immutable host of a set of plugins, built once, without a manager:
+/// the manager's one [`Plugin`](crate::Plugin) trait also serves the
+/// immutable host. Nothing is started (`initialize` is not called); each
+/// plugin contributes its [`entities`](crate::Plugin::entities), and the
+/// host's guards check them as the manager's snapshots do.
+///
+/// # Errors
+/// The [`GuardError`] of the first plugin that breaks a guard (a duplicate
+/// name, a numeric-like key).
+///
+/// ```
+/// use plinth_core::Entities;
+/// use plinth_macros::EntitySchema;
+/// use plinth_runtime::{host_of, Metadata, Plugin};
+///
+/// #[derive(EntitySchema)]
+/// struct AppEntities {
+///     assets: Entities<String>,
+/// }
+///
+/// struct Theme;
+/// impl Plugin<AppEntities> for Theme {
+///     fn metadata(&self) -> Metadata { Metadata::new("theme", "1.0.0") }
+///     fn entities(&self) -> AppEntities {
+///         AppEntities { assets: Entities::from([("logo", "moon.svg".to_string())]) }
+///     }
+/// }
+/// struct Quiet;
+/// impl Plugin<AppEntities> for Quiet {
+///     fn metadata(&self) -> Metadata { Metadata::new("quiet", "1.0.0") }
+/// }
+///
+/// let host = host_of([&Theme as &dyn Plugin<AppEntities>, &Quiet])?;
+/// assert_eq!(host.entities().assets.get("logo"), ["moon.svg"]);
+/// assert_eq!(host.plugins().len(), 2);
+/// # Ok::<(), plinth_core::GuardError>(())
+/// ```
+pub fn host_of<'a, S: EmptyEntities + 'static>(
+    plugins: impl IntoIterator<Item = &'a dyn crate::Plugin<S>>,
+) -> Result<ActiveHost<S>, GuardError> {
+    let owned: Vec<(String, Arc<S>)> = plugins
+        .into_iter()
+        .map(|plugin| {
+            let name = plugin.metadata().name().to_string();
+            (name, Arc::new(plugin.entities()))
+        })
+        .collect();
+    build(
+        owned
+            .iter()
+            .map(|(name, entities)| (name.as_str(), entities)),
+    )
+}
