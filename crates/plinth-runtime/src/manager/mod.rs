@@ -55,7 +55,7 @@ struct Slot<S> {
 /// [`initialize_all`](Self::initialize_all); [`disable`](Self::disable) and
 /// [`enable`](Self::enable) cascade through dependents and dependencies;
 /// [`shutdown`](Self::shutdown) stops everything in reverse order. Every
-/// state change is published on the bus ([`STATE_CHANGED`]); after every
+/// state change is published on the bus ([`STATE_CHANGED`](crate::STATE_CHANGED)); after every
 /// operation that changes the active set, a new immutable host of the
 /// active plugins is published ([`snapshots`](Self::snapshots)).
 ///
@@ -105,7 +105,7 @@ struct Slot<S> {
 ///   a plugin caught starting are removed at once, and the next operation
 ///   settles it as `Failed` with [`FailureReason::Cancelled`], from which
 ///   `enable` and `initialize_all` start it again.
-/// - **One activation per context.** A [`Context`] kept after its plugin
+/// - **One activation per context.** A [`Context`](crate::Context) kept after its plugin
 ///   stopped refuses registrations ([`ContextError`](crate::ContextError)).
 /// - **Faults stop calls at once.** The first failing or panicking callback
 ///   of an activation removes its plugin's registrations on the spot; the
