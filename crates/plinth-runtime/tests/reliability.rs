@@ -371,10 +371,11 @@ async fn a_faulted_plugin_is_not_called_again() {
 #[test]
 fn a_fault_from_a_past_activation_does_not_fail_the_fresh_one() {
     let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let calls = Arc::new(AtomicUsize::new(0));
     let mut manager = Manager::new();
     manager
         .register(Broken {
-            calls: Arc::default(),
+            calls: calls.clone(),
             // disable waits this long for the held call, then goes on.
             timeout: Some(Duration::from_millis(50)),
             gate: Some(gate.clone()),
@@ -383,9 +384,10 @@ fn a_fault_from_a_past_activation_does_not_fail_the_fresh_one() {
     futures::executor::block_on(manager.initialize_all()).unwrap();
     let tick = manager.hooks().hook(&TICK).unwrap();
     let held = std::thread::spawn(move || tick.call(&0).is_err());
-    // Wait until the call is inside the callback (the gate's mutex is
-    // taken by the waiting callback's `wait`).
-    std::thread::sleep(Duration::from_millis(20));
+    // Wait until the call is inside the first activation's callback.
+    while calls.load(Ordering::SeqCst) == 0 {
+        std::thread::yield_now();
+    }
     futures::executor::block_on(async {
         manager.disable("broken").await.unwrap();
         manager.enable("broken").await.unwrap();
