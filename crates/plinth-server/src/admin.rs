@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use plinth_core::check_plugin_name;
@@ -15,12 +16,20 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
-use crate::{ApiError, ApiJson, Metrics};
+use crate::graph::{self, Edge, Node};
+use crate::{ApiError, ApiJson, Metrics, StateEvents};
 
 #[derive(Clone)]
 pub(crate) struct AdminState {
     pub(crate) manager: Arc<Mutex<Manager>>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) events: Arc<StateEvents>,
+}
+
+impl axum::extract::FromRef<AdminState> for Arc<StateEvents> {
+    fn from_ref(state: &AdminState) -> Self {
+        state.events.clone()
+    }
 }
 
 /// The admin routes, under `/api/admin`, without their gate.
@@ -35,6 +44,8 @@ pub(crate) fn routes(state: AdminState) -> Router {
             get(get_config).put(put_config),
         )
         .route("/api/admin/graph", get(graph))
+        .route("/api/admin/graph.svg", get(graph_svg))
+        .route("/api/admin/events", get(crate::events::stream))
         .with_state(state)
 }
 
@@ -76,9 +87,14 @@ where
 }
 
 async fn list(State(state): State<AdminState>) -> ApiResult {
-    let metrics = state.metrics.clone();
     let manager = state.manager.lock().await;
-    let plugins: Vec<Value> = manager
+    Ok(Json(Value::Array(plugin_rows(&manager, &state.metrics))))
+}
+
+/// Every plugin as the list route answers it (the dashboard renders the
+/// same rows).
+pub(crate) fn plugin_rows(manager: &Manager, metrics: &Metrics) -> Vec<Value> {
+    manager
         .list()
         .into_iter()
         .map(|info| {
@@ -109,8 +125,7 @@ async fn list(State(state): State<AdminState>) -> ApiResult {
                 "hooks": { "calls": totals.calls, "failures": totals.failures },
             })
         })
-        .collect();
-    Ok(Json(Value::Array(plugins)))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -331,4 +346,39 @@ async fn graph(State(state): State<AdminState>) -> ApiResult {
         })
         .collect();
     Ok(Json(json!({ "nodes": nodes, "edges": edges })))
+}
+
+async fn graph_svg(State(state): State<AdminState>) -> Response {
+    let (nodes, edges) = {
+        let manager = state.manager.lock().await;
+        let list = manager.list();
+        let nodes: Vec<Node> = list
+            .iter()
+            .map(|p| Node {
+                name: p.name.clone(),
+                version: p.version.to_string(),
+                state: p.state.to_string(),
+            })
+            .collect();
+        let edges: Vec<Edge> = list
+            .iter()
+            .flat_map(|p| {
+                p.dependencies.iter().map(|d| Edge {
+                    from: p.name.clone(),
+                    to: d.name.clone(),
+                    optional: d.optional,
+                })
+            })
+            .collect();
+        (nodes, edges)
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            // The picture changes with every state change.
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        graph::render(&nodes, &edges),
+    )
+        .into_response()
 }

@@ -4,13 +4,14 @@
 use std::fmt;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::ApiError;
+use crate::session::{CSRF_HEADER, Sessions, cookie_session, csrf_matches};
 
 /// Where an [`AdminToken`] came from, for telling the operator.
 ///
@@ -159,38 +160,64 @@ impl fmt::Debug for AdminToken {
     }
 }
 
+/// What the admin gate checks against: the token, and the dashboard's
+/// sessions.
+#[derive(Clone)]
+pub(crate) struct AdminGate {
+    pub(crate) token: Option<AdminToken>,
+    pub(crate) sessions: std::sync::Arc<Sessions>,
+}
+
 /// The admin routes' gate: 403 when no token is configured (the API is
-/// off, never open), 401 without a valid bearer token.
+/// off, never open); a valid bearer token passes; so does a dashboard
+/// session cookie, but a state-changing request on a cookie also needs the
+/// session's CSRF token (a cookie is sent by the browser on its own, the
+/// CSRF token only by the page); 401 otherwise.
 pub(crate) async fn require_token(
-    State(token): State<Option<AdminToken>>,
+    State(gate): State<AdminGate>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = token else {
+    let Some(token) = &gate.token else {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "the admin API is off: no admin token is configured",
         )
         .into_response();
     };
-    let presented = request
-        .headers()
+    let headers = request.headers();
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        Some(presented) if token.verify(presented) => next.run(request).await,
-        _ => {
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "admin routes need Authorization: Bearer <admin token>",
-            )
-            .into_response();
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
-            response
+    if let Some(presented) = bearer {
+        if token.verify(presented) {
+            return next.run(request).await;
         }
+    } else if let Some(csrf) = cookie_session(headers).and_then(|id| gate.sessions.csrf(&id)) {
+        let safe = matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        );
+        let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        return match presented {
+            _ if safe => next.run(request).await,
+            Some(presented) if csrf_matches(&csrf, presented) => next.run(request).await,
+            _ => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "a state-changing request from the dashboard needs its x-csrf-token header",
+            )
+            .into_response(),
+        };
     }
+    let mut response = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "admin routes need Authorization: Bearer <admin token>",
+    )
+    .into_response();
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
+    );
+    response
 }

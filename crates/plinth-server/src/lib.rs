@@ -22,6 +22,15 @@
 //! | `GET /api/admin/plugins/{name}/config` | its configuration section, resolved with defaults, and schema |
 //! | `PUT /api/admin/plugins/{name}/config` | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
 //! | `GET /api/admin/graph` | the dependency graph: nodes and edges |
+//! | `GET /api/admin/graph.svg` | the same graph as a picture: plugins in columns by dependency depth, colored by state |
+//! | `GET /api/admin/events` | server-sent events, one per state change: `{"plugin", "from", "to", "reason"}` |
+//!
+//! The dashboard, `/admin`, is one page with a same-origin script: the
+//! plugins, their toggles, the graph, updated live from the event stream.
+//! It logs in at `/admin/login` with the admin token into an `HttpOnly;
+//! SameSite=Strict` session cookie; the admin routes accept that cookie in
+//! place of the bearer token, and a state-changing request on it must also
+//! carry the page's CSRF token in `x-csrf-token`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -49,14 +58,19 @@
 
 mod admin;
 mod auth;
+mod dashboard;
 mod error;
+mod events;
+mod graph;
 mod layer;
 mod metrics;
 mod request;
 mod server;
+mod session;
 
 pub use auth::{AdminToken, EmptyToken, TokenSource};
 pub use error::{ApiError, ApiJson};
+pub use events::{StateEvent, StateEvents};
 pub use layer::{REQUEST_ID_HEADER, RequestHooks, RequestHooksLayer};
 pub use metrics::{HookTotals, Metrics};
 pub use request::{

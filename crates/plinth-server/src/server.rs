@@ -21,8 +21,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::admin::{self, AdminState};
-use crate::auth::require_token;
-use crate::{AdminToken, ApiError, Metrics, RequestHooksLayer, ServerError, TokenSource};
+use crate::auth::{AdminGate, require_token};
+use crate::dashboard::{self, DashboardState};
+use crate::session::Sessions;
+use crate::{
+    AdminToken, ApiError, Metrics, RequestHooksLayer, ServerError, StateEvents, TokenSource,
+};
 
 /// The address served when none is configured: loopback only.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -192,6 +196,8 @@ const STOPPING: u8 = 2;
 pub struct Server {
     manager: Arc<Mutex<Manager>>,
     metrics: Arc<Metrics>,
+    events: Arc<StateEvents>,
+    sessions: Arc<Sessions>,
     hooks: RequestHooksLayer,
     config: ServerConfig,
     routes: Router,
@@ -220,10 +226,13 @@ impl Server {
     /// ```
     pub fn new(manager: Manager, config: ServerConfig) -> Result<Self, ServerError> {
         let metrics = Metrics::install(&manager)?;
+        let events = StateEvents::install(&manager)?;
         let hooks = RequestHooksLayer::new(manager.hooks())?.timeout(config.request_timeout);
         Ok(Server {
             manager: Arc::new(Mutex::new(manager)),
             metrics,
+            events,
+            sessions: Arc::default(),
             hooks,
             config,
             routes: Router::new(),
@@ -293,11 +302,21 @@ impl Server {
         let admin = admin::routes(AdminState {
             manager: self.manager.clone(),
             metrics: self.metrics.clone(),
+            events: self.events.clone(),
         })
         .route_layer(middleware::from_fn_with_state(
-            self.config.admin_token.clone(),
+            AdminGate {
+                token: self.config.admin_token.clone(),
+                sessions: self.sessions.clone(),
+            },
             require_token,
         ));
+        let dashboard = dashboard::routes(DashboardState {
+            token: self.config.admin_token.clone(),
+            sessions: self.sessions.clone(),
+            manager: self.manager.clone(),
+            metrics: self.metrics.clone(),
+        });
         let phase = self.phase.clone();
         let metrics = self.metrics.clone();
         Router::new()
@@ -308,6 +327,7 @@ impl Server {
             .route("/readyz", get(readyz).with_state(phase))
             .route("/metrics", get(serve_metrics).with_state(metrics))
             .merge(admin)
+            .merge(dashboard)
             .merge(self.routes.clone())
             .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") })
             .layer(CatchPanicLayer::custom(handler_panicked))
@@ -378,9 +398,13 @@ impl Server {
 
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let stop_phase = self.phase.clone();
+        let events = self.events.clone();
         let graceful = async move {
             signal.await;
             stop_phase.store(STOPPING, Ordering::Release);
+            // Event streams never end on their own: end them, or the drain
+            // would wait for every open dashboard.
+            events.close();
             let _ = stop_tx.send(true);
         };
         let serving = axum::serve(

@@ -36,6 +36,8 @@ fn admin_routes() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({ "maxRequests": 1 })),
         ),
         (Method::GET, "/api/admin/graph", None),
+        (Method::GET, "/api/admin/graph.svg", None),
+        (Method::GET, "/api/admin/events", None),
     ]
 }
 

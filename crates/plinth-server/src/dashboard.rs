@@ -1,0 +1,244 @@
+//! The dashboard: `/admin`, one server-rendered page with a same-origin
+//! script, and its login. Nothing is fetched from outside the server.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::graph::escape;
+use crate::session::{COOKIE, LIFETIME, Sessions, cookie_session, csrf_matches};
+use crate::{AdminToken, Metrics};
+
+const SCRIPT: &str = include_str!("../assets/dashboard.js");
+
+/// The page allows only its own origin: no inline script, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; \
+                   style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+#[derive(Clone)]
+pub(crate) struct DashboardState {
+    pub(crate) token: Option<AdminToken>,
+    pub(crate) sessions: Arc<Sessions>,
+    pub(crate) manager: Arc<Mutex<plinth_runtime::Manager>>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+pub(crate) fn routes(state: DashboardState) -> Router {
+    Router::new()
+        .route("/admin", get(page))
+        .route("/admin/login", get(login_page).post(login))
+        .route("/admin/logout", axum::routing::post(logout))
+        .route("/admin/dashboard.js", get(script))
+        .with_state(state)
+}
+
+/// Headers every dashboard response carries.
+fn guarded(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
+.state-active{color:#2e7d32;font-weight:bold}.state-failed{color:#c62828;font-weight:bold}\
+.state-disabled{color:#757575}#error{color:#c62828}#live{font-size:.8em;color:#757575}";
+
+fn layout(title: &str, head: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{head}\
+         <title>{title}</title><style>{STYLE}</style></head><body>{body}</body></html>",
+        title = escape(title),
+    )
+}
+
+fn login_form(message: Option<&str>) -> String {
+    let message = message
+        .map(|m| format!("<p id=\"error\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    layout(
+        "plinth: log in",
+        "",
+        &format!(
+            "<h1>plinth admin</h1>{message}<form method=\"post\" action=\"/admin/login\">\
+             <label>Admin token <input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required autofocus></label> \
+             <button type=\"submit\" id=\"login\">Log in</button></form>"
+        ),
+    )
+}
+
+async fn login_page() -> Response {
+    guarded(Html(login_form(None)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Login {
+    token: String,
+}
+
+async fn login(State(state): State<DashboardState>, Form(form): Form<Login>) -> Response {
+    let Some(token) = &state.token else {
+        return guarded(
+            (
+                StatusCode::FORBIDDEN,
+                Html(login_form(Some(
+                    "The admin API is off: no admin token is configured.",
+                ))),
+            )
+                .into_response(),
+        );
+    };
+    if !token.verify(&form.token) {
+        return guarded(
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(login_form(Some("That is not the admin token."))),
+            )
+                .into_response(),
+        );
+    }
+    let Ok((id, _)) = state.sessions.create() else {
+        return guarded(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    };
+    // No `Secure`: the server speaks plain HTTP (on loopback by default);
+    // behind a TLS proxy the proxy may add it.
+    let cookie = format!(
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        LIFETIME.as_secs()
+    );
+    let mut response = Redirect::to("/admin").into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    guarded(response)
+}
+
+#[derive(Deserialize)]
+struct Logout {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<DashboardState>,
+    headers: HeaderMap,
+    Form(form): Form<Logout>,
+) -> Response {
+    if let Some(id) = cookie_session(&headers)
+        && let Some(csrf) = state.sessions.csrf(&id)
+    {
+        if !csrf_matches(&csrf, &form.csrf) {
+            return guarded(StatusCode::FORBIDDEN.into_response());
+        }
+        state.sessions.remove(&id);
+    }
+    let mut response = Redirect::to("/admin/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("plinth_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    guarded(response)
+}
+
+async fn script() -> Response {
+    guarded(
+        (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            SCRIPT,
+        )
+            .into_response(),
+    )
+}
+
+/// One table row, as the script renders it too (so that the page reads
+/// the same before and after its first update).
+fn row(plugin: &Value) -> String {
+    let text = |key: &str| plugin[key].as_str().unwrap_or_default().to_string();
+    let name = text("name");
+    let state = text("state");
+    let enabled = plugin["enabled"].as_bool().unwrap_or(false);
+    let dependencies = plugin["dependencies"]
+        .as_object()
+        .map(|deps| {
+            deps.iter()
+                .map(|(n, r)| format!("{n} {}", r.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let dependents = plugin["dependents"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    format!(
+        "<tr data-plugin=\"{n}\" data-state=\"{s}\"><td class=\"name\">{n}</td><td>{v}</td>\
+         <td class=\"state state-{s}\">{s}</td><td class=\"reason\">{r}</td><td>{deps}</td><td>{dents}</td>\
+         <td>{calls}</td><td>{failures}</td><td><button type=\"button\" class=\"toggle\" data-plugin=\"{n}\" \
+         data-enable=\"{enable}\">{label}</button></td></tr>",
+        n = escape(&name),
+        s = escape(&state),
+        v = escape(&text("version")),
+        r = escape(&text("reason")),
+        deps = escape(&dependencies),
+        dents = escape(&dependents),
+        calls = plugin["hooks"]["calls"].as_u64().unwrap_or(0),
+        failures = plugin["hooks"]["failures"].as_u64().unwrap_or(0),
+        enable = !enabled,
+        label = if enabled { "Disable" } else { "Enable" },
+    )
+}
+
+async fn page(State(state): State<DashboardState>, headers: HeaderMap) -> Response {
+    let csrf = if state.token.is_some() {
+        cookie_session(&headers).and_then(|id| state.sessions.csrf(&id))
+    } else {
+        None
+    };
+    let Some(csrf) = csrf else {
+        return guarded(Redirect::to("/admin/login").into_response());
+    };
+    let plugins = {
+        let manager = state.manager.lock().await;
+        crate::admin::plugin_rows(&manager, &state.metrics)
+    };
+    let rows: String = plugins.iter().map(row).collect();
+    let csrf = escape(&csrf);
+    let body = format!(
+        "<h1>plinth plugins <span id=\"live\" data-live=\"false\">connecting</span></h1>\
+         <p id=\"error\" role=\"alert\"></p>\
+         <table><thead><tr><th>plugin</th><th>version</th><th>state</th><th>failure</th>\
+         <th>dependencies</th><th>dependents</th><th>hook calls</th><th>hook failures</th><th></th></tr></thead>\
+         <tbody id=\"plugins\">{rows}</tbody></table>\
+         <h2>Dependencies</h2><img id=\"graph\" src=\"/api/admin/graph.svg\" alt=\"the plugins' dependency graph\">\
+         <form method=\"post\" action=\"/admin/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\">Log out</button></form>\
+         <script src=\"/admin/dashboard.js\"></script>"
+    );
+    let head = format!("<meta name=\"csrf-token\" content=\"{csrf}\">");
+    guarded(Html(layout("plinth: plugins", &head, &body)).into_response())
+}
