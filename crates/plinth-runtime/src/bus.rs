@@ -157,14 +157,7 @@ impl PluginBus {
         topic: &Topic<T>,
         message: &T,
     ) -> Result<(), RegistryError> {
-        match self.bus.publish(topic, message) {
-            Err(BusError::Topic(e)) => Err(e),
-            Err(BusError::Delivery(e)) => {
-                subscribers_failed(&self.owner, &e);
-                Ok(())
-            }
-            Ok(()) => Ok(()),
-        }
+        self.publisher_result(self.bus.publish(topic, message))
     }
 
     /// Publishes to every subscriber of `topic`, sync and async.
@@ -184,24 +177,25 @@ impl PluginBus {
         topic: &Topic<T>,
         message: impl Into<Arc<T>>,
     ) -> Result<(), RegistryError> {
-        match self.bus.publish_async(topic, message).await {
+        self.publisher_result(self.bus.publish_async(topic, message).await)
+    }
+
+    /// A subscriber's failure is the subscriber's: the bus has logged it
+    /// and the fault queue attributed it, so the publisher only hears of a
+    /// topic bound to another type.
+    fn publisher_result(&self, published: Result<(), BusError>) -> Result<(), RegistryError> {
+        match published {
             Err(BusError::Topic(e)) => Err(e),
-            Err(BusError::Delivery(e)) => {
-                subscribers_failed(&self.owner, &e);
+            Err(BusError::Delivery(failures)) => {
+                tracing::debug!(
+                    publisher = %self.owner,
+                    topic = %failures.hook,
+                    failed = failures.failures.len(),
+                    "subscribers failed"
+                );
                 Ok(())
             }
             Ok(()) => Ok(()),
         }
     }
-}
-
-/// The bus has logged each failure with its subscriber, and the fault
-/// queue has attributed it; only who published is left to say.
-fn subscribers_failed(publisher: &PluginUrn, failures: &plinth_hooks::ActionError) {
-    tracing::debug!(
-        publisher = %publisher,
-        topic = %failures.hook,
-        failed = failures.failures.len(),
-        "subscribers failed"
-    );
 }

@@ -3,7 +3,6 @@
 //! one place that changes a state, and the recovery of what a cancelled
 //! operation left.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use plinth_hooks::{MessageBus, Registry};
 use tracing::Instrument;
 
 use super::Manager;
-use super::timer::{guarded_async, panic_message, with_timeout};
+use super::timer::{caught, guarded_async, with_timeout};
 use crate::activation::Activation;
 use crate::context::plugin_span;
 use crate::faults::FaultQueue;
@@ -110,27 +109,21 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         .instrument(span.clone())
         .await;
         outcome.map_err(|fault| errors.reason(fault))?;
-        let declared = catch_unwind(AssertUnwindSafe(|| slot.instance.register_hooks(&ctx)));
-        let declared = match declared {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Fault::Error(e.to_string())),
-            Err(payload) => Err(Fault::Panic(panic_message(payload.as_ref()))),
-        };
+        let declared = caught(|| slot.instance.register_hooks(&ctx))
+            .and_then(|registered| registered.map_err(|e| Fault::Error(e.to_string())));
         if let Err(fault) = declared {
             self.destroy_quietly(i, timeout).await;
             return Err(FailureReason::Initialize(fault));
         }
-        let entities = match catch_unwind(AssertUnwindSafe(|| slot.instance.try_entities())) {
+        let entities = match caught(|| slot.instance.try_entities()) {
             Ok(Ok(entities)) => Arc::new(entities),
             Ok(Err(e)) => {
                 self.destroy_quietly(i, timeout).await;
                 return Err(FailureReason::EntityData(e.to_string()));
             }
-            Err(payload) => {
-                let reason =
-                    FailureReason::Initialize(Fault::Panic(panic_message(payload.as_ref())));
+            Err(fault) => {
                 self.destroy_quietly(i, timeout).await;
-                return Err(reason);
+                return Err(FailureReason::Initialize(fault));
             }
         };
         if let Err(e) = snapshot::build([(slot.meta.name(), &entities)]) {
@@ -222,9 +215,12 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         let mut settled = false;
         for i in 0..self.slots.len() {
             let during = match self.slots[i].state {
-                PluginState::Validating | PluginState::Ready => {
-                    // No await between these and `Initializing`: only a
-                    // panic in a callback of a state change leaves them.
+                // No await between these and `Initializing`: only a panic
+                // in a callback of a state change leaves them.
+                PluginState::Validating => "initialize",
+                PluginState::Ready => {
+                    // Through `Initializing`, to keep to the transition table.
+                    self.transition(i, PluginState::Initializing, None);
                     "initialize"
                 }
                 PluginState::Initializing => {
@@ -241,15 +237,6 @@ impl<S: EmptyEntities + 'static> Manager<S> {
             };
             self.slots[i].entities = None;
             let reason = FailureReason::Cancelled { during };
-            if self.slots[i].state != PluginState::Initializing
-                && self.slots[i].state != PluginState::Destroying
-            {
-                // Validating -> Failed is allowed; Ready is moved through
-                // Initializing to keep to the transition table.
-                if self.slots[i].state == PluginState::Ready {
-                    self.transition(i, PluginState::Initializing, None);
-                }
-            }
             self.transition(i, PluginState::Failed, Some(reason));
             settled = true;
         }

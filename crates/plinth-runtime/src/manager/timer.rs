@@ -8,6 +8,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures::FutureExt;
+use plinth_core::panic_message;
 
 use crate::Fault;
 
@@ -15,16 +16,19 @@ pub(super) async fn guarded_async<'a>(
     timeout: Duration,
     make: impl FnOnce() -> futures::future::BoxFuture<'a, Result<(), plinth_hooks::BoxError>>,
 ) -> Result<(), Fault> {
-    let future = match catch_unwind(AssertUnwindSafe(make)) {
-        Ok(future) => future,
-        Err(payload) => return Err(Fault::Panic(panic_message(payload.as_ref()))),
-    };
+    let future = caught(make)?;
     match with_timeout(timeout, AssertUnwindSafe(future).catch_unwind()).await {
         None => Err(Fault::Timeout(timeout)),
         Some(Err(payload)) => Err(Fault::Panic(panic_message(payload.as_ref()))),
         Some(Ok(Err(e))) => Err(Fault::Error(e.to_string())),
         Some(Ok(Ok(()))) => Ok(()),
     }
+}
+
+/// `f`'s result, or the panic it raised as a [`Fault::Panic`].
+pub(super) fn caught<T>(f: impl FnOnce() -> T) -> Result<T, Fault> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|payload| Fault::Panic(panic_message(payload.as_ref())))
 }
 
 /// `future`'s output, or `None` after `timeout`.
@@ -50,5 +54,3 @@ pub(super) async fn with_timeout<F: Future>(timeout: Duration, future: F) -> Opt
     })
     .await
 }
-
-pub(super) use plinth_core::panic_message;
