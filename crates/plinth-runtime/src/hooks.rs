@@ -152,16 +152,23 @@ pub struct Registration<H> {
 impl<H: Hook> Registration<H> {
     /// Registers through `tap` unless the activation has ended meanwhile;
     /// then the callback is removed again at once and the handle is dead.
-    fn land(&self, tap: impl FnOnce() -> Handle) -> Handle {
-        match self.activation.register() {
+    fn land(self, register: impl FnOnce(&H, Tap, Span) -> Handle) -> Handle {
+        let Registration {
+            hook,
+            tap,
+            span,
+            activation,
+            faults,
+        } = self;
+        match activation.register() {
             Ok(_gate) => {
-                let handle = tap();
-                self.faults.track(handle.id(), &self.activation);
+                let handle = register(&hook, tap, span);
+                faults.track(handle.id(), &activation);
                 handle
             }
             Err(_) => {
-                let handle = tap();
-                self.hook.unregister(&handle);
+                let handle = register(&hook, tap, span);
+                hook.unregister(&handle);
                 handle
             }
         }
@@ -237,9 +244,7 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(&T) + Send + Sync + 'static) -> Handle {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
+        self.land(|hook, tap, span| hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers a fallible sync callback; an error marks the plugin failed.
@@ -252,9 +257,7 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_tap(self, f: impl Fn(&T) -> Result<(), BoxError> + Send + Sync + 'static) -> Handle {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
+        self.land(|hook, tap, span| hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers an async callback.
@@ -271,12 +274,7 @@ impl<T: Send + Sync + 'static> Registration<Action<T>> {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| {
-            self.hook
-                .tap_async(tap, move |x| f(x).instrument(span.clone()))
-        })
+        self.land(|hook, tap, span| hook.tap_async(tap, move |x| f(x).instrument(span.clone())))
     }
 }
 
@@ -291,9 +289,7 @@ impl<T: Send + 'static> Registration<Filter<T>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(T) -> T + Send + Sync + 'static) -> Handle {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
+        self.land(|hook, tap, span| hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers a fallible sync step, which edits the value in place; an
@@ -314,9 +310,7 @@ impl<T: Send + 'static> Registration<Filter<T>> {
         self,
         f: impl Fn(&mut T) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Handle {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
+        self.land(|hook, tap, span| hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers an async step, which edits the value in place (see
@@ -336,11 +330,8 @@ impl<T: Send + 'static> Registration<Filter<T>> {
     where
         F: for<'a> Fn(&'a mut T) -> BoxFuture<'a, Result<(), BoxError>> + Send + Sync + 'static,
     {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| {
-            self.hook
-                .tap_async(tap, move |x| Box::pin(f(x).instrument(span.clone())))
+        self.land(|hook, tap, span| {
+            hook.tap_async(tap, move |x| Box::pin(f(x).instrument(span.clone())))
         })
     }
 }
@@ -356,9 +347,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tap(self, f: impl Fn(&T) -> Option<R> + Send + Sync + 'static) -> Handle {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| self.hook.tap(tap, move |x| span.in_scope(|| f(x))))
+        self.land(|hook, tap, span| hook.tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers a fallible sync callback.
@@ -374,9 +363,7 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
         self,
         f: impl Fn(&T) -> Result<Option<R>, BoxError> + Send + Sync + 'static,
     ) -> Handle {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| self.hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
+        self.land(|hook, tap, span| hook.try_tap(tap, move |x| span.in_scope(|| f(x))))
     }
 
     /// Registers an async callback.
@@ -393,11 +380,6 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Registration<Bail<T, R>> {
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Option<R>, BoxError>> + Send + 'static,
     {
-        let span = self.span.clone();
-        let tap = self.tap.clone();
-        self.land(|| {
-            self.hook
-                .tap_async(tap, move |x| f(x).instrument(span.clone()))
-        })
+        self.land(|hook, tap, span| hook.tap_async(tap, move |x| f(x).instrument(span.clone())))
     }
 }
