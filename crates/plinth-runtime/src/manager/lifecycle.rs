@@ -188,20 +188,16 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     /// Ends the plugin's activation (its context refuses registrations)
     /// and removes everything it registered.
     pub(super) fn cleanup(&mut self, i: usize) {
-        match &self.slots[i].activation {
-            Some(activation) => withdraw(
+        // Set by `start` before anything can register; a plugin never
+        // started has nothing to remove.
+        if let Some(activation) = &self.slots[i].activation {
+            withdraw(
                 activation,
                 &self.hooks,
                 &self.bus,
                 &self.services,
                 &self.faults,
-            ),
-            None => {
-                let urn = &self.slots[i].urn;
-                self.hooks.remove_owner(urn);
-                self.bus.remove_owner(urn);
-                self.services.remove_owner(urn);
-            }
+            );
         }
     }
 
