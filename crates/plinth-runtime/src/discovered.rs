@@ -100,6 +100,38 @@ impl ManifestPlugin {
         &self.manifest
     }
 
+    /// The registry its extensions go into.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// # use plinth_runtime::ManifestPlugin;
+    /// # let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n", std::path::Path::new("a/plinth.toml"))?;
+    /// let registry = Arc::new(ExtensionRegistry::new());
+    /// let plugin = ManifestPlugin::new(m, registry.clone(), Arc::new(Loaders::new()));
+    /// assert!(Arc::ptr_eq(plugin.extensions(), &registry));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn extensions(&self) -> &Arc<ExtensionRegistry> {
+        &self.extensions
+    }
+
+    /// The loaders resolving its extensions' modules.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// # use plinth_runtime::ManifestPlugin;
+    /// # let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n", std::path::Path::new("a/plinth.toml"))?;
+    /// let loaders = Arc::new(Loaders::new());
+    /// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), loaders.clone());
+    /// assert!(Arc::ptr_eq(plugin.loaders(), &loaders));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn loaders(&self) -> &Arc<Loaders> {
+        &self.loaders
+    }
+
     /// Its metadata, from the manifest (the same for every schema it
     /// serves, so callers need not name one).
     ///
@@ -164,7 +196,46 @@ impl ManifestPlugin {
     /// [`ManifestEntitiesError`] for an entity type the schema does not
     /// have or a value that does not deserialize into its type.
     pub fn read_entities<S: FromEntityData<Value>>(&self) -> Result<S, ManifestEntitiesError> {
-        S::from_entity_data(self.entity_data::<S>()).map_err(|source| {
+        self.read_entities_with(DynamicEntities::new())
+    }
+
+    /// As [`read_entities`](Self::read_entities), with `extra` entities
+    /// (contributed by the plugin's code) added to the manifest's; an
+    /// entry of `extra` replaces the manifest's under the same key.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_core::{DynamicEntities, Entities};
+    /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// use plinth_runtime::{DynamicSchema, ManifestPlugin};
+    ///
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"a.svg\"\n", Path::new("a/plinth.toml"))?;
+    /// let plugin = ManifestPlugin::new(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+    /// let mut extra = DynamicEntities::new();
+    /// extra.insert("assets", Entities::from_iter([("icon".to_owned(), serde_json::json!("i.svg"))]));
+    /// let all: DynamicSchema = plugin.read_entities_with(extra)?;
+    /// assert_eq!(all.get("assets").unwrap().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`read_entities`](Self::read_entities); an error about an entry
+    /// of `extra` has no place in the manifest.
+    pub fn read_entities_with<S: FromEntityData<Value>>(
+        &self,
+        extra: DynamicEntities<Value>,
+    ) -> Result<S, ManifestEntitiesError> {
+        let mut data = self.entity_data::<S>();
+        for (ty, entries) in extra.iter() {
+            let mut map = data.get(ty).cloned().unwrap_or_default();
+            for (key, value) in entries.iter() {
+                if let EntityKeyRef::Name(key) = key {
+                    map.insert(key, value.clone());
+                }
+            }
+            data.insert(ty, map);
+        }
+        S::from_entity_data(data).map_err(|source| {
             let location = self
                 .manifest
                 .entity_location(source.entity_type(), source.key());
@@ -226,6 +297,17 @@ where
     }
 
     fn initialize(&mut self, _ctx: &Context) -> Result<(), BoxError> {
+        // A manifest naming code must not start as data only: its hooks
+        // would silently never run.
+        if let Some(module) = &self.manifest.module {
+            return Err(format!(
+                "plugin {:?}: no loader for its module {module} (module kind {:?}); \
+                 a `wasm` module needs the sandbox (plinth-wasm)",
+                self.manifest.name,
+                module.kind()
+            )
+            .into());
+        }
         register_manifest(&self.manifest, &self.extensions, &self.loaders);
         Ok(())
     }

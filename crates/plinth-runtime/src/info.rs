@@ -46,4 +46,7 @@ pub struct PluginInfo {
     /// The registered plugins that declare it as a dependency, in
     /// registration order.
     pub dependents: Vec<String>,
+    /// Notices for the operator (see
+    /// [`Metadata::with_notice`](crate::Metadata::with_notice)).
+    pub notices: Vec<String>,
 }

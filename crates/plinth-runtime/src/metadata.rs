@@ -140,6 +140,7 @@ pub struct Metadata {
     dependencies: Vec<Dependency>,
     config_schema: Option<Value>,
     timeout: Option<Duration>,
+    notices: Vec<String>,
     problems: Vec<MetadataError>,
 }
 
@@ -179,6 +180,7 @@ impl Metadata {
             dependencies: Vec::new(),
             config_schema: None,
             timeout: None,
+            notices: Vec::new(),
             problems,
         }
     }
@@ -292,6 +294,31 @@ impl Metadata {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Adds a notice for the operator, shown by
+    /// [`Manager::list`](crate::Manager::list): something about the plugin
+    /// that does not stop it but should be seen (a sandboxed plugin asking
+    /// for more than it is granted, say).
+    ///
+    /// ```
+    /// # use plinth_runtime::Metadata;
+    /// let meta = Metadata::new("a", "1.0.0").with_notice("asks to write \"data\", not granted");
+    /// assert_eq!(meta.notices(), ["asks to write \"data\", not granted"]);
+    /// ```
+    pub fn with_notice(mut self, notice: impl Into<String>) -> Self {
+        self.notices.push(notice.into());
+        self
+    }
+
+    /// The notices for the operator (see [`with_notice`](Self::with_notice)).
+    ///
+    /// ```
+    /// # use plinth_runtime::Metadata;
+    /// assert!(Metadata::new("a", "1.0.0").notices().is_empty());
+    /// ```
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     /// The unique name (also the plugin's URN in host snapshots).

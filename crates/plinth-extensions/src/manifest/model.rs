@@ -70,8 +70,19 @@ pub struct Manifest {
     pub dependencies: Vec<Dependency>,
     /// `[config] schema`, inline or read from the file beside the manifest.
     pub config_schema: Option<ConfigSchema>,
+    /// `[plugin] module`: the plugin's code, for plugins not compiled into
+    /// the application (`plugin.wasm` is a WebAssembly component in the
+    /// plugin folder). `None` for a plugin of data and extensions only.
+    pub module: Option<ModuleRef>,
+    /// `[hooks]`: the hooks the plugin's code taps, with priorities, in
+    /// file order, so that its reach is known before it runs.
+    pub hooks: Vec<HookDecl>,
+    /// `[bus] subscribe`: the bus topics the plugin's code listens to.
+    pub subscribe: Vec<String>,
     /// `[permissions]`, for the sandbox.
     pub permissions: Permissions,
+    /// `[sandbox]`: the limits the plugin asks for (the host caps them).
+    pub sandbox: Sandbox,
     /// `[extensions.<point>]` entries, in file order.
     pub extensions: Vec<ExtensionDecl>,
     /// `[entities.<type>]` plain-data entities, in file order.
@@ -142,6 +153,12 @@ pub struct Permissions {
     /// Environment variables it may read.
     #[serde(default)]
     pub env: Vec<String>,
+    /// Whether it may read the clocks.
+    #[serde(default)]
+    pub clocks: bool,
+    /// Whether it may draw random bytes.
+    #[serde(default)]
+    pub random: bool,
 }
 
 impl Permissions {
@@ -156,8 +173,68 @@ impl Permissions {
     /// # Ok::<(), plinth_extensions::ManifestError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.read.is_empty() && self.write.is_empty() && self.net.is_empty() && self.env.is_empty()
+        self.read.is_empty()
+            && self.write.is_empty()
+            && self.net.is_empty()
+            && self.env.is_empty()
+            && !self.clocks
+            && !self.random
     }
+}
+
+/// One `[hooks]` entry: a hook the plugin's code taps.
+///
+/// ```
+/// # use std::path::Path;
+/// # use plinth_extensions::Manifest;
+/// let m = Manifest::parse(
+///     "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\nmodule = \"a.wasm\"\n[hooks]\n\"request:start\" = { priority = 0 }\n\"user:action\" = {}\n",
+///     Path::new("plugins/a/plinth.toml"),
+/// )?;
+/// assert_eq!((m.hooks[0].hook.as_str(), m.hooks[0].priority), ("request:start", 0));
+/// assert_eq!(m.hooks[1].priority, 10);
+/// # Ok::<(), plinth_extensions::ManifestError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookDecl {
+    /// The hook's name.
+    pub hook: String,
+    /// Its priority (lower runs first; 10 when not given, as in code).
+    pub priority: i32,
+}
+
+/// The default priority of a hook registration.
+pub(super) const DEFAULT_PRIORITY: i32 = 10;
+
+/// `[sandbox]`: what a sandboxed plugin asks for, each capped by the host.
+///
+/// ```
+/// # use std::path::Path;
+/// # use plinth_extensions::Manifest;
+/// let m = Manifest::parse(
+///     "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[sandbox]\ninstances = 1\ndeadline-ms = 50\nmemory-mib = 16\n",
+///     Path::new("plugins/a/plinth.toml"),
+/// )?;
+/// assert_eq!((m.sandbox.instances, m.sandbox.deadline_ms, m.sandbox.memory_mib), (Some(1), Some(50), Some(16)));
+/// assert!(Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[sandbox]\nthreads = 3\n", Path::new("a/plinth.toml")).is_err());
+/// # Ok::<(), plinth_extensions::ManifestError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[non_exhaustive]
+pub struct Sandbox {
+    /// Instances serving concurrent calls: `1` keeps one instance (all
+    /// state in it), more pools them (state shared through the host).
+    pub instances: Option<u32>,
+    /// The deadline of one call, in milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// The cap on the plugin's linear memory per instance, in MiB.
+    pub memory_mib: Option<u64>,
+    /// Fuel per call (instructions, roughly), when the host meters fuel.
+    pub fuel: Option<u64>,
+    /// Traps tolerated (each replacing the instance) before the plugin is
+    /// marked failed.
+    pub max_restarts: Option<u32>,
 }
 
 /// One `[extensions.<point>]` entry.
@@ -371,6 +448,21 @@ impl Manifest {
             }
         }
 
+        let module = plugin.module.map(|m| ModuleRef::parse(m.get_ref(), None));
+        let mut hooks = Vec::with_capacity(raw.hooks.len());
+        for (hook, tap) in raw.hooks {
+            non_empty("hook name", hook.get_ref()).map_err(|m| invalid(hook.span().start, m))?;
+            hooks.push(HookDecl {
+                hook: hook.into_inner(),
+                priority: tap.priority.unwrap_or(DEFAULT_PRIORITY),
+            });
+        }
+        let mut subscribe = Vec::new();
+        for topic in raw.bus.map(|b| b.subscribe).unwrap_or_default() {
+            non_empty("bus topic", topic.get_ref()).map_err(|m| invalid(topic.span().start, m))?;
+            subscribe.push(topic.into_inner());
+        }
+
         let mut entities = Vec::with_capacity(raw.entities.len());
         let mut entity_locations = Vec::with_capacity(raw.entities.len());
         // Kept so that errors found later, when the data meets an
@@ -401,7 +493,11 @@ impl Manifest {
             api,
             dependencies,
             config_schema,
+            module,
+            hooks,
+            subscribe,
             permissions: raw.permissions,
+            sandbox: raw.sandbox,
             extensions,
             entities,
             entity_locations,

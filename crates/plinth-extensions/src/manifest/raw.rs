@@ -25,6 +25,11 @@ pub(super) struct RawManifest {
     #[serde(default)]
     pub permissions: super::Permissions,
     #[serde(default)]
+    pub sandbox: super::Sandbox,
+    #[serde(default)]
+    pub hooks: IndexMap<Spanned<String>, RawHookTap>,
+    pub bus: Option<RawBus>,
+    #[serde(default)]
     pub extensions: IndexMap<Spanned<String>, IndexMap<Spanned<String>, RawExtension>>,
     #[serde(default)]
     pub entities: IndexMap<Spanned<String>, IndexMap<Spanned<String>, toml::Value>>,
@@ -38,6 +43,22 @@ pub(super) struct RawPlugin {
     pub description: Option<String>,
     pub author: Option<String>,
     pub api: Option<Spanned<semver::VersionReq>>,
+    pub module: Option<Spanned<String>>,
+}
+
+/// `"hook:name" = { priority = 10 }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHookTap {
+    pub priority: Option<i32>,
+}
+
+/// `[bus] subscribe = ["topic", ...]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBus {
+    #[serde(default)]
+    pub subscribe: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

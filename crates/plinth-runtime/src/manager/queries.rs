@@ -36,6 +36,7 @@ impl<S: EmptyEntities + 'static> Manager<S> {
                         .into_iter()
                         .map(|d| self.slots[d].meta.name().to_string())
                         .collect(),
+                    notices: slot.meta.notices().to_vec(),
                 }
             })
             .collect()

@@ -1,0 +1,359 @@
+//! Capabilities: what a plugin asks for (its manifest's `[permissions]`),
+//! what the application grants (a [`Policy`]), and what it gets: exactly
+//! the intersection.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use plinth_extensions::Permissions;
+
+/// What the application grants one plugin (or every plugin, as the
+/// policy's default). Directory names are those the manifests use; each
+/// plugin's directories live under the policy's data root, in a folder of
+/// its own.
+///
+/// ```
+/// use plinth_wasm::Grant;
+/// let grant = Grant::new().write("data").env("TZ").clocks();
+/// assert!(grant.allows_write("data"));
+/// assert!(!grant.allows_write("logs"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grant {
+    read: Vec<String>,
+    write: Vec<String>,
+    net: Vec<String>,
+    env: Vec<String>,
+    clocks: bool,
+    random: bool,
+}
+
+impl Grant {
+    /// Nothing granted.
+    ///
+    /// ```
+    /// assert_eq!(plinth_wasm::Grant::new(), plinth_wasm::Grant::default());
+    /// ```
+    pub fn new() -> Self {
+        Grant::default()
+    }
+
+    /// Everything the plugin asks for (for plugins the operator trusts).
+    ///
+    /// ```
+    /// use plinth_wasm::Grant;
+    /// assert!(Grant::everything().allows_write("anything"));
+    /// ```
+    pub fn everything() -> Self {
+        Grant {
+            read: vec!["*".into()],
+            write: vec!["*".into()],
+            net: vec!["*".into()],
+            env: vec!["*".into()],
+            clocks: true,
+            random: true,
+        }
+    }
+
+    /// Grants reading the directory `dir` (`*`: any).
+    ///
+    /// ```
+    /// assert!(plinth_wasm::Grant::new().read("assets").allows_read("assets"));
+    /// ```
+    pub fn read(mut self, dir: impl Into<String>) -> Self {
+        self.read.push(dir.into());
+        self
+    }
+
+    /// Grants reading and writing the directory `dir` (`*`: any).
+    ///
+    /// ```
+    /// assert!(plinth_wasm::Grant::new().write("data").allows_read("data"));
+    /// ```
+    pub fn write(mut self, dir: impl Into<String>) -> Self {
+        self.write.push(dir.into());
+        self
+    }
+
+    /// Grants HTTP to `host` or `host:port` (`*`: any).
+    ///
+    /// ```
+    /// let g = plinth_wasm::Grant::new().net("127.0.0.1:8080");
+    /// assert!(g.allows_net("127.0.0.1:8080"));
+    /// assert!(!g.allows_net("example.com:80"));
+    /// ```
+    pub fn net(mut self, host: impl Into<String>) -> Self {
+        self.net.push(host.into());
+        self
+    }
+
+    /// Grants reading the environment variable `name` (`*`: any).
+    ///
+    /// ```
+    /// assert!(plinth_wasm::Grant::new().env("TZ").allows_env("TZ"));
+    /// ```
+    pub fn env(mut self, name: impl Into<String>) -> Self {
+        self.env.push(name.into());
+        self
+    }
+
+    /// Grants the clocks.
+    ///
+    /// ```
+    /// let _ = plinth_wasm::Grant::new().clocks();
+    /// ```
+    pub fn clocks(mut self) -> Self {
+        self.clocks = true;
+        self
+    }
+
+    /// Grants random bytes.
+    ///
+    /// ```
+    /// let _ = plinth_wasm::Grant::new().random();
+    /// ```
+    pub fn random(mut self) -> Self {
+        self.random = true;
+        self
+    }
+
+    /// Whether reading `dir` is granted.
+    ///
+    /// ```
+    /// assert!(!plinth_wasm::Grant::new().allows_read("data"));
+    /// ```
+    pub fn allows_read(&self, dir: &str) -> bool {
+        listed(&self.read, dir) || self.allows_write(dir)
+    }
+
+    /// Whether writing `dir` is granted.
+    ///
+    /// ```
+    /// assert!(!plinth_wasm::Grant::new().allows_write("data"));
+    /// ```
+    pub fn allows_write(&self, dir: &str) -> bool {
+        listed(&self.write, dir)
+    }
+
+    /// Whether HTTP to `host` (`host` or `host:port`) is granted: a grant
+    /// of a bare host covers every port.
+    ///
+    /// ```
+    /// assert!(plinth_wasm::Grant::new().net("localhost").allows_net("localhost:3000"));
+    /// ```
+    pub fn allows_net(&self, host: &str) -> bool {
+        let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        listed(&self.net, host) || listed(&self.net, bare)
+    }
+
+    /// Whether the environment variable `name` is granted.
+    ///
+    /// ```
+    /// assert!(!plinth_wasm::Grant::new().allows_env("HOME"));
+    /// ```
+    pub fn allows_env(&self, name: &str) -> bool {
+        listed(&self.env, name)
+    }
+
+    fn union(&self, other: &Grant) -> Grant {
+        let join = |a: &[String], b: &[String]| a.iter().chain(b).cloned().collect();
+        Grant {
+            read: join(&self.read, &other.read),
+            write: join(&self.write, &other.write),
+            net: join(&self.net, &other.net),
+            env: join(&self.env, &other.env),
+            clocks: self.clocks || other.clocks,
+            random: self.random || other.random,
+        }
+    }
+}
+
+fn listed(list: &[String], item: &str) -> bool {
+    list.iter().any(|g| g == "*" || g == item)
+}
+
+/// The application's policy: what it grants each plugin, where granted
+/// directories live, and whether asking for more than granted fails the
+/// plugin's start.
+///
+/// ```
+/// use plinth_wasm::{Grant, Policy};
+/// let policy = Policy::new("var/plugins")
+///     .grant_all(Grant::new().clocks())
+///     .grant("audit-logger", Grant::new().write("data"))
+///     .strict(true);
+/// assert!(policy.grant_for("audit-logger").allows_write("data"));
+/// assert!(!policy.grant_for("other").allows_write("data"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Policy {
+    data_root: PathBuf,
+    default: Grant,
+    per_plugin: HashMap<String, Grant>,
+    strict: bool,
+}
+
+impl Policy {
+    /// Grants nothing; granted directories go under `data_root/<plugin>/`.
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("/var/lib/app/plugins");
+    /// assert!(!p.grant_for("x").allows_read("data"));
+    /// ```
+    pub fn new(data_root: impl Into<PathBuf>) -> Self {
+        Policy {
+            data_root: data_root.into(),
+            default: Grant::new(),
+            per_plugin: HashMap::new(),
+            strict: false,
+        }
+    }
+
+    /// Grants `grant` to every plugin (added to its own).
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("d").grant_all(plinth_wasm::Grant::new().random());
+    /// ```
+    pub fn grant_all(mut self, grant: Grant) -> Self {
+        self.default = self.default.union(&grant);
+        self
+    }
+
+    /// Grants `grant` to the plugin `plugin`.
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("d").grant("a", plinth_wasm::Grant::new().env("TZ"));
+    /// assert!(p.grant_for("a").allows_env("TZ"));
+    /// ```
+    pub fn grant(mut self, plugin: impl Into<String>, grant: Grant) -> Self {
+        let entry = self.per_plugin.entry(plugin.into()).or_default();
+        *entry = entry.union(&grant);
+        self
+    }
+
+    /// Whether a plugin asking for more than it is granted fails to start
+    /// (`true`), or starts with the intersection and a notice (`false`,
+    /// the default).
+    ///
+    /// ```
+    /// assert!(plinth_wasm::Policy::new("d").strict(true).is_strict());
+    /// ```
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// See [`strict`](Self::strict).
+    ///
+    /// ```
+    /// assert!(!plinth_wasm::Policy::new("d").is_strict());
+    /// ```
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// What `plugin` is granted: the default grant and its own.
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("d");
+    /// assert_eq!(p.grant_for("a"), plinth_wasm::Grant::new());
+    /// ```
+    pub fn grant_for(&self, plugin: &str) -> Grant {
+        match self.per_plugin.get(plugin) {
+            Some(own) => self.default.union(own),
+            None => self.default.clone(),
+        }
+    }
+
+    /// Where `plugin`'s granted directories live.
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("var");
+    /// assert_eq!(p.data_dir("a"), std::path::Path::new("var/a"));
+    /// ```
+    pub fn data_dir(&self, plugin: &str) -> PathBuf {
+        // `@scope/name` becomes a nested folder, which is what a reader of
+        // the data root expects.
+        self.data_root.join(plugin)
+    }
+
+    /// What `plugin`, asking for `asked`, gets: the intersection, and each
+    /// capability asked for and not granted.
+    pub(crate) fn effective(&self, plugin: &str, asked: &Permissions) -> (Capabilities, Vec<String>) {
+        let grant = self.grant_for(plugin);
+        let mut denied = Vec::new();
+        let mut keep = |ok: bool, what: String| {
+            if !ok {
+                denied.push(what);
+            }
+            ok
+        };
+        let read = asked
+            .read
+            .iter()
+            .filter(|d| keep(grant.allows_read(d), format!("read {d:?}")))
+            .cloned()
+            .collect();
+        let write = asked
+            .write
+            .iter()
+            .filter(|d| keep(grant.allows_write(d), format!("write {d:?}")))
+            .cloned()
+            .collect();
+        let net = asked
+            .net
+            .iter()
+            .filter(|h| keep(grant.allows_net(h), format!("net {h:?}")))
+            .cloned()
+            .collect();
+        let env = asked
+            .env
+            .iter()
+            .filter(|v| keep(grant.allows_env(v), format!("env {v:?}")))
+            .cloned()
+            .collect();
+        let clocks = asked.clocks && keep(grant.clocks, "clocks".into());
+        let random = asked.random && keep(grant.random, "random".into());
+        let caps = Capabilities {
+            data_dir: self.data_dir(plugin),
+            read,
+            write,
+            net,
+            env,
+            clocks,
+            random,
+        };
+        (caps, denied)
+    }
+}
+
+/// What one plugin may do: asked for and granted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Capabilities {
+    pub data_dir: PathBuf,
+    pub read: Vec<String>,
+    pub write: Vec<String>,
+    pub net: Vec<String>,
+    pub env: Vec<String>,
+    pub clocks: bool,
+    pub random: bool,
+}
+
+impl Capabilities {
+    pub fn may_read(&self, dir: &str) -> bool {
+        self.read.iter().chain(&self.write).any(|d| d == dir)
+    }
+
+    pub fn may_write(&self, dir: &str) -> bool {
+        self.write.iter().any(|d| d == dir)
+    }
+
+    pub fn may_connect(&self, host: &str) -> bool {
+        let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        self.net.iter().any(|h| h == host || h == bare)
+    }
+
+    pub fn may_env(&self, name: &str) -> bool {
+        self.env.iter().any(|v| v == name)
+    }
+}

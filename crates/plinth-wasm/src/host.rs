@@ -1,0 +1,340 @@
+//! What the host offers a guest (`plinth:plugin/host`): the store's data,
+//! the memory accounting, and the imports, each checked against the
+//! plugin's capabilities.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Component as PathPart, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use plinth_hooks::Topic;
+use plinth_runtime::PluginBus;
+use serde_json::Value;
+use wasmtime::component::{ComponentType, Lift, Linker, Lower};
+use wasmtime::{ResourceLimiter, StoreContextMut};
+
+use crate::grants::Capabilities;
+use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
+
+/// The most a guest reads from a file or an HTTP response at once.
+const MAX_READ: u64 = 16 << 20;
+/// The most random bytes per call.
+const MAX_RANDOM: u32 = 4096;
+/// Table elements per instance.
+const MAX_TABLE: usize = 100_000;
+
+/// Per-plugin counters, shared by all of its instances.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub calls: AtomicU64,
+    pub traps: AtomicU64,
+    pub denied: AtomicU64,
+    pub instances: AtomicUsize,
+    pub memory: AtomicUsize,
+}
+
+/// What every instance of one plugin shares with the host.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub name: String,
+    pub span: tracing::Span,
+    pub caps: Capabilities,
+    pub memory_cap: usize,
+    pub deadline: Duration,
+    pub config: RwLock<String>,
+    pub bus: RwLock<Option<PluginBus>>,
+    pub kv: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    pub counters: Arc<Counters>,
+}
+
+impl Shared {
+    /// Counts and logs a denied attempt; the message is the guest's error.
+    fn deny(&self, what: String) -> String {
+        self.counters.denied.fetch_add(1, Ordering::Relaxed);
+        self.span.in_scope(|| {
+            tracing::warn!(plugin = %self.name, "capability denied: {what}");
+        });
+        format!("denied: plugin {:?} is not granted {what}", self.name)
+    }
+}
+
+/// A store's data: the plugin, and how much linear memory this store holds
+/// (given back to the plugin's count when the store is dropped).
+pub(crate) struct StoreData {
+    pub plugin: Arc<Shared>,
+    memory: usize,
+}
+
+impl StoreData {
+    pub fn new(plugin: Arc<Shared>) -> Self {
+        plugin.counters.instances.fetch_add(1, Ordering::Relaxed);
+        StoreData { plugin, memory: 0 }
+    }
+}
+
+impl Drop for StoreData {
+    fn drop(&mut self) {
+        let c = &self.plugin.counters;
+        c.memory.fetch_sub(self.memory, Ordering::Relaxed);
+        c.instances.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl ResourceLimiter for StoreData {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.memory - current.min(self.memory) + desired;
+        if total > self.plugin.memory_cap || maximum.is_some_and(|m| desired > m) {
+            // A trap, not a failed grow: guests rarely handle the latter,
+            // and the instance is replaced anyway.
+            return Err(wasmtime::format_err!(
+                "memory cap of {} MiB reached",
+                self.plugin.memory_cap >> 20
+            ));
+        }
+        let grown = desired - current;
+        self.memory += grown;
+        self.plugin.counters.memory.fetch_add(grown, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE)
+    }
+}
+
+#[derive(ComponentType, Lift, Clone, Copy, Debug)]
+#[component(enum)]
+#[repr(u8)]
+enum Level {
+    #[component(name = "trace")]
+    Trace,
+    #[component(name = "debug")]
+    Debug,
+    #[component(name = "info")]
+    Info,
+    #[component(name = "warn")]
+    Warn,
+    #[component(name = "error")]
+    Error,
+}
+
+#[derive(ComponentType, Lower, Clone, Debug)]
+#[component(record)]
+struct HttpResponse {
+    status: u16,
+    body: Vec<u8>,
+}
+
+type Cx<'a> = StoreContextMut<'a, StoreData>;
+
+/// The name the host interface is defined under.
+pub(crate) fn host_interface() -> String {
+    format!("{WORLD_PACKAGE}/host@{WORLD_VERSION}")
+}
+
+/// Defines `plinth:plugin/host` in `linker`.
+pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
+    let mut host = linker.instance(&host_interface())?;
+    host.func_wrap("log", |cx: Cx<'_>, (level, message): (Level, String)| {
+        let p = &cx.data().plugin;
+        p.span.in_scope(|| match level {
+            Level::Trace => tracing::trace!(plugin = %p.name, "{message}"),
+            Level::Debug => tracing::debug!(plugin = %p.name, "{message}"),
+            Level::Info => tracing::info!(plugin = %p.name, "{message}"),
+            Level::Warn => tracing::warn!(plugin = %p.name, "{message}"),
+            Level::Error => tracing::error!(plugin = %p.name, "{message}"),
+        });
+        Ok(())
+    })?;
+    host.func_wrap("config", |cx: Cx<'_>, (): ()| {
+        let config = cx.data().plugin.config.read().unwrap_or_else(PoisonError::into_inner);
+        Ok((config.clone(),))
+    })?;
+    host.func_wrap(
+        "publish",
+        |cx: Cx<'_>, (topic, message): (String, String)| Ok((publish(&cx.data().plugin, &topic, &message),)),
+    )?;
+    host.func_wrap("kv-get", |cx: Cx<'_>, (key,): (String,)| {
+        Ok((kv(&cx.data().plugin).get(&key).cloned(),))
+    })?;
+    host.func_wrap("kv-set", |cx: Cx<'_>, (key, value): (String, Vec<u8>)| {
+        kv(&cx.data().plugin).insert(key, value);
+        Ok(())
+    })?;
+    host.func_wrap("kv-delete", |cx: Cx<'_>, (key,): (String,)| {
+        Ok((kv(&cx.data().plugin).remove(&key).is_some(),))
+    })?;
+    host.func_wrap("read-file", |cx: Cx<'_>, (path,): (String,)| {
+        Ok((read_file(&cx.data().plugin, &path),))
+    })?;
+    host.func_wrap(
+        "write-file",
+        |cx: Cx<'_>, (path, contents, append): (String, Vec<u8>, bool)| {
+            Ok((write_file(&cx.data().plugin, &path, &contents, append),))
+        },
+    )?;
+    host.func_wrap("get-env", |cx: Cx<'_>, (name,): (String,)| {
+        let p = &cx.data().plugin;
+        let answer = if p.caps.may_env(&name) {
+            Ok(std::env::var(&name).ok())
+        } else {
+            Err(p.deny(format!("env {name:?}")))
+        };
+        Ok((answer,))
+    })?;
+    host.func_wrap(
+        "http-request",
+        |cx: Cx<'_>, (method, url, body): (String, String, Vec<u8>)| {
+            Ok((http_request(&cx.data().plugin, &method, &url, body),))
+        },
+    )?;
+    host.func_wrap("now-ms", |cx: Cx<'_>, (): ()| {
+        let p = &cx.data().plugin;
+        let answer = if p.caps.clocks {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+            Ok(u64::try_from(now.as_millis()).unwrap_or(u64::MAX))
+        } else {
+            Err(p.deny("clocks".into()))
+        };
+        Ok((answer,))
+    })?;
+    host.func_wrap("random-bytes", |cx: Cx<'_>, (len,): (u32,)| {
+        let p = &cx.data().plugin;
+        let answer = if !p.caps.random {
+            Err(p.deny("random".into()))
+        } else if len > MAX_RANDOM {
+            Err(format!("at most {MAX_RANDOM} random bytes per call"))
+        } else {
+            let mut bytes = vec![0; len as usize];
+            getrandom::fill(&mut bytes).map(|()| bytes).map_err(|e| e.to_string())
+        };
+        Ok((answer,))
+    })?;
+    Ok(())
+}
+
+fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
+    plugin.kv.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
+    let value: Value =
+        serde_json::from_str(message).map_err(|e| format!("message is not JSON: {e}"))?;
+    let bus = plugin.bus.read().unwrap_or_else(PoisonError::into_inner).clone();
+    let bus = bus.ok_or_else(|| "the plugin is not started".to_owned())?;
+    bus.publish(&Topic::<Value>::named(topic), &value)
+        .map_err(|e| e.to_string())
+}
+
+/// The granted directory a guest path starts with, and the file it names
+/// under the plugin's data folder. Only plain relative paths are accepted.
+fn resolve(plugin: &Shared, path: &str) -> Result<(String, PathBuf), String> {
+    let relative = Path::new(path);
+    let mut parts = relative.components();
+    let dir = match parts.next() {
+        Some(PathPart::Normal(dir)) => dir.to_string_lossy().into_owned(),
+        _ => return Err(format!("path {path:?} must start with a granted directory")),
+    };
+    if !parts.clone().all(|c| matches!(c, PathPart::Normal(_))) || parts.next().is_none() {
+        return Err(format!(
+            "path {path:?} must name a file inside a granted directory, without `..`"
+        ));
+    }
+    Ok((dir, plugin.caps.data_dir.join(relative)))
+}
+
+/// Refuses a path that, through a link, leads out of the granted folder.
+fn confined(plugin: &Shared, dir: &str, file: &Path) -> Result<(), String> {
+    let root = plugin
+        .caps
+        .data_dir
+        .join(dir)
+        .canonicalize()
+        .map_err(|e| format!("granted directory {dir:?}: {e}"))?;
+    let parent = file.parent().unwrap_or(file);
+    let real = parent.canonicalize().map_err(|e| format!("{}: {e}", parent.display()))?;
+    let link = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink());
+    if real.starts_with(&root) && !link {
+        Ok(())
+    } else {
+        Err(format!("{} leads outside the granted directory {dir:?}", file.display()))
+    }
+}
+
+fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
+    let (dir, file) = resolve(plugin, path)?;
+    if !plugin.caps.may_read(&dir) {
+        return Err(plugin.deny(format!("read {dir:?}")));
+    }
+    confined(plugin, &dir, &file)?;
+    let handle = std::fs::File::open(&file).map_err(|e| format!("{path}: {e}"))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(handle, MAX_READ + 1), &mut bytes)
+        .map_err(|e| format!("{path}: {e}"))?;
+    if bytes.len() as u64 > MAX_READ {
+        return Err(format!("{path}: larger than {} MiB", MAX_READ >> 20));
+    }
+    Ok(bytes)
+}
+
+fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Result<(), String> {
+    let (dir, file) = resolve(plugin, path)?;
+    if !plugin.caps.may_write(&dir) {
+        return Err(plugin.deny(format!("write {dir:?}")));
+    }
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{path}: {e}"))?;
+    }
+    confined(plugin, &dir, &file)?;
+    let mut handle = std::fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(&file)
+        .map_err(|e| format!("{path}: {e}"))?;
+    handle.write_all(contents).map_err(|e| format!("{path}: {e}"))
+}
+
+fn http_request(plugin: &Shared, method: &str, url: &str, body: Vec<u8>) -> Result<HttpResponse, String> {
+    let uri: ureq::http::Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(format!("only http:// URLs are supported, not {url:?}"));
+    }
+    let host = uri.host().ok_or_else(|| format!("URL {url:?} has no host"))?;
+    let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
+    if !plugin.caps.may_connect(&authority) {
+        return Err(plugin.deny(format!("net {authority:?}")));
+    }
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body)
+        .map_err(|e| e.to_string())?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(plugin.deadline))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.run(request).map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_READ)
+        .read_to_vec()
+        .map_err(|e| e.to_string())?;
+    Ok(HttpResponse { status, body })
+}

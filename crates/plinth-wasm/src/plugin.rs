@@ -1,0 +1,332 @@
+//! A sandboxed plugin: a manifest whose module is a WebAssembly component,
+//! run by the manager like any plugin.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use plinth_core::{DynamicEntities, EmptyEntities, Entities, FromEntityData};
+use plinth_extensions::{Manifest, register_manifest};
+use plinth_hooks::{BoxError, Topic};
+use plinth_runtime::{Context, ContextError, ManifestPlugin, Metadata, Plugin};
+use serde_json::Value;
+use wasmtime::component::InstancePre;
+
+use crate::bridge::message_json;
+use crate::grants::Capabilities;
+use crate::host::{Counters, Shared, StoreData};
+use crate::pool::{CallLimits, Exports, Pool};
+use crate::runtime::{Inner, TICK};
+use crate::{CallFailure, WasmError};
+
+/// A plugin whose code is a WebAssembly component (`[plugin] module =
+/// "x.wasm"` in its `plinth.toml`). Made by
+/// [`WasmRuntime::plugin`](crate::WasmRuntime::plugin) or
+/// [`WasmRuntime::register_discovered`](crate::WasmRuntime::register_discovered).
+///
+/// Its lifecycle is the manager's: `initialize` loads the component
+/// (through the compile cache), checks its world, makes its first instance
+/// and calls the guest's `initialize` with the validated configuration;
+/// `register_hooks` taps the hooks its manifest declares and subscribes to
+/// its bus topics; `destroy` calls the guest's `destroy` on every instance
+/// and drops them. Its entities are its manifest's and its guest's.
+pub struct WasmPlugin {
+    runtime: Arc<Inner>,
+    manifest: ManifestPlugin,
+    caps: Capabilities,
+    denied: Vec<String>,
+    limits: CallLimits,
+    memory_cap: usize,
+    deadline: Duration,
+    kv: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    counters: Arc<Counters>,
+    /// The compiled component, kept across restarts.
+    compiled: Option<(InstancePre<StoreData>, Exports)>,
+    pool: RwLock<Option<Arc<Pool>>>,
+}
+
+impl std::fmt::Debug for WasmPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmPlugin")
+            .field("name", &self.manifest.manifest().name)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+fn call_error(plugin: &str, call: impl Into<String>, kind: CallFailure) -> WasmError {
+    WasmError::Call {
+        plugin: plugin.to_owned(),
+        call: call.into(),
+        kind,
+    }
+}
+
+impl WasmPlugin {
+    pub(crate) fn new(runtime: Arc<Inner>, manifest: ManifestPlugin) -> Result<WasmPlugin, WasmError> {
+        let m = manifest.manifest();
+        let name = m.name.clone();
+        match &m.module {
+            Some(module) if module.kind() == "wasm" => {}
+            other => {
+                return Err(WasmError::Module {
+                    plugin: name,
+                    message: match other {
+                        Some(module) => format!("module {module} is not a `wasm` module"),
+                        None => "the manifest names no `[plugin] module`".to_owned(),
+                    },
+                });
+            }
+        }
+        let (caps, denied) = runtime.policy.effective(&name, &m.permissions);
+        let host = &runtime.limits;
+        let asked = &m.sandbox;
+        let deadline = asked
+            .deadline_ms
+            .map_or(host.deadline, Duration::from_millis)
+            .min(host.max_deadline);
+        let deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX).max(1);
+        let tick = u64::try_from(TICK.as_millis()).unwrap_or(1).max(1);
+        let memory_cap = asked
+            .memory_mib
+            .map_or(host.memory, |mib| usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX))
+            .min(host.max_memory);
+        let limits = CallLimits {
+            // One tick more: the epoch may advance just after arming.
+            deadline_ticks: deadline_ms.div_ceil(tick) + 1,
+            deadline_ms,
+            fuel: host.fuel.map(|f| asked.fuel.unwrap_or(f)),
+            instances: asked
+                .instances
+                .map_or(host.instances, |n| n as usize)
+                .clamp(1, host.max_instances),
+            max_restarts: asked
+                .max_restarts
+                .unwrap_or(host.max_restarts)
+                .min(host.max_max_restarts),
+        };
+        let counters = runtime.counters(&name);
+        Ok(WasmPlugin {
+            runtime,
+            manifest,
+            caps,
+            denied,
+            limits,
+            memory_cap,
+            deadline,
+            kv: Arc::default(),
+            counters,
+            compiled: None,
+            pool: RwLock::new(None),
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.manifest.manifest().name
+    }
+
+    /// Its metadata: the manifest's, with a notice for each capability
+    /// asked for and not granted.
+    ///
+    /// See [`WasmRuntime::plugin`](crate::WasmRuntime::plugin).
+    pub fn metadata(&self) -> Metadata {
+        let mut meta = self.manifest.metadata();
+        for denied in &self.denied {
+            meta = meta.with_notice(format!("asks for {denied}, not granted"));
+        }
+        meta
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        self.manifest.manifest()
+    }
+
+    fn pool(&self) -> Option<Arc<Pool>> {
+        self.pool.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Reads, compiles (or loads from the cache) and checks the component.
+    fn compile(&mut self) -> Result<(InstancePre<StoreData>, Exports), WasmError> {
+        if let Some(compiled) = &self.compiled {
+            return Ok(compiled.clone());
+        }
+        let m = self.manifest.manifest();
+        let name = m.name.clone();
+        let module = m.module.as_ref().map(|m| m.module().to_owned()).unwrap_or_default();
+        let path = inside(m.dir(), &module).map_err(|message| WasmError::Module {
+            plugin: name.clone(),
+            message,
+        })?;
+        let bytes = std::fs::read(&path).map_err(|source| WasmError::Read {
+            plugin: name.clone(),
+            path: path.clone(),
+            source,
+        })?;
+        let rt = &self.runtime;
+        let component = rt.compile(&name, &bytes)?;
+        let world = crate::world::check(&name, &rt.engine, &component)?;
+        let exports = Exports::find(&component, &world).map_err(|message| WasmError::World {
+            plugin: name.clone(),
+            message,
+        })?;
+        let pre = rt.linker.instantiate_pre(&component).map_err(|e| WasmError::World {
+            plugin: name.clone(),
+            message: format!("{e:#}"),
+        })?;
+        self.compiled = Some((pre.clone(), exports.clone()));
+        Ok((pre, exports))
+    }
+
+    fn start(&mut self, ctx: &Context) -> Result<(), WasmError> {
+        let name = self.name().to_owned();
+        if self.runtime.policy.is_strict() && !self.denied.is_empty() {
+            return Err(WasmError::NotGranted {
+                plugin: name,
+                denied: self.denied.clone(),
+            });
+        }
+        for decl in &self.manifest.manifest().hooks {
+            if !self.runtime.bridge.names().any(|h| h == decl.hook) {
+                return Err(WasmError::UnknownHook {
+                    plugin: name,
+                    hook: decl.hook.clone(),
+                    offered: self.runtime.bridge.offered(),
+                });
+            }
+        }
+        for dir in self.caps.read.iter().chain(&self.caps.write) {
+            let path = self.caps.data_dir.join(dir);
+            std::fs::create_dir_all(&path).map_err(|source| WasmError::Read {
+                plugin: name.clone(),
+                path,
+                source,
+            })?;
+        }
+        let (pre, exports) = self.compile()?;
+        let shared = Arc::new(Shared {
+            name: name.clone(),
+            span: ctx.span().clone(),
+            caps: self.caps.clone(),
+            memory_cap: self.memory_cap,
+            deadline: self.deadline,
+            config: RwLock::new(ctx.config_value().to_string()),
+            bus: RwLock::new(Some(ctx.bus().clone())),
+            kv: self.kv.clone(),
+            counters: self.counters.clone(),
+        });
+        let pool = Pool::new(self.runtime.engine.clone(), pre, exports, shared, self.limits);
+        pool.start().map_err(|kind| call_error(&name, "initialize", kind))?;
+        *self.pool.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(pool));
+        Ok(())
+    }
+}
+
+/// The component file `module`, which must be a relative path inside the
+/// plugin folder `dir` (links included).
+fn inside(dir: &std::path::Path, module: &str) -> Result<std::path::PathBuf, String> {
+    let relative = std::path::Path::new(module);
+    if relative.is_absolute()
+        || !relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(format!("module {module:?} must be a relative path inside the plugin folder"));
+    }
+    let path = dir.join(relative);
+    let folder = dir.canonicalize().map_err(|e| format!("plugin folder {}: {e}", dir.display()))?;
+    match path.canonicalize() {
+        Ok(real) if real.starts_with(&folder) => Ok(real),
+        Ok(real) => Err(format!("module {module:?} resolves to {}, outside the plugin folder", real.display())),
+        Err(e) => Err(format!("module {}: {e}", path.display())),
+    }
+}
+
+impl<S> Plugin<S> for WasmPlugin
+where
+    S: EmptyEntities + FromEntityData<Value> + 'static,
+{
+    fn metadata(&self) -> Metadata {
+        WasmPlugin::metadata(self)
+    }
+
+    fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        self.start(ctx)?;
+        let m = self.manifest.manifest();
+        register_manifest(m, self.manifest.extensions(), self.manifest.loaders());
+        Ok(())
+    }
+
+    fn register_hooks(&self, ctx: &Context) -> Result<(), ContextError> {
+        let Some(pool) = self.pool() else {
+            return Ok(());
+        };
+        let bridge = &self.runtime.bridge;
+        for decl in &self.manifest.manifest().hooks {
+            if let Some(tapped) = bridge.tap(&decl.hook, ctx.hooks(), decl.priority, pool.clone()) {
+                tapped?;
+            }
+        }
+        for topic in &self.manifest.manifest().subscribe {
+            let pool = pool.clone();
+            let name = topic.clone();
+            ctx.bus().subscribe(&Topic::<Value>::named(topic.clone()), move |message: &Value| {
+                pool.on_message(&name, message_json(message)).map_err(|kind| {
+                    BoxError::from(call_error(&pool.shared().name, format!("on-message({name})"), kind))
+                })
+            })?;
+        }
+        Ok(())
+    }
+
+    fn destroy(&mut self) -> Result<(), BoxError> {
+        let name = self.name().to_owned();
+        self.manifest.extensions().remove_owner(&name);
+        let pool = self.pool.write().unwrap_or_else(PoisonError::into_inner).take();
+        let failures = pool.map(|p| p.stop()).unwrap_or_default();
+        match failures.into_iter().next() {
+            None => Ok(()),
+            Some(kind) => Err(call_error(&name, "destroy", kind).into()),
+        }
+    }
+
+    fn entities(&self) -> S {
+        self.try_entities().unwrap_or_else(|e| {
+            tracing::warn!("{e}");
+            S::empty()
+        })
+    }
+
+    fn try_entities(&self) -> Result<S, BoxError> {
+        let mut extra = DynamicEntities::new();
+        if let Some(pool) = self.pool() {
+            let json = pool
+                .entities()
+                .map_err(|kind| call_error(self.name(), "entities", kind))?;
+            let value: Value = serde_json::from_str(&json).map_err(|e| {
+                call_error(self.name(), "entities", CallFailure::Answer(e.to_string()))
+            })?;
+            let Value::Object(types) = value else {
+                return Err(call_error(
+                    self.name(),
+                    "entities",
+                    CallFailure::Answer("not a JSON object of entity types".into()),
+                )
+                .into());
+            };
+            for (ty, entries) in types {
+                let Value::Object(entries) = entries else {
+                    return Err(call_error(
+                        self.name(),
+                        "entities",
+                        CallFailure::Answer(format!("entity type {ty:?} is not an object")),
+                    )
+                    .into());
+                };
+                let map: Entities<Value> = entries.into_iter().collect();
+                extra.insert(ty.as_str(), map);
+            }
+        }
+        Ok(self.manifest.read_entities_with(extra)?)
+    }
+}

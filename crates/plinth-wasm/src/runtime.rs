@@ -1,0 +1,503 @@
+//! The sandbox: one wasmtime engine with its epoch ticker, the host's
+//! imports, the compile cache, the capability policy, the hooks offered,
+//! and the limits every plugin's own are capped by.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use plinth_core::EmptyEntities;
+use plinth_core::FromEntityData;
+use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, Manifest};
+use plinth_runtime::{Manager, ManagerError, ManifestPlugin};
+use serde_json::Value;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+use crate::cache::{CacheOutcome, CompileCache};
+use crate::host::{self, Counters, StoreData};
+use crate::{HookBridge, Policy, WasmError, WasmPlugin};
+
+/// How often the epoch advances: the granularity of call deadlines.
+pub(crate) const TICK: Duration = Duration::from_millis(2);
+
+/// The limits of the sandbox: per-plugin defaults (used when a manifest's
+/// `[sandbox]` says nothing) and caps (a manifest asking for more gets the
+/// cap).
+///
+/// ```
+/// use std::time::Duration;
+/// use plinth_wasm::Limits;
+/// let limits = Limits::default();
+/// assert_eq!(limits.deadline, Duration::from_millis(100));
+/// assert!(limits.max_deadline >= limits.deadline);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The deadline of one call.
+    pub deadline: Duration,
+    /// The longest deadline a manifest may ask for.
+    pub max_deadline: Duration,
+    /// Linear memory per instance.
+    pub memory: usize,
+    /// The most memory a manifest may ask for.
+    pub max_memory: usize,
+    /// Instances per plugin.
+    pub instances: usize,
+    /// The most instances a manifest may ask for.
+    pub max_instances: usize,
+    /// Traps in a row tolerated before the plugin fails.
+    pub max_restarts: u32,
+    /// The most a manifest may ask for.
+    pub max_max_restarts: u32,
+    /// Fuel per call when metering is on (`None`: off). A manifest's
+    /// `fuel` applies only when metering is on.
+    pub fuel: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_millis(100),
+            max_deadline: Duration::from_secs(10),
+            memory: 128 << 20,
+            max_memory: 1 << 30,
+            instances: 2,
+            max_instances: 16,
+            max_restarts: 3,
+            max_max_restarts: 100,
+            fuel: None,
+        }
+    }
+}
+
+impl Limits {
+    /// Sets the default deadline of a call.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let l = plinth_wasm::Limits::default().with_deadline(Duration::from_millis(20));
+    /// assert_eq!(l.deadline, Duration::from_millis(20));
+    /// ```
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self.max_deadline = self.max_deadline.max(deadline);
+        self
+    }
+
+    /// Sets the default memory cap per instance, in bytes.
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_memory(16 << 20);
+    /// assert_eq!(l.memory, 16 << 20);
+    /// ```
+    pub fn with_memory(mut self, bytes: usize) -> Self {
+        self.memory = bytes;
+        self.max_memory = self.max_memory.max(bytes);
+        self
+    }
+
+    /// Sets the default number of instances per plugin.
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_instances(4);
+    /// assert_eq!(l.instances, 4);
+    /// ```
+    pub fn with_instances(mut self, instances: usize) -> Self {
+        self.instances = instances.max(1);
+        self.max_instances = self.max_instances.max(self.instances);
+        self
+    }
+
+    /// Sets the traps in a row tolerated before a plugin fails.
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_max_restarts(0);
+    /// assert_eq!(l.max_restarts, 0);
+    /// ```
+    pub fn with_max_restarts(mut self, restarts: u32) -> Self {
+        self.max_restarts = restarts;
+        self.max_max_restarts = self.max_max_restarts.max(restarts);
+        self
+    }
+
+    /// Turns fuel metering on with `fuel` per call.
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_fuel(1_000_000);
+    /// assert_eq!(l.fuel, Some(1_000_000));
+    /// ```
+    pub fn with_fuel(mut self, fuel: u64) -> Self {
+        self.fuel = Some(fuel);
+        self
+    }
+}
+
+/// A sandboxed plugin's counters.
+///
+/// ```
+/// let stats = plinth_wasm::WasmStats::default();
+/// assert_eq!(stats.denied, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WasmStats {
+    /// Calls into the guest.
+    pub calls: u64,
+    /// Calls that trapped (each lost its instance).
+    pub traps: u64,
+    /// Capability checks that refused an attempt.
+    pub denied: u64,
+    /// Live instances.
+    pub instances: usize,
+    /// Linear memory of the live instances, in bytes.
+    pub memory: usize,
+    /// How the component was last obtained.
+    pub cache: Option<CacheOutcome>,
+}
+
+/// Builds a [`WasmRuntime`].
+///
+/// ```
+/// use plinth_wasm::{HookBridge, Limits, Policy, WasmRuntime};
+/// let dir = tempfile::tempdir()?;
+/// let runtime = WasmRuntime::builder()
+///     .cache_dir(dir.path().join("cache"))
+///     .policy(Policy::new(dir.path().join("data")))
+///     .hooks(HookBridge::new())
+///     .limits(Limits::default())
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "call `build`"]
+pub struct WasmRuntimeBuilder {
+    cache_dir: Option<PathBuf>,
+    policy: Policy,
+    bridge: HookBridge,
+    limits: Limits,
+}
+
+impl WasmRuntimeBuilder {
+    /// Caches compiled components in `dir`. The directory must be writable
+    /// by the application alone: entries are checked against corruption,
+    /// not against someone able to forge them.
+    ///
+    /// ```
+    /// let b = plinth_wasm::WasmRuntime::builder().cache_dir("target/plinth-cache");
+    /// ```
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// The capability policy (default: nothing granted, data under
+    /// `plugin-data/`).
+    ///
+    /// ```
+    /// let b = plinth_wasm::WasmRuntime::builder().policy(plinth_wasm::Policy::new("var"));
+    /// ```
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The hooks offered to sandboxed plugins.
+    ///
+    /// ```
+    /// let b = plinth_wasm::WasmRuntime::builder().hooks(plinth_wasm::HookBridge::new());
+    /// ```
+    pub fn hooks(mut self, bridge: HookBridge) -> Self {
+        self.bridge = bridge;
+        self
+    }
+
+    /// The limits (defaults and caps).
+    ///
+    /// ```
+    /// let b = plinth_wasm::WasmRuntime::builder().limits(plinth_wasm::Limits::default());
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Makes the engine, starts its epoch ticker, defines the host.
+    ///
+    /// # Errors
+    /// [`WasmError::Engine`] when wasmtime refuses the configuration.
+    ///
+    /// ```
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// ```
+    pub fn build(self) -> Result<WasmRuntime, WasmError> {
+        let engine_error = |e: wasmtime::Error| WasmError::Engine(format!("{e:#}"));
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.consume_fuel(self.limits.fuel.is_some());
+        let engine = Engine::new(&config).map_err(engine_error)?;
+        let mut linker = Linker::new(&engine);
+        host::define(&mut linker).map_err(engine_error)?;
+        let ticker = Ticker::start(engine.clone());
+        Ok(WasmRuntime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache: self.cache_dir.map(CompileCache::new),
+                policy: self.policy,
+                bridge: self.bridge,
+                limits: self.limits,
+                plugins: Mutex::new(HashMap::new()),
+                _ticker: ticker,
+            }),
+        })
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("plinth-wasm-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Ticker { stop, thread }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub engine: Engine,
+    pub linker: Linker<StoreData>,
+    cache: Option<CompileCache>,
+    pub policy: Policy,
+    pub bridge: HookBridge,
+    pub limits: Limits,
+    /// Each plugin's counters and last cache outcome, by name.
+    plugins: Mutex<HashMap<String, (Arc<Counters>, Option<CacheOutcome>)>>,
+    _ticker: Ticker,
+}
+
+impl Inner {
+    /// Compiles `bytes`, through the cache when there is one.
+    pub fn compile(&self, plugin: &str, bytes: &[u8]) -> Result<Component, WasmError> {
+        let compiled = match &self.cache {
+            Some(cache) => cache.load(&self.engine, bytes),
+            None => Component::new(&self.engine, bytes).map(|c| (c, CacheOutcome::Compiled)),
+        };
+        let (component, outcome) = compiled.map_err(|e| WasmError::Compile {
+            plugin: plugin.to_owned(),
+            message: format!("{e:#}"),
+        })?;
+        if let Some(entry) = self.lock().get_mut(plugin) {
+            entry.1 = Some(outcome);
+        }
+        Ok(component)
+    }
+
+    /// The counters of `plugin`, made on first use and kept across its
+    /// restarts.
+    pub fn counters(&self, plugin: &str) -> Arc<Counters> {
+        self.lock()
+            .entry(plugin.to_owned())
+            .or_insert_with(|| (Arc::default(), None))
+            .0
+            .clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Counters>, Option<CacheOutcome>)>> {
+        self.plugins.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The WebAssembly sandbox of an application: makes [`WasmPlugin`]s of
+/// manifests whose module is a component, and reports their counters.
+/// Cheap to clone; every clone is the same sandbox.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use plinth_extensions::{scan, ExtensionRegistry, Loaders};
+/// use plinth_runtime::Manager;
+/// use plinth_wasm::{Grant, Policy, WasmRuntime};
+///
+/// let runtime = WasmRuntime::builder()
+///     .cache_dir("var/cache")
+///     .policy(Policy::new("var/data").grant("audit-logger-wasm", Grant::new().write("data")))
+///     .build()?;
+/// let mut manager = Manager::new();
+/// let discovery = scan(["plugins"]);
+/// let errors = runtime.register_discovered(&mut manager, &discovery, &Arc::new(ExtensionRegistry::new()), &Arc::new(Loaders::new()));
+/// # Ok::<(), plinth_wasm::WasmError>(())
+/// ```
+#[derive(Clone)]
+pub struct WasmRuntime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for WasmRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmRuntime")
+            .field("limits", &self.inner.limits)
+            .field("hooks", &self.inner.bridge)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmRuntime {
+    /// A builder with no cache, nothing granted, no hooks offered and the
+    /// default limits.
+    ///
+    /// ```
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// ```
+    pub fn builder() -> WasmRuntimeBuilder {
+        WasmRuntimeBuilder {
+            cache_dir: None,
+            policy: Policy::new("plugin-data"),
+            bridge: HookBridge::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The wasmtime engine (to compile or inspect components alongside).
+    ///
+    /// ```
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// let _engine: &wasmtime::Engine = runtime.engine();
+    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// ```
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// A plugin for `manifest`, whose `[plugin] module` names a component
+    /// in the plugin's folder. Nothing is read yet: the component is
+    /// loaded when the plugin starts, so that a broken one shows as a
+    /// failed plugin with its reason.
+    ///
+    /// # Errors
+    /// [`WasmError::Module`] when the manifest has no `wasm` module.
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\nmodule = \"a.wasm\"\n", Path::new("plugins/a/plinth.toml"))?;
+    /// let plugin = runtime.plugin(m, Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()))?;
+    /// assert_eq!(plugin.metadata().name(), "a");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn plugin(
+        &self,
+        manifest: impl Into<Arc<Manifest>>,
+        extensions: Arc<ExtensionRegistry>,
+        loaders: Arc<Loaders>,
+    ) -> Result<WasmPlugin, WasmError> {
+        WasmPlugin::new(
+            self.inner.clone(),
+            ManifestPlugin::new(manifest, extensions, loaders),
+        )
+    }
+
+    /// Registers every discovered plugin: those with a `wasm` module as
+    /// [`WasmPlugin`]s, the others as [`ManifestPlugin`]s. A plugin that
+    /// cannot be registered is reported and the others go on.
+    pub fn register_discovered<S>(
+        &self,
+        manager: &mut Manager<S>,
+        discovery: &Discovery,
+        extensions: &Arc<ExtensionRegistry>,
+        loaders: &Arc<Loaders>,
+    ) -> Vec<ManagerError>
+    where
+        S: EmptyEntities + FromEntityData<Value> + 'static,
+    {
+        let mut errors = Vec::new();
+        for found in &discovery.plugins {
+            let manifest = found.manifest.clone();
+            let sandboxed = manifest.module.as_ref().is_some_and(|m| m.kind() == "wasm");
+            let registered = if sandboxed {
+                match self.plugin(manifest, extensions.clone(), loaders.clone()) {
+                    Ok(plugin) => manager.register(plugin),
+                    Err(e) => {
+                        tracing::warn!("{e}");
+                        continue;
+                    }
+                }
+            } else {
+                manager.register(ManifestPlugin::new(manifest, extensions.clone(), loaders.clone()))
+            };
+            if let Err(e) = registered {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+
+    /// The counters of the sandboxed plugin `plugin`, once it has been
+    /// made.
+    ///
+    /// ```
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// assert!(runtime.stats("nobody").is_none());
+    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// ```
+    pub fn stats(&self, plugin: &str) -> Option<WasmStats> {
+        self.inner.lock().get(plugin).map(|(c, cache)| stats(c, *cache))
+    }
+
+    /// The counters of every sandboxed plugin, by name.
+    ///
+    /// ```
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// assert!(runtime.all_stats().is_empty());
+    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// ```
+    pub fn all_stats(&self) -> Vec<(String, WasmStats)> {
+        let mut all: Vec<_> = self
+            .inner
+            .lock()
+            .iter()
+            .map(|(name, (c, cache))| (name.clone(), stats(c, *cache)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+}
+
+fn stats(c: &Counters, cache: Option<CacheOutcome>) -> WasmStats {
+    WasmStats {
+        calls: c.calls.load(Ordering::Relaxed),
+        traps: c.traps.load(Ordering::Relaxed),
+        denied: c.denied.load(Ordering::Relaxed),
+        instances: c.instances.load(Ordering::Relaxed),
+        memory: c.memory.load(Ordering::Relaxed),
+        cache,
+    }
+}

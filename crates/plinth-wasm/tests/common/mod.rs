@@ -1,0 +1,214 @@
+//! Guests written as component text, and a plugin folder to put them in.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A guest in component text: `init` runs at the start of `initialize`,
+/// `hook` at the start of `on-hook` (which then echoes the payload);
+/// `funcs` adds core functions; `version` is the world version exported.
+pub fn guest(init: &str, hook: &str, funcs: &str, version: &str) -> String {
+    format!(
+        r#"(component
+  (core module $m
+    (memory (export "mem") 1)
+    (global $bump (mut i32) (i32.const 1024))
+    (func $realloc (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+      (local.get $p))
+    (func (export "initialize") (param $cp i32) (param $cl i32) (result i32)
+      {init}
+      (global.set $bump (i32.const 1024))
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))
+    (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
+      {hook}
+      (global.set $bump (i32.const 1024))
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (local.get $pp))
+      (i32.store (i32.const 40) (local.get $pl))
+      (i32.const 32))
+    {funcs}
+  )
+  (core instance $i (instantiate $m))
+  (func $init (param "config" string) (result (result (error string)))
+    (canon lift (core func $i "initialize") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (func $hook (param "hook" string) (param "payload" string) (result (result string (error string)))
+    (canon lift (core func $i "on-hook") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)))
+  (export "plinth:plugin/guest@{version}" (instance $guest))
+)"#
+    )
+}
+
+/// Echoes every payload.
+pub fn echo() -> String {
+    guest("", "", "", "0.1.0")
+}
+
+/// Spins forever in every hook call.
+pub fn infinite_loop() -> String {
+    guest("", "(loop $l (br $l))", "", "0.1.0")
+}
+
+/// Grows its memory by 1 MiB at a time until refused.
+pub fn memory_bomb() -> String {
+    guest(
+        "",
+        "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))",
+        "",
+        "0.1.0",
+    )
+}
+
+/// Recurses without end.
+pub fn runaway_recursion() -> String {
+    guest("", "(call $rec)", "(func $rec (call $rec))", "0.1.0")
+}
+
+/// Traps in `initialize`.
+pub fn trap_in_initialize() -> String {
+    guest("unreachable", "", "", "0.1.0")
+}
+
+/// Answers a string that is not UTF-8.
+pub fn invalid_utf8() -> String {
+    guest(
+        "",
+        "(i32.store (i32.const 2048) (i32.const -1))
+         (i32.store8 (i32.const 32) (i32.const 0))
+         (i32.store (i32.const 36) (i32.const 2048))
+         (i32.store (i32.const 40) (i32.const 4))
+         (return (i32.const 32))",
+        "",
+        "0.1.0",
+    )
+}
+
+/// Answers a string pointing outside its memory.
+pub fn out_of_bounds() -> String {
+    guest(
+        "",
+        "(i32.store8 (i32.const 32) (i32.const 0))
+         (i32.store (i32.const 36) (i32.const 0x7fff0000))
+         (i32.store (i32.const 40) (i32.const 128))
+         (return (i32.const 32))",
+        "",
+        "0.1.0",
+    )
+}
+
+/// Built against another major version of the world.
+pub fn other_major() -> String {
+    guest("", "", "", "1.0.0")
+}
+
+/// Imports an interface the host does not offer.
+pub fn foreign_import() -> String {
+    echo().replacen(
+        "(component\n",
+        "(component\n  (import \"wasi:filesystem/types@0.2.0\" (instance))\n",
+        1,
+    )
+}
+
+/// Tries, in each hook call, to read `data/secret.txt`, read the
+/// environment variable `PLINTH_TEST_SECRET`, write `data/out.txt`, read
+/// the clock, and make an HTTP request to the URL given as payload (a JSON
+/// string). Answers a JSON string of five digits, `0` for each success and
+/// `1` for each refusal, in that order.
+pub fn prober() -> String {
+    r#"(component
+  (import "plinth:plugin/host@0.1.0" (instance $host
+    (type $resp (record (field "status" u16) (field "body" (list u8))))
+    (export "http-response" (type $r (eq $resp)))
+    (export "read-file" (func (param "path" string) (result (result (list u8) (error string)))))
+    (export "get-env" (func (param "name" string) (result (result (option string) (error string)))))
+    (export "write-file" (func (param "path" string) (param "contents" (list u8)) (param "append" bool) (result (result (error string)))))
+    (export "now-ms" (func (result (result u64 (error string)))))
+    (export "http-request" (func (param "method" string) (param "url" string) (param "body" (list u8)) (result (result $r (error string)))))
+  ))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $bump (export "bump") (mut i32) (i32.const 8192))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+      (local.get $p)))
+  (core instance $libc (instantiate $libc))
+  (core func $read (canon lower (func $host "read-file") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core func $env (canon lower (func $host "get-env") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core func $write (canon lower (func $host "write-file") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core func $now (canon lower (func $host "now-ms") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core func $http (canon lower (func $host "http-request") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core module $m
+    (import "libc" "mem" (memory 1))
+    (import "libc" "bump" (global $bump (mut i32)))
+    (import "host" "read" (func $read (param i32 i32 i32)))
+    (import "host" "env" (func $env (param i32 i32 i32)))
+    (import "host" "write" (func $write (param i32 i32 i32 i32 i32 i32)))
+    (import "host" "now" (func $now (param i32)))
+    (import "host" "http" (func $http (param i32 i32 i32 i32 i32 i32 i32)))
+    (data (i32.const 2000) "data/secret.txt")
+    (data (i32.const 2100) "PLINTH_TEST_SECRET")
+    (data (i32.const 2200) "data/out.txt")
+    (data (i32.const 2300) "written")
+    (data (i32.const 2400) "GET")
+    (func (export "initialize") (param i32 i32) (result i32)
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))
+    (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
+      (i32.store8 (i32.const 3000) (i32.const 34))
+      (call $read (i32.const 2000) (i32.const 15) (i32.const 128))
+      (i32.store8 (i32.const 3001) (i32.add (i32.const 48) (i32.load8_u (i32.const 128))))
+      (call $env (i32.const 2100) (i32.const 18) (i32.const 128))
+      (i32.store8 (i32.const 3002) (i32.add (i32.const 48) (i32.load8_u (i32.const 128))))
+      (call $write (i32.const 2200) (i32.const 12) (i32.const 2300) (i32.const 7) (i32.const 0) (i32.const 128))
+      (i32.store8 (i32.const 3003) (i32.add (i32.const 48) (i32.load8_u (i32.const 128))))
+      (call $now (i32.const 128))
+      (i32.store8 (i32.const 3004) (i32.add (i32.const 48) (i32.load8_u (i32.const 128))))
+      (call $http (i32.const 2400) (i32.const 3)
+        (i32.add (local.get $pp) (i32.const 1)) (i32.sub (local.get $pl) (i32.const 2))
+        (i32.const 0) (i32.const 0) (i32.const 128))
+      (i32.store8 (i32.const 3005) (i32.add (i32.const 48) (i32.load8_u (i32.const 128))))
+      (i32.store8 (i32.const 3006) (i32.const 34))
+      (global.set $bump (i32.const 8192))
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (i32.const 3000))
+      (i32.store (i32.const 40) (i32.const 7))
+      (i32.const 32)))
+  (core instance $i (instantiate $m
+    (with "libc" (instance $libc))
+    (with "host" (instance
+      (export "read" (func $read))
+      (export "env" (func $env))
+      (export "write" (func $write))
+      (export "now" (func $now))
+      (export "http" (func $http))))))
+  (func $init (param "config" string) (result (result (error string)))
+    (canon lift (core func $i "initialize") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (func $hook (param "hook" string) (param "payload" string) (result (result string (error string)))
+    (canon lift (core func $i "on-hook") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)))
+  (export "plinth:plugin/guest@0.1.0" (instance $guest))
+)"#
+    .to_owned()
+}
+
+/// Writes a plugin folder `name` under `root` with the component (text or
+/// binary) and a manifest of `[plugin]` plus `extra` TOML.
+pub fn plugin_dir(root: &Path, name: &str, component: impl AsRef<[u8]>, extra: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plugin.wasm"), component).unwrap();
+    std::fs::write(
+        dir.join("plinth.toml"),
+        format!(
+            "[plugin]\nname = \"{name}\"\nversion = \"1.0.0\"\nmodule = \"plugin.wasm\"\n{extra}\n"
+        ),
+    )
+    .unwrap();
+    dir
+}

@@ -1,0 +1,328 @@
+//! The sandbox end to end: WebAssembly guests (component text) run by the
+//! manager, under limits and capabilities.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::executor::block_on;
+use plinth_extensions::{ExtensionRegistry, Loaders, scan};
+use plinth_hooks::{Filter, Key};
+use plinth_runtime::{Manager, PluginState};
+use plinth_wasm::{CacheOutcome, Grant, HookBridge, Limits, Policy, WasmRuntime};
+
+use common::*;
+
+const ECHO: Key<Filter<String>> = Key::new("test:echo");
+const TAPS_ECHO: &str = "[hooks]\n\"test:echo\" = {}\n";
+
+fn runtime(root: &Path, policy: Policy, limits: Limits) -> WasmRuntime {
+    WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO))
+        .policy(policy)
+        .cache_dir(root.join("cache"))
+        .limits(limits)
+        .build()
+        .unwrap()
+}
+
+fn limits() -> Limits {
+    Limits::default()
+        .with_deadline(Duration::from_millis(20))
+        .with_memory(8 << 20)
+        .with_max_restarts(2)
+}
+
+/// A manager with every plugin folder under `root/plugins`, started.
+fn started(rt: &WasmRuntime, root: &Path) -> Manager {
+    let mut manager = Manager::new();
+    let discovery = scan([root.join("plugins")]);
+    assert!(discovery.errors.is_empty(), "{:?}", discovery.errors);
+    let errors = rt.register_discovered(
+        &mut manager,
+        &discovery,
+        &Arc::new(ExtensionRegistry::new()),
+        &Arc::new(Loaders::new()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    block_on(manager.initialize_all()).unwrap();
+    manager
+}
+
+fn echo_call(manager: &Manager, text: &str) -> Result<String, String> {
+    let hook = manager.hooks().hook(&ECHO).unwrap();
+    hook.call(text.to_owned()).map_err(|e| e.to_string())
+}
+
+fn reason(manager: &Manager, plugin: &str) -> String {
+    manager
+        .reason(plugin)
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_guest_taps_a_filter_through_the_manager() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "echo", echo(), TAPS_ECHO);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let manager = started(&rt, tmp.path());
+    assert_eq!(manager.state("echo"), Some(PluginState::Active));
+    assert_eq!(echo_call(&manager, "héllo \"world\"").unwrap(), "héllo \"world\"");
+    let stats = rt.stats("echo").unwrap();
+    assert!(stats.calls >= 1);
+    assert_eq!(stats.instances, 1);
+}
+
+/// A guest that traps in every call: each trap loses the instance and the
+/// call is skipped; past the restart bound the plugin fails with the
+/// reason; an in-process plugin on the same hook keeps being served.
+fn keeps_trapping(component: String, expected: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "bad", component, TAPS_ECHO);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let mut manager = started(&rt, tmp.path());
+    assert_eq!(manager.state("bad"), Some(PluginState::Active));
+    let app = plinth_hooks::PluginUrn::application();
+    manager
+        .hooks()
+        .hook(&ECHO)
+        .unwrap()
+        .tap(app, |s| s + "!");
+    // Within the bound (2): skipped, the value passes on untouched.
+    for _ in 0..2 {
+        assert_eq!(echo_call(&manager, "a").unwrap(), "a!");
+    }
+    // The third trap in a row is beyond it.
+    let err = echo_call(&manager, "a").unwrap_err();
+    assert!(err.contains(expected), "{err}");
+    block_on(manager.apply_faults());
+    assert_eq!(manager.state("bad"), Some(PluginState::Failed));
+    let why = reason(&manager, "bad");
+    assert!(why.contains("trapped 3 times in a row") && why.contains(expected), "{why}");
+    // The host goes on serving.
+    assert_eq!(echo_call(&manager, "b").unwrap(), "b!");
+    let stats = rt.stats("bad").unwrap();
+    assert_eq!(stats.traps, 3);
+    assert_eq!(stats.instances, 0, "every trapped or stopped instance is dropped");
+    assert_eq!(stats.memory, 0);
+}
+
+#[test]
+fn an_infinite_loop_is_interrupted_at_its_deadline() {
+    keeps_trapping(infinite_loop(), "deadline of 20 ms exceeded");
+}
+
+#[test]
+fn a_memory_bomb_traps_at_the_cap() {
+    keeps_trapping(memory_bomb(), "memory cap of 8 MiB reached");
+}
+
+#[test]
+fn runaway_recursion_traps() {
+    keeps_trapping(runaway_recursion(), "trapped");
+}
+
+#[test]
+fn a_string_that_is_not_utf8_traps() {
+    keeps_trapping(invalid_utf8(), "utf-8");
+}
+
+#[test]
+fn a_pointer_out_of_bounds_traps() {
+    keeps_trapping(out_of_bounds(), "out of bounds");
+}
+
+fn fails_to_start(component: String, expected: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "bad", component, TAPS_ECHO);
+    plugin_dir(&tmp.path().join("plugins"), "good", echo(), TAPS_ECHO);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let manager = started(&rt, tmp.path());
+    assert_eq!(manager.state("bad"), Some(PluginState::Failed));
+    let why = reason(&manager, "bad");
+    assert!(why.contains(expected), "{why}");
+    assert_eq!(manager.state("good"), Some(PluginState::Active));
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    assert_eq!(rt.stats("bad").map_or(0, |s| s.instances), 0);
+}
+
+#[test]
+fn a_trap_in_initialize_fails_the_start() {
+    fails_to_start(trap_in_initialize(), "initialize: trapped");
+}
+
+#[test]
+fn a_guest_of_another_major_version_is_refused_naming_both() {
+    fails_to_start(
+        other_major(),
+        "built against plugin world plinth:plugin@1.0.0, which this host (plinth:plugin@0.1.0) does not run",
+    );
+}
+
+#[test]
+fn a_guest_importing_what_the_host_does_not_offer_is_refused() {
+    fails_to_start(
+        foreign_import(),
+        "imports `wasi:filesystem/types@0.2.0`, which the host does not offer",
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_component_is_refused() {
+    fails_to_start("not wasm at all".into(), "invalid component");
+}
+
+#[test]
+fn a_hook_the_application_does_not_offer_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "bad", echo(), "[hooks]\n\"secret:hook\" = {}\n");
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let manager = started(&rt, tmp.path());
+    let why = reason(&manager, "bad");
+    assert!(
+        why.contains("taps hook \"secret:hook\", which the application does not offer to sandboxed plugins (offered: test:echo)"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_thousand_traps_leak_no_instance_and_no_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "bomb", memory_bomb(), TAPS_ECHO);
+    let limits = limits().with_max_restarts(10_000);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits);
+    let manager = started(&rt, tmp.path());
+    let before = rt.stats("bomb").unwrap();
+    assert_eq!(before.instances, 1);
+    for _ in 0..1_000 {
+        echo_call(&manager, "x").unwrap();
+    }
+    let after = rt.stats("bomb").unwrap();
+    assert_eq!(after.traps, 1_000);
+    assert_eq!(after.instances, 0, "each trapped instance is dropped");
+    assert_eq!(after.memory, 0, "with its memory");
+    assert_eq!(manager.state("bomb"), Some(PluginState::Active));
+}
+
+#[test]
+fn the_compile_cache_is_cold_then_warm_and_a_corrupt_entry_is_recompiled() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "echo", echo(), TAPS_ECHO);
+    let start = || {
+        let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+        let manager = started(&rt, tmp.path());
+        assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+        rt.stats("echo").unwrap().cache
+    };
+    assert_eq!(start(), Some(CacheOutcome::Miss));
+    assert_eq!(start(), Some(CacheOutcome::Hit));
+    let entries: Vec<_> = std::fs::read_dir(tmp.path().join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1);
+    // Flip one byte of the compiled code.
+    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&entries[0], &bytes).unwrap();
+    assert_eq!(start(), Some(CacheOutcome::Replaced));
+    assert_eq!(start(), Some(CacheOutcome::Hit));
+    // A truncated entry, and a foreign one (another component's artifact
+    // under this name, with a valid digest), are recompiled too.
+    std::fs::write(&entries[0], &bytes[..10]).unwrap();
+    assert_eq!(start(), Some(CacheOutcome::Replaced));
+    use sha2::Digest;
+    let foreign = b"\0asm\x01\0\0\0".to_vec();
+    let mut forged = sha2::Sha256::digest(&foreign).to_vec();
+    forged.extend_from_slice(&foreign);
+    std::fs::write(&entries[0], forged).unwrap();
+    assert_eq!(start(), Some(CacheOutcome::Replaced));
+}
+
+#[test]
+fn capabilities_are_what_was_asked_for_and_granted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in server.incoming() {
+            let Ok(mut s) = stream else { break };
+            let mut buf = [0; 1024];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    let asks = format!(
+        "{TAPS_ECHO}[permissions]\nread = [\"data\"]\nwrite = [\"data\"]\nenv = [\"PLINTH_TEST_SECRET\"]\nnet = [\"{addr}\"]\nclocks = true\n"
+    );
+    plugin_dir(&tmp.path().join("plugins"), "granted", prober(), &asks);
+    plugin_dir(&tmp.path().join("plugins"), "ungranted", prober(), &asks);
+    plugin_dir(&tmp.path().join("plugins"), "modest", prober(), TAPS_ECHO);
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("granted/data")).unwrap();
+    std::fs::write(data.join("granted/data/secret.txt"), "s").unwrap();
+    let policy = Policy::new(&data).grant(
+        "granted",
+        Grant::new()
+            .write("data")
+            .env("PLINTH_TEST_SECRET")
+            .net(addr.to_string())
+            .clocks(),
+    )
+    // Granted to all, but `modest` did not ask for it.
+    .grant_all(Grant::new().clocks());
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO))
+        .policy(policy)
+        .limits(limits().with_deadline(Duration::from_secs(2)).with_max_restarts(0))
+        .build()
+        .unwrap();
+    let mut manager = started(&rt, tmp.path());
+    for p in manager.list() {
+        assert_eq!(p.state, PluginState::Active, "{}: {:?}", p.name, p.reason);
+    }
+    let url = format!("http://{addr}/");
+    // The filter chains the probers: each answers alone, the others
+    // disabled around it.
+    let mut answers = std::collections::BTreeMap::new();
+    for plugin in ["granted", "ungranted", "modest"] {
+        for other in ["granted", "ungranted", "modest"] {
+            if other == plugin {
+                block_on(manager.enable(other)).unwrap();
+            } else {
+                block_on(manager.disable(other)).unwrap();
+            }
+        }
+        answers.insert(plugin, echo_call(&manager, &url).unwrap());
+    }
+    // read, env, write, clocks, http: 0 allowed, 1 denied.
+    assert_eq!(answers["granted"], "00000");
+    // Clocks are granted to all, and `ungranted` asked for them.
+    assert_eq!(answers["ungranted"], "11101");
+    assert_eq!(answers["modest"], "11111");
+    assert_eq!(std::fs::read_to_string(data.join("granted/data/out.txt")).unwrap(), "written");
+    assert!(!data.join("ungranted/data/out.txt").exists());
+    assert_eq!(rt.stats("granted").unwrap().denied, 0);
+    assert_eq!(rt.stats("ungranted").unwrap().denied, 4);
+    assert_eq!(rt.stats("modest").unwrap().denied, 5);
+    // Asking for more than granted shows in `list()`.
+    let list = manager.list();
+    let ungranted = list.iter().find(|p| p.name == "ungranted").unwrap();
+    assert!(ungranted.notices.iter().any(|n| n.contains("write \"data\", not granted")), "{:?}", ungranted.notices);
+    assert!(list.iter().find(|p| p.name == "granted").unwrap().notices.is_empty());
+}
+
+#[test]
+fn a_strict_policy_refuses_a_plugin_asking_for_more() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "greedy", echo(), &format!("{TAPS_ECHO}[permissions]\nenv = [\"HOME\"]\n"));
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")).strict(true), limits());
+    let manager = started(&rt, tmp.path());
+    assert_eq!(manager.state("greedy"), Some(PluginState::Failed));
+    assert!(reason(&manager, "greedy").contains("asks for capabilities not granted: env \"HOME\""));
+}
