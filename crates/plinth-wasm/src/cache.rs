@@ -45,7 +45,9 @@ impl CompileCache {
 
     fn entry(&self, engine: &Engine, component: &[u8]) -> PathBuf {
         let mut engine_hash = EngineHasher(Sha256::new());
-        engine.precompile_compatibility_hash().hash(&mut engine_hash);
+        engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
         let engine_hash = engine_hash.0.finalize();
         let component_hash = Sha256::digest(component);
         self.dir.join(format!(
@@ -57,7 +59,11 @@ impl CompileCache {
 
     /// The compiled component for `bytes`, from the cache when a valid
     /// entry exists.
-    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> wasmtime::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry(engine, bytes);
         let existed = match std::fs::read(&path) {
             Ok(entry) => match verified(&entry) {

@@ -15,7 +15,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{
-    Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower, TypedFunc,
+    Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower,
+    TypedFunc,
 };
 use wasmtime::{Engine, Store, Trap};
 
@@ -45,7 +46,8 @@ impl Exports {
             .get_export_index(None, &world.export)
             .ok_or_else(|| format!("no export {}", world.export))?;
         let get = |name: &str| component.get_export_index(Some(&guest), name);
-        let required = |name: &str| get(name).ok_or_else(|| format!("{} exports no `{name}`", world.export));
+        let required =
+            |name: &str| get(name).ok_or_else(|| format!("{} exports no `{name}`", world.export));
         Ok(Exports {
             initialize: required("initialize")?,
             destroy: get("destroy"),
@@ -140,7 +142,10 @@ impl Pool {
             exports,
             shared,
             limits,
-            state: Mutex::new(PoolState { idle: Vec::new(), live: 0 }),
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                live: 0,
+            }),
             freed: Condvar::new(),
             traps_in_a_row: AtomicU32::new(0),
             stopped: AtomicBool::new(false),
@@ -156,7 +161,10 @@ impl Pool {
         let mut store = Store::new(&self.engine, StoreData::new(self.shared.clone()));
         store.limiter(|data| data);
         self.arm(&mut store);
-        let instance = self.pre.instantiate(&mut store).map_err(|e| self.failure(e))?;
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.failure(e))?;
         let e = &self.exports;
         let init: Init = typed(&instance, &mut store, &e.initialize)?;
         let mut slot = Slot {
@@ -166,7 +174,12 @@ impl Pool {
             entities: optional(&instance, &mut store, e.entities.as_ref())?,
             store,
         };
-        let config = self.shared.config.read().unwrap_or_else(PoisonError::into_inner).clone();
+        let config = self
+            .shared
+            .config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         match init.call(&mut slot.store, (config,)) {
             Ok((Ok(()),)) => Ok(slot),
             Ok((Err(message),)) => Err(CallFailure::Guest(message)),
@@ -311,7 +324,9 @@ impl Pool {
 
     pub fn on_hook(&self, hook: &str, payload: String) -> Result<String, CallFailure> {
         self.with_slot(|slot| {
-            let (answer,) = slot.on_hook.call(&mut slot.store, (hook.to_owned(), payload))?;
+            let (answer,) = slot
+                .on_hook
+                .call(&mut slot.store, (hook.to_owned(), payload))?;
             Ok(answer)
         })
     }
@@ -345,7 +360,9 @@ impl Pool {
         self.freed.notify_all();
         let mut failures = Vec::new();
         for mut slot in idle {
-            let Some(destroy) = slot.destroy.clone() else { continue };
+            let Some(destroy) = slot.destroy else {
+                continue;
+            };
             self.arm(&mut slot.store);
             match destroy.call(&mut slot.store, ()) {
                 Ok((Ok(()),)) => {}
