@@ -19,6 +19,7 @@ use plinth_hooks::{Filter, Key};
 use plinth_runtime::Manager;
 use plinth_wasm::{HookBridge, Policy, WasmRuntime};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use wasmtime::component::{Component, Linker, TypedFunc};
 use wasmtime::{Config, Engine, Store};
 
@@ -26,9 +27,11 @@ use wasmtime::{Config, Engine, Store};
 mod common;
 
 const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
+/// The same, for payloads that are JSON text already.
+const RAW: Key<Filter<Box<RawValue>>> = Key::new("bench:raw");
 /// 87 bytes of JSON.
 const PAYLOAD: &str =
-    r#"{"requestId":"r-000001","method":"POST","path":"/api/users/42/action","status":200}  "#;
+    r#"{"requestId":"r-0000000001","method":"POST","path":"/api/users/42/action","status":200}"#;
 
 fn component_bytes() -> Vec<u8> {
     let rust = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/echo/echo.wasm");
@@ -56,10 +59,10 @@ fn setup() -> Setup {
         &tmp.path().join("plugins"),
         "echo",
         component_bytes(),
-        "[hooks]\n\"bench:echo\" = {}\n[sandbox]\ninstances = 2\n",
+        "[hooks]\n\"bench:echo\" = {}\n\"bench:raw\" = {}\n[sandbox]\ninstances = 2\n",
     );
     let runtime = WasmRuntime::builder()
-        .hooks(HookBridge::new().filter(&ECHO))
+        .hooks(HookBridge::new().filter(&ECHO).filter(&RAW))
         .policy(Policy::new(tmp.path().join("data")))
         .cache_dir(tmp.path().join("cache"))
         .build()
@@ -149,8 +152,13 @@ fn hook_call(c: &mut Criterion) {
             black_box(answer.unwrap())
         })
     });
-    group.bench_function("plinth_filter_hook", |b| {
+    group.bench_function("plinth_filter_hook_value", |b| {
         b.iter(|| black_box(hook.call(payload.clone()).unwrap()))
+    });
+    let raw_hook = manager.hooks().hook(&RAW).unwrap();
+    let raw = RawValue::from_string(PAYLOAD.to_owned()).unwrap();
+    group.bench_function("plinth_filter_hook_raw_json", |b| {
+        b.iter(|| black_box(raw_hook.call(raw.clone()).unwrap()))
     });
     group.finish();
 }
