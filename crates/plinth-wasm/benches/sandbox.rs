@@ -118,9 +118,9 @@ impl Bare {
             .unwrap();
         let hook_at = component.get_export_index(Some(&guest), "on-hook").unwrap();
         let init: TypedFunc<(String,), (Result<(), String>,)> =
-            instance.get_typed_func(&mut store, &init_at).unwrap();
+            instance.get_typed_func(&mut store, init_at).unwrap();
         init.call(&mut store, ("null".into(),)).unwrap().0.unwrap();
-        let hook = instance.get_typed_func(&mut store, &hook_at).unwrap();
+        let hook = instance.get_typed_func(&mut store, hook_at).unwrap();
         (store, hook)
     }
 }
