@@ -205,7 +205,12 @@ fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            host::log::error(&format!("plugin {info}"));
+            let message = info.payload_as_str().unwrap_or("Box<dyn Any>");
+            let line = match info.location() {
+                Some(at) => format!("panicked at {at}: {message}"),
+                None => format!("panicked: {message}"),
+            };
+            host::log::error(&line);
         }));
     });
 }
