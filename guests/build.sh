@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Builds every guest plugin in guests/ from source into a WebAssembly
+# component of the plinth:plugin world, written beside its source as the
+# `module` its plinth.toml names (guests/echo/echo.wasm, ...).
+#
+# 1. The guests compile to core wasm modules for wasm32-unknown-unknown with
+#    Debian's Rust (rustc-web), building std from source (-Zbuild-std, as
+#    Debian ships no prebuilt wasm std) and linking with LLVM's wasm-ld.
+# 2. tools/componentize (built with the default cargo, e.g. rustup's) wraps
+#    each module into a validated component and checks that the component
+#    targets the world in crates/plinth-wasm/wit.
+#
+# Installs Debian's packages when they are missing (needs root or sudo).
+# Works from any directory. CARGO_BUILD_JOBS limits the parallel jobs.
+set -euo pipefail
+
+guests="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$guests")"
+tool_dir="$root/tools/componentize"
+target=wasm32-unknown-unknown
+
+started=$SECONDS
+say() { printf 'guests/build.sh: %s\n' "$*" >&2; }
+
+# --- Debian's toolchain -------------------------------------------------------
+
+# The path of Debian's `rustc`/`cargo` (rustup's proxies come first on PATH,
+# so never the bare name): /usr/bin/NAME, else where the packages put it.
+debian_tool() {
+  local name=$1 path
+  for path in "/usr/bin/$name" "/usr/bin/$name-web"; do
+    if [[ -x $path ]]; then
+      echo "$path"
+      return
+    fi
+  done
+  dpkg -L rustc-web cargo-web 2>/dev/null | grep -E "/bin/$name(-web)?$" | head -n 1 || true
+}
+
+find_toolchain() {
+  rustc=$(debian_tool rustc)
+  cargo=$(debian_tool cargo)
+  wasm_ld=$(command -v wasm-ld-16 || true)
+  if [[ -z $wasm_ld && -x /usr/lib/llvm-16/bin/wasm-ld ]]; then
+    wasm_ld=/usr/lib/llvm-16/bin/wasm-ld
+  fi
+  std_src=""
+  if [[ -n $rustc ]]; then
+    std_src="$("$rustc" --print sysroot)/lib/rustlib/src/rust/library"
+  fi
+  [[ -n $rustc && -n $cargo && -n $wasm_ld && -d $std_src ]]
+}
+
+if ! find_toolchain; then
+  say "installing Debian's rustc-web, cargo-web, rust-web-src and lld-16"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends rustc-web cargo-web rust-web-src lld-16
+  if ! find_toolchain; then
+    say "Debian's toolchain is still incomplete: rustc='$rustc' cargo='$cargo' wasm-ld='$wasm_ld' std source='$std_src'"
+    exit 1
+  fi
+fi
+say "using $("$rustc" --version) ($rustc), $cargo, $wasm_ld"
+
+# --- 1. the guests' core modules ----------------------------------------------
+
+# The build is the same wherever it runs: no flags from the caller's
+# environment, and no machine-specific paths in the modules (panic messages
+# carry source paths), so the committed components can be rebuilt
+# byte-for-byte.
+# (CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so paths may hold
+# spaces; with --target they reach only the wasm crates, not build scripts.)
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+sep=$'\x1f'
+remap="--remap-path-prefix=$guests=/plinth/guests"
+remap+="$sep--remap-path-prefix=$cargo_home/registry/src=/cargo/registry/src"
+remap+="$sep--remap-path-prefix=$std_src=/rust/library"
+
+say "building the guests' core modules"
+env -u RUSTFLAGS -u CARGO_BUILD_TARGET -u RUSTC_WRAPPER \
+  -u CARGO_BUILD_RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER \
+  RUSTC="$rustc" RUSTC_BOOTSTRAP=1 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$wasm_ld" \
+  CARGO_ENCODED_RUSTFLAGS="$remap" \
+  "$cargo" build --release --locked \
+  --manifest-path "$guests/Cargo.toml" --target-dir "$guests/target" \
+  --target "$target" -Zbuild-std=std,panic_abort
+
+# --- 2. the components --------------------------------------------------------
+
+# The default cargo (rustup's) when there is one, else Debian's.
+if command -v cargo >/dev/null; then
+  host_cargo=(env -u RUSTC cargo)
+else
+  host_cargo=(env RUSTC="$rustc" "$cargo")
+fi
+say "building tools/componentize"
+env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_TARGET \
+  "${host_cargo[@]}" build --locked --quiet \
+  --manifest-path "$tool_dir/Cargo.toml" --target-dir "$tool_dir/target"
+componentize="$tool_dir/target/debug/componentize"
+
+# The component file a manifest names: `module = "..."` under [plugin].
+module_of() {
+  sed -nE 's/^module[[:space:]]*=[[:space:]]*"([^"]+)".*/\1/p' "$1" | head -n 1
+}
+
+built=0
+for manifest in "$guests"/*/plinth.toml; do
+  dir="$(dirname "$manifest")"
+  crate="$(basename "$dir")"
+  module="$(module_of "$manifest")"
+  if [[ -z $module ]]; then
+    say "$manifest names no module"
+    exit 1
+  fi
+  core="guests/target/$target/release/${crate//-/_}.wasm"
+  if [[ ! -f $root/$core ]]; then
+    say "$crate: no core module at $core (is it a cdylib member of guests/Cargo.toml?)"
+    exit 1
+  fi
+  (cd "$root" && "$componentize" "$core" -o "guests/$crate/$module" \
+    --wit crates/plinth-wasm/wit --world plugin)
+  built=$((built + 1))
+done
+
+say "$built components built in $((SECONDS - started))s:"
+for manifest in "$guests"/*/plinth.toml; do
+  dir="$(dirname "$manifest")"
+  module="$(module_of "$manifest")"
+  printf '  %8d bytes  %s\n' "$(wc -c <"$dir/$module")" "${dir#"$root"/}/$module" >&2
+done

@@ -1,0 +1,128 @@
+//! `rate-limiter-wasm`: the tutorial's rate limiter as a sandboxed plugin.
+//!
+//! It taps `request:start`, a bail hook (payload `{requestId, method, path,
+//! ip, userId, key}`, where `ip`, `userId` and `key` may be `null`), and
+//! counts each client's requests in fixed windows of `windowMs`
+//! milliseconds. The client is the request's `key`, else its `userId`, else
+//! its `ip`, else `anonymous`. Once a client's count in the current window
+//! exceeds `maxRequests` it answers
+//! `{"status": 429, "retryAfter": {"secs": <until the window ends, rounded
+//! up>, "nanos": 0}, "message": "Too many requests"}`, which stops the
+//! chain; otherwise `null`, which passes.
+//!
+//! The counts live in the plugin's key-value store under
+//! `<client>:<window index>` (`now_ms() / windowMs`), so every instance of
+//! the plugin sees them. The clock needs the `clocks` permission.
+//!
+//! Configuration: `{"windowMs": 60000, "maxRequests": 100}` (the defaults),
+//! checked by `config.schema.json`.
+
+use plinth_guest::serde_json::{self, Value, json};
+use plinth_guest::{Plugin, host};
+use serde::Deserialize;
+
+/// The configuration, defaults filled in.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+struct Config {
+    window_ms: u64,
+    max_requests: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            window_ms: 60_000,
+            max_requests: 100,
+        }
+    }
+}
+
+/// The part of `request:start`'s payload the limiter reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct RequestStart {
+    ip: Option<String>,
+    user_id: Option<String>,
+    key: Option<String>,
+}
+
+impl RequestStart {
+    /// Who is counted: the key, else the user, else the address.
+    fn client(&self) -> &str {
+        self.key
+            .as_deref()
+            .or(self.user_id.as_deref())
+            .or(self.ip.as_deref())
+            .unwrap_or("anonymous")
+    }
+}
+
+/// A window's count in the key-value store: decimal text.
+fn count(key: &str) -> u64 {
+    host::kv::get(key)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(0)
+}
+
+struct RateLimiter {
+    config: Config,
+}
+
+impl RateLimiter {
+    /// Counts a request of `client` at `now` (ms since the epoch); the 429
+    /// answer when the window was already full.
+    fn admit(&self, client: &str, now: u64) -> Value {
+        let window_ms = self.config.window_ms;
+        let window = now / window_ms;
+        let key = format!("{client}:{window}");
+        let n = count(&key).saturating_add(1);
+        host::kv::set(&key, n.to_string());
+        if n == 1 && window > 0 {
+            // The client's first request in this window: its previous
+            // window is over, drop its count so the store does not grow
+            // with every window.
+            host::kv::delete(&format!("{client}:{}", window - 1));
+        }
+        if n <= self.config.max_requests {
+            return Value::Null;
+        }
+        let ends = window.saturating_add(1).saturating_mul(window_ms);
+        let left_ms = ends.saturating_sub(now);
+        json!({
+            "status": 429,
+            "retryAfter": { "secs": left_ms.div_ceil(1000), "nanos": 0 },
+            "message": "Too many requests",
+        })
+    }
+}
+
+impl Plugin for RateLimiter {
+    fn initialize(config: Value) -> Result<Self, String> {
+        let config: Config = match config {
+            Value::Null => Config::default(),
+            config => serde_json::from_value(config)
+                .map_err(|e| format!("invalid rate-limiter configuration: {e}"))?,
+        };
+        if config.window_ms == 0 || config.max_requests == 0 {
+            return Err(
+                "invalid rate-limiter configuration: windowMs and maxRequests must be at least 1"
+                    .into(),
+            );
+        }
+        Ok(RateLimiter { config })
+    }
+
+    fn on_hook(&mut self, hook: &str, payload: Value) -> Result<Value, String> {
+        if hook != "request:start" {
+            return Err(format!("rate-limiter does not tap {hook}"));
+        }
+        let request: RequestStart =
+            serde_json::from_value(payload).map_err(|e| format!("request:start payload: {e}"))?;
+        let now = host::now_ms()?;
+        Ok(self.admit(request.client(), now))
+    }
+}
+
+plinth_guest::export!(RateLimiter);
