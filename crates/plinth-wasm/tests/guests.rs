@@ -77,7 +77,10 @@ fn the_audit_logger_writes_every_event_through_its_granted_directory_and_loses_n
     install(tmp.path(), "audit-logger");
     let rt = runtime(tmp.path());
     let mut manager = manager(&rt, tmp.path(), json!({}));
-    assert_eq!(manager.state("audit-logger-wasm"), Some(PluginState::Active));
+    assert_eq!(
+        manager.state("audit-logger-wasm"),
+        Some(PluginState::Active)
+    );
     let hook = manager.hooks().hook(&REQUEST_COMPLETE).unwrap();
     // From two threads, so that both instances buffer lines.
     std::thread::scope(|s| {
@@ -91,12 +94,25 @@ fn the_audit_logger_writes_every_event_through_its_granted_directory_and_loses_n
         }
     });
     let action = json!({"userId": "ada", "action": "delete", "payload": {"id": 7}});
-    let out = manager.hooks().hook(&USER_ACTION).unwrap().call(action.clone()).unwrap();
+    let out = manager
+        .hooks()
+        .hook(&USER_ACTION)
+        .unwrap()
+        .call(action.clone())
+        .unwrap();
     assert_eq!(out, action, "the logger passes the action on unchanged");
     block_on(manager.disable("audit-logger-wasm")).unwrap();
-    let log = std::fs::read_to_string(tmp.path().join("data/audit-logger-wasm/data/audit.log")).unwrap();
-    let lines: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 41, "40 requests and 1 action, flushed on destroy");
+    let log =
+        std::fs::read_to_string(tmp.path().join("data/audit-logger-wasm/data/audit.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        41,
+        "40 requests and 1 action, flushed on destroy"
+    );
     let mut ids: Vec<_> = lines
         .iter()
         .filter(|l| l["hook"] == "request:complete")
@@ -118,16 +134,26 @@ fn the_rate_limiter_limits_per_client_with_its_configuration() {
         tmp.path(),
         json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 3, "windowMs": 3_600_000}}}),
     );
-    assert_eq!(manager.state("rate-limiter-wasm"), Some(PluginState::Active));
+    assert_eq!(
+        manager.state("rate-limiter-wasm"),
+        Some(PluginState::Active)
+    );
     let hook = manager.hooks().hook(&REQUEST_START).unwrap();
     let start = |ip: &str| json!({"requestId": "r", "method": "GET", "path": "/", "ip": ip, "userId": null, "key": null});
     for _ in 0..3 {
         assert_eq!(hook.call(&start("10.0.0.1")).unwrap(), None);
     }
-    let limited = hook.call(&start("10.0.0.1")).unwrap().expect("the fourth is limited");
+    let limited = hook
+        .call(&start("10.0.0.1"))
+        .unwrap()
+        .expect("the fourth is limited");
     assert_eq!(limited["status"], 429);
     assert!(limited["retryAfter"]["secs"].as_u64().unwrap() >= 1);
-    assert_eq!(hook.call(&start("10.0.0.2")).unwrap(), None, "another client is not");
+    assert_eq!(
+        hook.call(&start("10.0.0.2")).unwrap(),
+        None,
+        "another client is not"
+    );
 }
 
 #[test]
@@ -140,7 +166,10 @@ fn a_configuration_outside_the_guests_schema_fails_its_start_with_the_pointer() 
         tmp.path(),
         json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 0}}}),
     );
-    assert_eq!(manager.state("rate-limiter-wasm"), Some(PluginState::Failed));
+    assert_eq!(
+        manager.state("rate-limiter-wasm"),
+        Some(PluginState::Failed)
+    );
     let why = manager.reason("rate-limiter-wasm").unwrap().to_string();
     assert!(why.contains("/maxRequests"), "{why}");
     assert_eq!(rt.stats("rate-limiter-wasm").map_or(0, |s| s.instances), 0);
@@ -157,11 +186,54 @@ fn without_its_grant_the_rate_limiter_is_refused_the_clock_and_counted() {
         .unwrap();
     let mut manager = manager(&rt, tmp.path(), json!({}));
     let hook = manager.hooks().hook(&REQUEST_START).unwrap();
-    let err = hook.call(&json!({"ip": "10.0.0.1"})).unwrap_err().to_string();
+    let err = hook
+        .call(&json!({"ip": "10.0.0.1"}))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("denied") && err.contains("clocks"), "{err}");
     block_on(manager.apply_faults());
-    assert_eq!(manager.state("rate-limiter-wasm"), Some(PluginState::Failed));
+    assert_eq!(
+        manager.state("rate-limiter-wasm"),
+        Some(PluginState::Failed)
+    );
     assert_eq!(rt.stats("rate-limiter-wasm").unwrap().denied, 1);
     let notices = &manager.list()[0].notices;
     assert!(notices.iter().any(|n| n.contains("clocks")), "{notices:?}");
+}
+
+#[test]
+fn a_guest_answers_bus_messages_and_contributes_entities() {
+    use plinth_hooks::Topic;
+    use std::sync::Mutex;
+
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "echo");
+    const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO))
+        .policy(Policy::new(tmp.path().join("data")))
+        .build()
+        .unwrap();
+    let manager = manager(&rt, tmp.path(), json!({}));
+    let pongs = Arc::new(Mutex::new(Vec::new()));
+    let seen = pongs.clone();
+    manager
+        .bus()
+        .subscribe(
+            &Topic::<Value>::new("echo:pong"),
+            &plinth_hooks::PluginUrn::application(),
+            move |m: &Value| {
+                seen.lock().unwrap().push(m.clone());
+                Ok(())
+            },
+        )
+        .unwrap();
+    manager
+        .bus()
+        .publish(&Topic::<Value>::new("echo:ping"), &json!({"n": 1}))
+        .unwrap();
+    assert_eq!(*pongs.lock().unwrap(), [json!({"echo": {"n": 1}})]);
+    let snapshot = manager.snapshot();
+    let greetings = snapshot.entities().get("greetings").unwrap();
+    assert_eq!(greetings.get("echo"), ["hello from the sandbox"]);
 }
