@@ -221,7 +221,7 @@ fn a_guest_answers_bus_messages_and_contributes_entities() {
         .bus()
         .subscribe(
             &Topic::<Value>::new("echo:pong"),
-            &plinth_hooks::PluginUrn::application(),
+            plinth_hooks::PluginUrn::application(),
             move |m: &Value| {
                 seen.lock().unwrap().push(m.clone());
                 Ok(())
