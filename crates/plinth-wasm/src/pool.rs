@@ -107,6 +107,9 @@ struct PoolState {
     idle: Vec<Slot>,
     /// Instances made and not yet dropped (idle or in a call).
     live: usize,
+    /// Callers waiting for an instance: only then is there anyone to wake
+    /// (a `notify` is a system call even with nobody waiting).
+    waiting: usize,
 }
 
 /// One plugin's instances.
@@ -145,6 +148,7 @@ impl Pool {
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 live: 0,
+                waiting: 0,
             }),
             freed: Condvar::new(),
             traps_in_a_row: AtomicU32::new(0),
@@ -224,7 +228,7 @@ impl Pool {
 
     /// Takes an idle instance, makes one, or waits for one.
     fn acquire(&self) -> Result<Slot, CallFailure> {
-        let deadline = Instant::now() + Duration::from_millis(self.limits.deadline_ms);
+        let mut deadline = None;
         let mut state = self.lock();
         loop {
             if self.stopped.load(Ordering::Acquire) {
@@ -242,34 +246,45 @@ impl Pool {
                 return Err(CallFailure::Reentrant);
             }
             let now = Instant::now();
-            if now >= deadline {
+            let until = *deadline
+                .get_or_insert_with(|| now + Duration::from_millis(self.limits.deadline_ms));
+            if now >= until {
                 return Err(CallFailure::Busy(self.limits.instances));
             }
+            state.waiting += 1;
             state = self
                 .freed
-                .wait_timeout(state, deadline - now)
+                .wait_timeout(state, until - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+            state.waiting -= 1;
         }
     }
 
     fn release(&self, slot: Slot) {
         let mut state = self.lock();
-        if self.stopped.load(Ordering::Acquire) {
+        let stopped = self.stopped.load(Ordering::Acquire);
+        if stopped {
             state.live -= 1;
-            drop(state);
-            drop(slot);
         } else {
             state.idle.push(slot);
-            drop(state);
         }
-        self.freed.notify_one();
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.freed.notify_one();
+        }
     }
 
     /// An instance was dropped (trapped, or failed to start).
     fn lost(&self) {
-        self.lock().live -= 1;
-        self.freed.notify_one();
+        let mut state = self.lock();
+        state.live -= 1;
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.freed.notify_one();
+        }
     }
 
     /// Runs `f` on an instance; a trap drops it and counts toward the
