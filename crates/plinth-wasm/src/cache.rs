@@ -3,9 +3,9 @@
 //! An entry is named by a 128-bit hash of the component and one of the
 //! engine's compatibility hash (wasmtime version, compiler settings, CPU
 //! features), so a new engine or a changed component never meets an old
-//! entry. Each entry starts with the hash of the compiled bytes after it:
-//! a truncated or corrupt file fails that check and is recompiled rather
-//! than handed to wasmtime; wasmtime itself refuses an artifact of another
+//! entry. Beside each entry (`.cwasm`, mapped by wasmtime as it is) a
+//! `.check` file holds the hash of its bytes: a truncated or corrupt entry
+//! fails that check and is recompiled rather than handed to wasmtime; wasmtime itself refuses an artifact of another
 //! engine, which is then recompiled too.
 //!
 //! The hash is xxh3-128, not a cryptographic one: it guards against
@@ -35,7 +35,6 @@ pub enum CacheOutcome {
     Replaced,
 }
 
-const DIGEST: usize = 16;
 
 /// The compile cache in a directory (created when first written).
 #[derive(Debug, Clone)]
@@ -68,24 +67,25 @@ impl CompileCache {
         bytes: &[u8],
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry(engine, bytes);
-        let existed = match std::fs::read(&path) {
-            Ok(entry) => match verified(&entry) {
-                Some(artifact) => match deserialize(engine, artifact) {
+        let check = path.with_extension("check");
+        let existed = match (std::fs::read(&check), std::fs::read(&path)) {
+            (Ok(digest), Ok(artifact)) if verified(&digest, &artifact) => {
+                match deserialize_file(engine, &path) {
                     Ok(component) => return Ok((component, CacheOutcome::Hit)),
                     Err(e) => {
                         tracing::warn!(path = %path.display(), "compile cache entry refused by the engine, recompiling: {e}");
                         true
                     }
-                },
-                None => {
-                    tracing::warn!(path = %path.display(), "compile cache entry corrupt, recompiling");
-                    true
                 }
-            },
-            Err(_) => false,
+            }
+            (Err(_), Err(_)) => false,
+            _ => {
+                tracing::warn!(path = %path.display(), "compile cache entry corrupt or incomplete, recompiling");
+                true
+            }
         };
         let component = Component::new(engine, bytes)?;
-        if let Err(e) = self.store(&path, &component) {
+        if let Err(e) = self.store(&path, &check, &component) {
             // A cache that cannot be written costs time, not correctness.
             tracing::warn!(path = %path.display(), "cannot write compile cache entry: {e}");
         }
@@ -97,35 +97,46 @@ impl CompileCache {
         Ok((component, outcome))
     }
 
-    fn store(&self, path: &Path, component: &Component) -> Result<(), Box<dyn std::error::Error>> {
+    fn store(
+        &self,
+        path: &Path,
+        check: &Path,
+        component: &Component,
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let artifact = component.serialize()?;
         std::fs::create_dir_all(&self.dir)?;
-        // Written aside and renamed, so that a reader never sees half.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&xxh3_128(&artifact).to_le_bytes())?;
-        file.write_all(&artifact)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        // Each file is written aside and renamed, so that a reader never
+        // sees half of one; a reader seeing a new artifact with an old
+        // check (or the reverse) finds them different and recompiles.
+        let aside = |p: &Path, contents: &[u8]| -> std::io::Result<()> {
+            let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(contents)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, p)
+        };
+        aside(path, &artifact)?;
+        aside(check, &xxh3_128(&artifact).to_le_bytes())?;
         Ok(())
     }
 }
 
-/// The artifact of an entry whose digest matches, else `None`.
-fn verified(entry: &[u8]) -> Option<&[u8]> {
-    let (digest, artifact) = entry.split_at_checked(DIGEST)?;
-    (xxh3_128(artifact).to_le_bytes() == digest).then_some(artifact)
+/// Whether `artifact` is what `digest` was written for.
+fn verified(digest: &[u8], artifact: &[u8]) -> bool {
+    digest == xxh3_128(artifact).to_le_bytes()
 }
 
 #[allow(unsafe_code)]
-fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
-    // SAFETY: wasmtime requires that the bytes be an artifact it produced
-    // (`serialize`), since it maps them as code. The entry's hash was
-    // checked above against the one written with it by `store`, so
-    // the bytes are those `serialize` returned, unless someone with write
-    // access to the cache directory forged both; that directory must be
-    // writable by the application alone (documented on
-    // `WasmRuntimeBuilder::cache_dir`). wasmtime checks that the artifact
-    // is for this engine's version and settings.
-    unsafe { Component::deserialize(engine, artifact) }
+fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: wasmtime requires that the file be an artifact it produced
+    // (`serialize`) and that it not change while mapped, since it maps it
+    // as code. Its hash was just checked against the one `store` wrote
+    // beside it, so it is what `serialize` returned, unless someone with
+    // write access to the cache directory forged both; that directory must
+    // be writable by the application alone (documented on
+    // `WasmRuntimeBuilder::cache_dir`), and this crate only ever replaces
+    // an entry by renaming a new file over it, which leaves a mapped one
+    // intact. wasmtime checks that the artifact is for this engine's
+    // version and settings.
+    unsafe { Component::deserialize_file(engine, path) }
 }

@@ -238,23 +238,27 @@ fn the_compile_cache_is_cold_then_warm_and_a_corrupt_entry_is_recompiled() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(entries.len(), 1);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let artifact = entries.iter().find(|p| p.extension().is_some_and(|e| e == "cwasm")).unwrap();
+    let check = artifact.with_extension("check");
     // Flip one byte of the compiled code.
-    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let mut bytes = std::fs::read(artifact).unwrap();
     let at = bytes.len() / 2;
     bytes[at] ^= 0xff;
-    std::fs::write(&entries[0], &bytes).unwrap();
+    std::fs::write(artifact, &bytes).unwrap();
     assert_eq!(start(), Some(CacheOutcome::Replaced));
     assert_eq!(start(), Some(CacheOutcome::Hit));
-    // A truncated entry, and a foreign one (another component's artifact
-    // under this name, with a valid digest), are recompiled too.
-    std::fs::write(&entries[0], &bytes[..10]).unwrap();
+    // A truncated entry, a missing check, and a foreign entry (not an
+    // artifact of this engine, with a matching check) are recompiled too.
+    std::fs::write(artifact, &bytes[..10]).unwrap();
+    assert_eq!(start(), Some(CacheOutcome::Replaced));
+    std::fs::remove_file(&check).unwrap();
     assert_eq!(start(), Some(CacheOutcome::Replaced));
     let foreign = b"\0asm\x01\0\0\0".to_vec();
-    let mut forged = xxhash_rust::xxh3::xxh3_128(&foreign).to_le_bytes().to_vec();
-    forged.extend_from_slice(&foreign);
-    std::fs::write(&entries[0], forged).unwrap();
+    std::fs::write(artifact, &foreign).unwrap();
+    std::fs::write(&check, xxhash_rust::xxh3::xxh3_128(&foreign).to_le_bytes()).unwrap();
     assert_eq!(start(), Some(CacheOutcome::Replaced));
+    assert_eq!(start(), Some(CacheOutcome::Hit));
 }
 
 #[test]
