@@ -23,15 +23,16 @@ pub(crate) enum Answer {
     Skipped,
 }
 
-/// Calls `hook` on the pool: a trap within the plugin's restart bound is
+/// Calls `hook` on the pool: a trap within the plugin's restart bound, or
+/// every instance busy past the deadline (an overload, not a misdeed), is
 /// logged and skipped; anything else that fails is the plugin's fault.
 pub(crate) fn call(pool: &Pool, hook: &str, payload: String) -> Result<Answer, CallFailure> {
     match pool.on_hook(hook, payload) {
         Ok(json) => Ok(Answer::Json(json)),
-        Err(e) if e.is_trap() => {
+        Err(e) if e.is_trap() || matches!(e, CallFailure::Busy(_)) => {
             let shared = pool.shared();
             shared.span.in_scope(|| {
-                tracing::warn!(plugin = %shared.name, hook, "call skipped, instance replaced: {e}");
+                tracing::warn!(plugin = %shared.name, hook, "call skipped: {e}");
             });
             Ok(Answer::Skipped)
         }

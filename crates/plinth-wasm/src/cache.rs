@@ -68,8 +68,8 @@ impl CompileCache {
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry(engine, bytes);
         let check = path.with_extension("check");
-        let existed = match (std::fs::read(&check), std::fs::read(&path)) {
-            (Ok(digest), Ok(artifact)) if verified(&digest, &artifact) => {
+        let existed = match (std::fs::read(&check), hash_file(&path)) {
+            (Ok(digest), Ok(hash)) if digest == hash.to_le_bytes() => {
                 match deserialize_file(engine, &path) {
                     Ok(component) => return Ok((component, CacheOutcome::Hit)),
                     Err(e) => {
@@ -121,9 +121,20 @@ impl CompileCache {
     }
 }
 
-/// Whether `artifact` is what `digest` was written for.
-fn verified(digest: &[u8], artifact: &[u8]) -> bool {
-    digest == xxh3_128(artifact).to_le_bytes()
+/// The xxh3-128 of a file, read through a small buffer: an artifact is
+/// hundreds of KB, and a buffer that large would cost its own mapping and
+/// page faults on every start.
+fn hash_file(path: &Path) -> std::io::Result<u128> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Xxh3::new();
+    let mut buffer = [0u8; 16 << 10];
+    loop {
+        match file.read(&mut buffer)? {
+            0 => return Ok(hasher.digest128()),
+            n => hasher.update(&buffer[..n]),
+        }
+    }
 }
 
 #[allow(unsafe_code)]

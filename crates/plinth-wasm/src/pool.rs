@@ -1,17 +1,20 @@
 //! The instances of one plugin and the calls into them.
 //!
 //! A component instance runs one call at a time, while hooks are called
-//! from many threads: each plugin has a pool of up to `instances` stores,
-//! made on demand, each initialized with the plugin's configuration before
-//! its first call. A call takes an idle instance (or makes one, or waits
-//! for one until its deadline), runs under an epoch deadline and the
-//! memory cap, and gives the instance back. A trap loses the instance: it
-//! is dropped (its memory with it) and the next call makes a fresh one.
-//! Traps in a row beyond the plugin's restart bound fail the plugin.
+//! from many threads: each plugin has `instances` shards, each a mutex
+//! holding at most one store, made on demand and initialized with the
+//! plugin's configuration before its first call. A thread tries its own
+//! shard first (threads are spread over shards round-robin), then the
+//! others, so that threads calling one plugin at once rarely touch the
+//! same memory; when every shard is busy it waits, until its deadline. A
+//! call runs under an epoch deadline and the memory cap. A trap loses the
+//! instance: it is dropped (its memory with it) and the next call in that
+//! shard makes a fresh one. Traps in a row beyond the plugin's restart
+//! bound fail the plugin.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{
@@ -103,15 +106,6 @@ pub(crate) struct CallLimits {
     pub max_restarts: u32,
 }
 
-struct PoolState {
-    idle: Vec<Slot>,
-    /// Instances made and not yet dropped (idle or in a call).
-    live: usize,
-    /// Callers waiting for an instance: only then is there anyone to wake
-    /// (a `notify` is a system call even with nobody waiting).
-    waiting: usize,
-}
-
 /// One plugin's instances.
 pub(crate) struct Pool {
     engine: Engine,
@@ -119,17 +113,30 @@ pub(crate) struct Pool {
     exports: Exports,
     shared: Arc<Shared>,
     limits: CallLimits,
-    state: Mutex<PoolState>,
+    shards: Box<[Mutex<Option<Slot>>]>,
+    /// Callers waiting for a shard: only then is there anyone to wake (a
+    /// `notify` is a system call even with nobody waiting).
+    waiting: AtomicUsize,
+    wait: Mutex<()>,
     freed: Condvar,
     traps_in_a_row: AtomicU32,
     stopped: AtomicBool,
 }
 
+/// Hands each thread its first shard, round-robin.
+static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+
 thread_local! {
     /// The pools this thread is inside a call of, to catch a plugin
     /// calling itself back while its instances are all busy.
     static INSIDE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// This thread's place in the round-robin of shards.
+    static THREAD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
 }
+
+/// How long a waiting caller sleeps before looking at the shards again
+/// (a wake-up can be missed between a look and the sleep).
+const WAIT_SLICE: Duration = Duration::from_millis(1);
 
 impl Pool {
     pub fn new(
@@ -145,11 +152,9 @@ impl Pool {
             exports,
             shared,
             limits,
-            state: Mutex::new(PoolState {
-                idle: Vec::new(),
-                live: 0,
-                waiting: 0,
-            }),
+            shards: (0..limits.instances.max(1)).map(|_| Mutex::new(None)).collect(),
+            waiting: AtomicUsize::new(0),
+            wait: Mutex::new(()),
             freed: Condvar::new(),
             traps_in_a_row: AtomicU32::new(0),
             stopped: AtomicBool::new(false),
@@ -212,77 +217,58 @@ impl Pool {
     /// fails its start.
     pub fn start(&self) -> Result<(), CallFailure> {
         let slot = self.make()?;
-        let mut state = self.lock();
-        state.live += 1;
-        state.idle.push(slot);
+        *lock(&self.shards[0]) = Some(slot);
         Ok(())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn id(&self) -> usize {
         std::ptr::from_ref(self) as usize
     }
 
-    /// Takes an idle instance, makes one, or waits for one.
-    fn acquire(&self) -> Result<Slot, CallFailure> {
-        let mut deadline = None;
-        let mut state = self.lock();
-        loop {
-            if self.stopped.load(Ordering::Acquire) {
-                return Err(CallFailure::Stopped);
-            }
-            if let Some(slot) = state.idle.pop() {
-                return Ok(slot);
-            }
-            if state.live < self.limits.instances {
-                state.live += 1;
-                drop(state);
-                return self.make().inspect_err(|_| self.lost());
-            }
-            if INSIDE.with(|inside| inside.borrow().contains(&self.id())) {
-                return Err(CallFailure::Reentrant);
+    /// A free shard: this thread's own if free, else any free one, else
+    /// one freed within the deadline.
+    fn acquire(&self) -> Result<MutexGuard<'_, Option<Slot>>, CallFailure> {
+        let n = self.shards.len();
+        let first = THREAD.with(|t| *t) % n;
+        let try_all = || {
+            (0..n).find_map(|i| match self.shards[(first + i) % n].try_lock() {
+                Ok(guard) => Some(guard),
+                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            })
+        };
+        if let Some(guard) = try_all() {
+            return Ok(guard);
+        }
+        if INSIDE.with(|inside| inside.borrow().contains(&self.id())) {
+            return Err(CallFailure::Reentrant);
+        }
+        let until = Instant::now() + Duration::from_millis(self.limits.deadline_ms);
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut wait = lock(&self.wait);
+        let found = loop {
+            if let Some(guard) = try_all() {
+                break Ok(guard);
             }
             let now = Instant::now();
-            let until = *deadline
-                .get_or_insert_with(|| now + Duration::from_millis(self.limits.deadline_ms));
             if now >= until {
-                return Err(CallFailure::Busy(self.limits.instances));
+                break Err(CallFailure::Busy(n));
             }
-            state.waiting += 1;
-            state = self
+            wait = self
                 .freed
-                .wait_timeout(state, until - now)
+                .wait_timeout(wait, (until - now).min(WAIT_SLICE))
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
-            state.waiting -= 1;
-        }
+        };
+        drop(wait);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        found
     }
 
-    fn release(&self, slot: Slot) {
-        let mut state = self.lock();
-        let stopped = self.stopped.load(Ordering::Acquire);
-        if stopped {
-            state.live -= 1;
-        } else {
-            state.idle.push(slot);
-        }
-        let wake = state.waiting > 0;
-        drop(state);
-        if wake {
-            self.freed.notify_one();
-        }
-    }
-
-    /// An instance was dropped (trapped, or failed to start).
-    fn lost(&self) {
-        let mut state = self.lock();
-        state.live -= 1;
-        let wake = state.waiting > 0;
-        drop(state);
-        if wake {
+    /// Wakes a waiting caller, if any.
+    fn freed(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _wait = lock(&self.wait);
             self.freed.notify_one();
         }
     }
@@ -293,30 +279,44 @@ impl Pool {
         &self,
         f: impl FnOnce(&mut Slot) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<R, CallFailure> {
-        let counters = &self.shared.counters;
-        counters.calls.fetch_add(1, Ordering::Relaxed);
-        let mut slot = match self.acquire() {
-            Ok(slot) => slot,
-            Err(e) => return Err(self.count(e)),
+        self.shared.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let outcome = self.in_shard(f);
+        self.freed();
+        match outcome {
+            Ok(answer) => {
+                // Read first: a store on every call would bounce the line
+                // between the threads calling.
+                if self.traps_in_a_row.load(Ordering::Relaxed) != 0 {
+                    self.traps_in_a_row.store(0, Ordering::Relaxed);
+                }
+                answer.map_err(CallFailure::Guest)
+            }
+            Err(failure) => Err(self.count(failure)),
+        }
+    }
+
+    fn in_shard<R>(
+        &self,
+        f: impl FnOnce(&mut Slot) -> wasmtime::Result<Result<R, String>>,
+    ) -> Result<Result<R, String>, CallFailure> {
+        let mut shard = self.acquire()?;
+        if self.stopped.load(Ordering::Acquire) {
+            return Err(CallFailure::Stopped);
+        }
+        let slot = match &mut *shard {
+            Some(slot) => slot,
+            empty => empty.insert(self.make()?),
         };
         self.arm(&mut slot.store);
         INSIDE.with(|inside| inside.borrow_mut().push(self.id()));
-        let outcome = f(&mut slot);
+        let outcome = f(slot);
         INSIDE.with(|inside| inside.borrow_mut().pop());
-        match outcome {
-            Ok(answer) => {
-                self.release(slot);
-                self.traps_in_a_row.store(0, Ordering::Relaxed);
-                answer.map_err(CallFailure::Guest)
-            }
-            Err(err) => {
-                // After a trap wasmtime refuses every further call into
-                // the instance: drop it.
-                drop(slot);
-                self.lost();
-                Err(self.count(self.failure(err)))
-            }
-        }
+        outcome.map_err(|err| {
+            // After a trap wasmtime refuses every further call into the
+            // instance: drop it.
+            *shard = None;
+            self.failure(err)
+        })
     }
 
     /// Counts a trap; beyond the restart bound it becomes `Exhausted`.
@@ -360,21 +360,16 @@ impl Pool {
         })
     }
 
-    /// Stops the pool: no call starts any more; each idle instance's
-    /// `destroy` runs (under the deadline) and the instances are dropped.
-    /// Instances in a call are dropped when their call ends. Returns the
-    /// failures of `destroy`.
+    /// Stops the pool: no call starts any more; each instance's `destroy`
+    /// runs (under the deadline) once its call, if any, has ended, and the
+    /// instances are dropped. Returns the failures of `destroy`.
     pub fn stop(&self) -> Vec<CallFailure> {
         self.stopped.store(true, Ordering::Release);
-        let idle = {
-            let mut state = self.lock();
-            let idle = std::mem::take(&mut state.idle);
-            state.live -= idle.len();
-            idle
-        };
-        self.freed.notify_all();
         let mut failures = Vec::new();
-        for mut slot in idle {
+        for shard in &self.shards {
+            let Some(mut slot) = lock(shard).take() else {
+                continue;
+            };
             let Some(destroy) = slot.destroy else {
                 continue;
             };
@@ -385,6 +380,12 @@ impl Pool {
                 Err(err) => failures.push(self.failure(err)),
             }
         }
+        let _wait = lock(&self.wait);
+        self.freed.notify_all();
         failures
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
