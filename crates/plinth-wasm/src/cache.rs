@@ -35,7 +35,6 @@ pub enum CacheOutcome {
     Replaced,
 }
 
-
 /// The compile cache in a directory (created when first written).
 #[derive(Debug, Clone)]
 pub(crate) struct CompileCache {

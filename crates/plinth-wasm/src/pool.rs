@@ -152,7 +152,9 @@ impl Pool {
             exports,
             shared,
             limits,
-            shards: (0..limits.instances.max(1)).map(|_| Mutex::new(None)).collect(),
+            shards: (0..limits.instances.max(1))
+                .map(|_| Mutex::new(None))
+                .collect(),
             waiting: AtomicUsize::new(0),
             wait: Mutex::new(()),
             freed: Condvar::new(),

@@ -239,7 +239,10 @@ fn the_compile_cache_is_cold_then_warm_and_a_corrupt_entry_is_recompiled() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(entries.len(), 2, "{entries:?}");
-    let artifact = entries.iter().find(|p| p.extension().is_some_and(|e| e == "cwasm")).unwrap();
+    let artifact = entries
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
     let check = artifact.with_extension("check");
     // Flip one byte of the compiled code.
     let mut bytes = std::fs::read(artifact).unwrap();
@@ -507,4 +510,48 @@ fn a_sandboxed_plugin_depends_on_and_is_depended_on_by_in_process_plugins() {
     block_on(manager.enable("ui")).unwrap();
     assert_eq!(manager.state("sandboxed"), Some(PluginState::Active));
     assert_eq!(echo_call(&manager, "y").unwrap(), "y");
+}
+
+#[test]
+fn with_fuel_metering_an_infinite_loop_runs_out_of_fuel() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "spin",
+        infinite_loop(),
+        TAPS_ECHO,
+    );
+    plugin_dir(&tmp.path().join("plugins"), "echo", echo(), TAPS_ECHO);
+    let rt = runtime(
+        tmp.path(),
+        Policy::new(tmp.path().join("data")),
+        limits()
+            .with_deadline(Duration::from_secs(5))
+            .with_fuel(100_000)
+            .with_max_restarts(0),
+    );
+    let mut manager = started(&rt, tmp.path());
+    // The echo guest's calls fit in the fuel.
+    block_on(manager.disable("spin")).unwrap();
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    block_on(manager.enable("spin")).unwrap();
+    let err = echo_call(&manager, "x").unwrap_err();
+    assert!(err.contains("out of fuel"), "{err}");
+}
+
+#[test]
+fn a_manifest_asking_for_a_longer_deadline_gets_the_hosts_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "greedy",
+        infinite_loop(),
+        &format!("{TAPS_ECHO}[sandbox]\ndeadline-ms = 3600000\nmax-restarts = 0\n"),
+    );
+    let mut limits = limits();
+    limits.max_deadline = Duration::from_millis(30);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits);
+    let manager = started(&rt, tmp.path());
+    let err = echo_call(&manager, "x").unwrap_err();
+    assert!(err.contains("deadline of 30 ms exceeded"), "{err}");
 }
