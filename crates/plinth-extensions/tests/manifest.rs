@@ -460,3 +460,71 @@ fn the_api_range_must_match_the_host() {
         "",
     );
 }
+
+#[test]
+fn code_hooks_topics_permissions_and_sandbox_are_read() {
+    let m = Manifest::parse(
+        &format!(
+            "{HEADER}module = \"lib/p.wasm\"\n[hooks]\n\"request:start\" = {{ priority = -5 }}\n\"user:action\" = {{}}\n\
+             [bus]\nsubscribe = [\"user:logged-in\"]\n[permissions]\nwrite = [\"data\"]\nclocks = true\n\
+             [sandbox]\ninstances = 1\ndeadline-ms = 50\nmemory-mib = 16\nfuel = 1000\nmax-restarts = 0\n"
+        ),
+        Path::new("dir/plinth.toml"),
+    )
+    .unwrap();
+    let module = m.module.as_ref().unwrap();
+    assert_eq!((module.kind(), module.module()), ("wasm", "lib/p.wasm"));
+    let hooks: Vec<_> = m
+        .hooks
+        .iter()
+        .map(|h| (h.hook.as_str(), h.priority))
+        .collect();
+    assert_eq!(hooks, [("request:start", -5), ("user:action", 10)]);
+    assert_eq!(m.subscribe, ["user:logged-in"]);
+    assert!(m.permissions.clocks && !m.permissions.random);
+    assert_eq!(m.sandbox.instances, Some(1));
+    assert_eq!(m.sandbox.deadline_ms, Some(50));
+    assert_eq!(m.sandbox.memory_mib, Some(16));
+    assert_eq!(m.sandbox.fuel, Some(1000));
+    assert_eq!(m.sandbox.max_restarts, Some(0));
+}
+
+#[test]
+fn bad_code_declarations_are_reported_where_they_are() {
+    assert_at(
+        &format!("{HEADER}[sandbox]\nthreads = 4\n"),
+        5,
+        1,
+        "unknown field `threads`",
+    );
+    assert_at(
+        &format!("{HEADER}[sandbox]\ninstances = -1\n"),
+        5,
+        13,
+        "expected u32",
+    );
+    assert_at(
+        &format!("{HEADER}[hooks]\n\"a\" = {{ priority = \"high\" }}\n"),
+        5,
+        20,
+        "invalid type",
+    );
+    assert_at(
+        &format!("{HEADER}[hooks]\n\"\" = {{}}\n"),
+        5,
+        1,
+        "hook name must not be empty",
+    );
+    assert_at(
+        &format!("{HEADER}[bus]\nsubscribe = [\"\"]\n"),
+        5,
+        14,
+        "bus topic must not be empty",
+    );
+    assert_at(
+        &format!("{HEADER}[permissions]\nclocks = \"yes\"\n"),
+        5,
+        10,
+        "invalid type",
+    );
+}

@@ -110,15 +110,19 @@ impl HookBridge {
         let name = key.name().to_owned();
         let tapper = move |hooks: &PluginHooks, priority: i32, pool: Arc<Pool>| {
             let hook = key.name().to_owned();
-            Ok(hooks.on(&key)?.priority(priority).try_tap(move |value: &mut T| {
-                match call(&pool, &hook, to_json(&hook, &*value)?)? {
-                    Answer::Json(json) => {
-                        *value = serde_json::from_str(&json).map_err(|e| answer_error(&hook, e))?;
+            Ok(hooks
+                .on(&key)?
+                .priority(priority)
+                .try_tap(move |value: &mut T| {
+                    match call(&pool, &hook, to_json(&hook, &*value)?)? {
+                        Answer::Json(json) => {
+                            *value =
+                                serde_json::from_str(&json).map_err(|e| answer_error(&hook, e))?;
+                        }
+                        Answer::Skipped => {}
                     }
-                    Answer::Skipped => {}
-                }
-                Ok(())
-            }))
+                    Ok(())
+                }))
         };
         self.hooks.insert(name, Arc::new(tapper));
         self
@@ -138,10 +142,13 @@ impl HookBridge {
         let name = key.name().to_owned();
         let tapper = move |hooks: &PluginHooks, priority: i32, pool: Arc<Pool>| {
             let hook = key.name().to_owned();
-            Ok(hooks.on(&key)?.priority(priority).try_tap(move |value: &T| {
-                call(&pool, &hook, to_json(&hook, value)?)?;
-                Ok(())
-            }))
+            Ok(hooks
+                .on(&key)?
+                .priority(priority)
+                .try_tap(move |value: &T| {
+                    call(&pool, &hook, to_json(&hook, value)?)?;
+                    Ok(())
+                }))
         };
         self.hooks.insert(name, Arc::new(tapper));
         self
@@ -163,16 +170,19 @@ impl HookBridge {
         let name = key.name().to_owned();
         let tapper = move |hooks: &PluginHooks, priority: i32, pool: Arc<Pool>| {
             let hook = key.name().to_owned();
-            Ok(hooks.on(&key)?.priority(priority).try_tap(move |value: &T| {
-                match call(&pool, &hook, to_json(&hook, value)?)? {
-                    Answer::Json(json) => {
-                        let answer: Option<R> =
-                            serde_json::from_str(&json).map_err(|e| answer_error(&hook, e))?;
-                        Ok(answer)
-                    }
-                    Answer::Skipped => Ok(None),
-                }
-            }))
+            Ok(hooks
+                .on(&key)?
+                .priority(priority)
+                .try_tap(
+                    move |value: &T| match call(&pool, &hook, to_json(&hook, value)?)? {
+                        Answer::Json(json) => {
+                            let answer: Option<R> =
+                                serde_json::from_str(&json).map_err(|e| answer_error(&hook, e))?;
+                            Ok(answer)
+                        }
+                        Answer::Skipped => Ok(None),
+                    },
+                ))
         };
         self.hooks.insert(name, Arc::new(tapper));
         self

@@ -47,7 +47,9 @@ pub enum WasmError {
     },
     /// The manifest taps a hook the application does not offer to
     /// sandboxed plugins.
-    #[error("plugin {plugin:?}: taps hook {hook:?}, which the application does not offer to sandboxed plugins (offered: {offered})")]
+    #[error(
+        "plugin {plugin:?}: taps hook {hook:?}, which the application does not offer to sandboxed plugins (offered: {offered})"
+    )]
     UnknownHook {
         /// The plugin.
         plugin: String,
@@ -122,6 +124,9 @@ pub enum CallFailure {
 impl CallFailure {
     /// Whether the instance is lost (a trap), as opposed to an answer.
     pub fn is_trap(&self) -> bool {
-        matches!(self, CallFailure::Deadline(_) | CallFailure::Fuel | CallFailure::Trap(_))
+        matches!(
+            self,
+            CallFailure::Deadline(_) | CallFailure::Fuel | CallFailure::Trap(_)
+        )
     }
 }

@@ -279,7 +279,11 @@ impl Policy {
 
     /// What `plugin`, asking for `asked`, gets: the intersection, and each
     /// capability asked for and not granted.
-    pub(crate) fn effective(&self, plugin: &str, asked: &Permissions) -> (Capabilities, Vec<String>) {
+    pub(crate) fn effective(
+        &self,
+        plugin: &str,
+        asked: &Permissions,
+    ) -> (Capabilities, Vec<String>) {
         let grant = self.grant_for(plugin);
         let mut denied = Vec::new();
         let mut keep = |ok: bool, what: String| {

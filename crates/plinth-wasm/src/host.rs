@@ -100,7 +100,10 @@ impl ResourceLimiter for StoreData {
         }
         let grown = desired - current;
         self.memory += grown;
-        self.plugin.counters.memory.fetch_add(grown, Ordering::Relaxed);
+        self.plugin
+            .counters
+            .memory
+            .fetch_add(grown, Ordering::Relaxed);
         Ok(true)
     }
 
@@ -114,6 +117,8 @@ impl ResourceLimiter for StoreData {
     }
 }
 
+// Made by wasmtime when lifting the guest's argument.
+#[allow(dead_code)]
 #[derive(ComponentType, Lift, Clone, Copy, Debug)]
 #[component(enum)]
 #[repr(u8)]
@@ -159,12 +164,19 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         Ok(())
     })?;
     host.func_wrap("config", |cx: Cx<'_>, (): ()| {
-        let config = cx.data().plugin.config.read().unwrap_or_else(PoisonError::into_inner);
+        let config = cx
+            .data()
+            .plugin
+            .config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         Ok((config.clone(),))
     })?;
     host.func_wrap(
         "publish",
-        |cx: Cx<'_>, (topic, message): (String, String)| Ok((publish(&cx.data().plugin, &topic, &message),)),
+        |cx: Cx<'_>, (topic, message): (String, String)| {
+            Ok((publish(&cx.data().plugin, &topic, &message),))
+        },
     )?;
     host.func_wrap("kv-get", |cx: Cx<'_>, (key,): (String,)| {
         Ok((kv(&cx.data().plugin).get(&key).cloned(),))
@@ -203,7 +215,9 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     host.func_wrap("now-ms", |cx: Cx<'_>, (): ()| {
         let p = &cx.data().plugin;
         let answer = if p.caps.clocks {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
             Ok(u64::try_from(now.as_millis()).unwrap_or(u64::MAX))
         } else {
             Err(p.deny("clocks".into()))
@@ -218,7 +232,9 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
             Err(format!("at most {MAX_RANDOM} random bytes per call"))
         } else {
             let mut bytes = vec![0; len as usize];
-            getrandom::fill(&mut bytes).map(|()| bytes).map_err(|e| e.to_string())
+            getrandom::fill(&mut bytes)
+                .map(|()| bytes)
+                .map_err(|e| e.to_string())
         };
         Ok((answer,))
     })?;
@@ -232,7 +248,11 @@ fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
 fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
     let value: Value =
         serde_json::from_str(message).map_err(|e| format!("message is not JSON: {e}"))?;
-    let bus = plugin.bus.read().unwrap_or_else(PoisonError::into_inner).clone();
+    let bus = plugin
+        .bus
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     let bus = bus.ok_or_else(|| "the plugin is not started".to_owned())?;
     bus.publish(&Topic::<Value>::named(topic), &value)
         .map_err(|e| e.to_string())
@@ -264,12 +284,17 @@ fn confined(plugin: &Shared, dir: &str, file: &Path) -> Result<(), String> {
         .canonicalize()
         .map_err(|e| format!("granted directory {dir:?}: {e}"))?;
     let parent = file.parent().unwrap_or(file);
-    let real = parent.canonicalize().map_err(|e| format!("{}: {e}", parent.display()))?;
+    let real = parent
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", parent.display()))?;
     let link = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink());
     if real.starts_with(&root) && !link {
         Ok(())
     } else {
-        Err(format!("{} leads outside the granted directory {dir:?}", file.display()))
+        Err(format!(
+            "{} leads outside the granted directory {dir:?}",
+            file.display()
+        ))
     }
 }
 
@@ -305,15 +330,24 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
         .truncate(!append)
         .open(&file)
         .map_err(|e| format!("{path}: {e}"))?;
-    handle.write_all(contents).map_err(|e| format!("{path}: {e}"))
+    handle
+        .write_all(contents)
+        .map_err(|e| format!("{path}: {e}"))
 }
 
-fn http_request(plugin: &Shared, method: &str, url: &str, body: Vec<u8>) -> Result<HttpResponse, String> {
+fn http_request(
+    plugin: &Shared,
+    method: &str,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<HttpResponse, String> {
     let uri: ureq::http::Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
     if uri.scheme_str() != Some("http") {
         return Err(format!("only http:// URLs are supported, not {url:?}"));
     }
-    let host = uri.host().ok_or_else(|| format!("URL {url:?} has no host"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("URL {url:?} has no host"))?;
     let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
     if !plugin.caps.may_connect(&authority) {
         return Err(plugin.deny(format!("net {authority:?}")));

@@ -63,7 +63,10 @@ fn call_error(plugin: &str, call: impl Into<String>, kind: CallFailure) -> WasmE
 }
 
 impl WasmPlugin {
-    pub(crate) fn new(runtime: Arc<Inner>, manifest: ManifestPlugin) -> Result<WasmPlugin, WasmError> {
+    pub(crate) fn new(
+        runtime: Arc<Inner>,
+        manifest: ManifestPlugin,
+    ) -> Result<WasmPlugin, WasmError> {
         let m = manifest.manifest();
         let name = m.name.clone();
         match &m.module {
@@ -85,11 +88,15 @@ impl WasmPlugin {
             .deadline_ms
             .map_or(host.deadline, Duration::from_millis)
             .min(host.max_deadline);
-        let deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX).max(1);
+        let deadline_ms = u64::try_from(deadline.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let tick = u64::try_from(TICK.as_millis()).unwrap_or(1).max(1);
         let memory_cap = asked
             .memory_mib
-            .map_or(host.memory, |mib| usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX))
+            .map_or(host.memory, |mib| {
+                usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
+            })
             .min(host.max_memory);
         let limits = CallLimits {
             // One tick more: the epoch may advance just after arming.
@@ -143,7 +150,10 @@ impl WasmPlugin {
     }
 
     fn pool(&self) -> Option<Arc<Pool>> {
-        self.pool.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.pool
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Reads, compiles (or loads from the cache) and checks the component.
@@ -153,7 +163,11 @@ impl WasmPlugin {
         }
         let m = self.manifest.manifest();
         let name = m.name.clone();
-        let module = m.module.as_ref().map(|m| m.module().to_owned()).unwrap_or_default();
+        let module = m
+            .module
+            .as_ref()
+            .map(|m| m.module().to_owned())
+            .unwrap_or_default();
         let path = inside(m.dir(), &module).map_err(|message| WasmError::Module {
             plugin: name.clone(),
             message,
@@ -170,10 +184,13 @@ impl WasmPlugin {
             plugin: name.clone(),
             message,
         })?;
-        let pre = rt.linker.instantiate_pre(&component).map_err(|e| WasmError::World {
-            plugin: name.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let pre = rt
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| WasmError::World {
+                plugin: name.clone(),
+                message: format!("{e:#}"),
+            })?;
         self.compiled = Some((pre.clone(), exports.clone()));
         Ok((pre, exports))
     }
@@ -215,8 +232,15 @@ impl WasmPlugin {
             kv: self.kv.clone(),
             counters: self.counters.clone(),
         });
-        let pool = Pool::new(self.runtime.engine.clone(), pre, exports, shared, self.limits);
-        pool.start().map_err(|kind| call_error(&name, "initialize", kind))?;
+        let pool = Pool::new(
+            self.runtime.engine.clone(),
+            pre,
+            exports,
+            shared,
+            self.limits,
+        );
+        pool.start()
+            .map_err(|kind| call_error(&name, "initialize", kind))?;
         *self.pool.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(pool));
         Ok(())
     }
@@ -231,13 +255,20 @@ fn inside(dir: &std::path::Path, module: &str) -> Result<std::path::PathBuf, Str
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)))
     {
-        return Err(format!("module {module:?} must be a relative path inside the plugin folder"));
+        return Err(format!(
+            "module {module:?} must be a relative path inside the plugin folder"
+        ));
     }
     let path = dir.join(relative);
-    let folder = dir.canonicalize().map_err(|e| format!("plugin folder {}: {e}", dir.display()))?;
+    let folder = dir
+        .canonicalize()
+        .map_err(|e| format!("plugin folder {}: {e}", dir.display()))?;
     match path.canonicalize() {
         Ok(real) if real.starts_with(&folder) => Ok(real),
-        Ok(real) => Err(format!("module {module:?} resolves to {}, outside the plugin folder", real.display())),
+        Ok(real) => Err(format!(
+            "module {module:?} resolves to {}, outside the plugin folder",
+            real.display()
+        )),
         Err(e) => Err(format!("module {}: {e}", path.display())),
     }
 }
@@ -270,11 +301,19 @@ where
         for topic in &self.manifest.manifest().subscribe {
             let pool = pool.clone();
             let name = topic.clone();
-            ctx.bus().subscribe(&Topic::<Value>::named(topic.clone()), move |message: &Value| {
-                pool.on_message(&name, message_json(message)).map_err(|kind| {
-                    BoxError::from(call_error(&pool.shared().name, format!("on-message({name})"), kind))
-                })
-            })?;
+            ctx.bus().subscribe(
+                &Topic::<Value>::named(topic.clone()),
+                move |message: &Value| {
+                    pool.on_message(&name, message_json(message))
+                        .map_err(|kind| {
+                            BoxError::from(call_error(
+                                &pool.shared().name,
+                                format!("on-message({name})"),
+                                kind,
+                            ))
+                        })
+                },
+            )?;
         }
         Ok(())
     }
@@ -282,7 +321,11 @@ where
     fn destroy(&mut self) -> Result<(), BoxError> {
         let name = self.name().to_owned();
         self.manifest.extensions().remove_owner(&name);
-        let pool = self.pool.write().unwrap_or_else(PoisonError::into_inner).take();
+        let pool = self
+            .pool
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         let failures = pool.map(|p| p.stop()).unwrap_or_default();
         match failures.into_iter().next() {
             None => Ok(()),

@@ -15,7 +15,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{
-    Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower, TypedFunc,
+    Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower,
+    TypedFunc,
 };
 use wasmtime::{Engine, Store, Trap};
 
@@ -45,7 +46,8 @@ impl Exports {
             .get_export_index(None, &world.export)
             .ok_or_else(|| format!("no export {}", world.export))?;
         let get = |name: &str| component.get_export_index(Some(&guest), name);
-        let required = |name: &str| get(name).ok_or_else(|| format!("{} exports no `{name}`", world.export));
+        let required =
+            |name: &str| get(name).ok_or_else(|| format!("{} exports no `{name}`", world.export));
         Ok(Exports {
             initialize: required("initialize")?,
             destroy: get("destroy"),
@@ -105,6 +107,9 @@ struct PoolState {
     idle: Vec<Slot>,
     /// Instances made and not yet dropped (idle or in a call).
     live: usize,
+    /// Callers waiting for an instance: only then is there anyone to wake
+    /// (a `notify` is a system call even with nobody waiting).
+    waiting: usize,
 }
 
 /// One plugin's instances.
@@ -140,7 +145,11 @@ impl Pool {
             exports,
             shared,
             limits,
-            state: Mutex::new(PoolState { idle: Vec::new(), live: 0 }),
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                live: 0,
+                waiting: 0,
+            }),
             freed: Condvar::new(),
             traps_in_a_row: AtomicU32::new(0),
             stopped: AtomicBool::new(false),
@@ -156,7 +165,10 @@ impl Pool {
         let mut store = Store::new(&self.engine, StoreData::new(self.shared.clone()));
         store.limiter(|data| data);
         self.arm(&mut store);
-        let instance = self.pre.instantiate(&mut store).map_err(|e| self.failure(e))?;
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.failure(e))?;
         let e = &self.exports;
         let init: Init = typed(&instance, &mut store, &e.initialize)?;
         let mut slot = Slot {
@@ -166,7 +178,12 @@ impl Pool {
             entities: optional(&instance, &mut store, e.entities.as_ref())?,
             store,
         };
-        let config = self.shared.config.read().unwrap_or_else(PoisonError::into_inner).clone();
+        let config = self
+            .shared
+            .config
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         match init.call(&mut slot.store, (config,)) {
             Ok((Ok(()),)) => Ok(slot),
             Ok((Err(message),)) => Err(CallFailure::Guest(message)),
@@ -211,7 +228,7 @@ impl Pool {
 
     /// Takes an idle instance, makes one, or waits for one.
     fn acquire(&self) -> Result<Slot, CallFailure> {
-        let deadline = Instant::now() + Duration::from_millis(self.limits.deadline_ms);
+        let mut deadline = None;
         let mut state = self.lock();
         loop {
             if self.stopped.load(Ordering::Acquire) {
@@ -229,34 +246,45 @@ impl Pool {
                 return Err(CallFailure::Reentrant);
             }
             let now = Instant::now();
-            if now >= deadline {
+            let until = *deadline
+                .get_or_insert_with(|| now + Duration::from_millis(self.limits.deadline_ms));
+            if now >= until {
                 return Err(CallFailure::Busy(self.limits.instances));
             }
+            state.waiting += 1;
             state = self
                 .freed
-                .wait_timeout(state, deadline - now)
+                .wait_timeout(state, until - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+            state.waiting -= 1;
         }
     }
 
     fn release(&self, slot: Slot) {
         let mut state = self.lock();
-        if self.stopped.load(Ordering::Acquire) {
+        let stopped = self.stopped.load(Ordering::Acquire);
+        if stopped {
             state.live -= 1;
-            drop(state);
-            drop(slot);
         } else {
             state.idle.push(slot);
-            drop(state);
         }
-        self.freed.notify_one();
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.freed.notify_one();
+        }
     }
 
     /// An instance was dropped (trapped, or failed to start).
     fn lost(&self) {
-        self.lock().live -= 1;
-        self.freed.notify_one();
+        let mut state = self.lock();
+        state.live -= 1;
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.freed.notify_one();
+        }
     }
 
     /// Runs `f` on an instance; a trap drops it and counts toward the
@@ -311,7 +339,9 @@ impl Pool {
 
     pub fn on_hook(&self, hook: &str, payload: String) -> Result<String, CallFailure> {
         self.with_slot(|slot| {
-            let (answer,) = slot.on_hook.call(&mut slot.store, (hook.to_owned(), payload))?;
+            let (answer,) = slot
+                .on_hook
+                .call(&mut slot.store, (hook.to_owned(), payload))?;
             Ok(answer)
         })
     }
@@ -345,7 +375,9 @@ impl Pool {
         self.freed.notify_all();
         let mut failures = Vec::new();
         for mut slot in idle {
-            let Some(destroy) = slot.destroy.clone() else { continue };
+            let Some(destroy) = slot.destroy else {
+                continue;
+            };
             self.arm(&mut slot.store);
             match destroy.call(&mut slot.store, ()) {
                 Ok((Ok(()),)) => {}

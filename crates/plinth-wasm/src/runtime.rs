@@ -291,6 +291,9 @@ impl Drop for Ticker {
     }
 }
 
+/// A plugin's counters and how its component was last obtained.
+type Tally = (Arc<Counters>, Option<CacheOutcome>);
+
 pub(crate) struct Inner {
     pub engine: Engine,
     pub linker: Linker<StoreData>,
@@ -299,7 +302,7 @@ pub(crate) struct Inner {
     pub bridge: HookBridge,
     pub limits: Limits,
     /// Each plugin's counters and last cache outcome, by name.
-    plugins: Mutex<HashMap<String, (Arc<Counters>, Option<CacheOutcome>)>>,
+    plugins: Mutex<HashMap<String, Tally>>,
     _ticker: Ticker,
 }
 
@@ -330,7 +333,7 @@ impl Inner {
             .clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Counters>, Option<CacheOutcome>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tally>> {
         self.plugins.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -451,7 +454,11 @@ impl WasmRuntime {
                     }
                 }
             } else {
-                manager.register(ManifestPlugin::new(manifest, extensions.clone(), loaders.clone()))
+                manager.register(ManifestPlugin::new(
+                    manifest,
+                    extensions.clone(),
+                    loaders.clone(),
+                ))
             };
             if let Err(e) = registered {
                 errors.push(e);
@@ -469,7 +476,10 @@ impl WasmRuntime {
     /// # Ok::<(), plinth_wasm::WasmError>(())
     /// ```
     pub fn stats(&self, plugin: &str) -> Option<WasmStats> {
-        self.inner.lock().get(plugin).map(|(c, cache)| stats(c, *cache))
+        self.inner
+            .lock()
+            .get(plugin)
+            .map(|(c, cache)| stats(c, *cache))
     }
 
     /// The counters of every sandboxed plugin, by name.

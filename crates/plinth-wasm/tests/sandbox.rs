@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::executor::block_on;
 use plinth_extensions::{ExtensionRegistry, Loaders, scan};
-use plinth_hooks::{Filter, Key};
+use plinth_hooks::{Filter, Hook, Key};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{CacheOutcome, Grant, HookBridge, Limits, Policy, WasmRuntime};
 
@@ -70,7 +70,10 @@ fn a_guest_taps_a_filter_through_the_manager() {
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     let manager = started(&rt, tmp.path());
     assert_eq!(manager.state("echo"), Some(PluginState::Active));
-    assert_eq!(echo_call(&manager, "héllo \"world\"").unwrap(), "héllo \"world\"");
+    assert_eq!(
+        echo_call(&manager, "héllo \"world\"").unwrap(),
+        "héllo \"world\""
+    );
     let stats = rt.stats("echo").unwrap();
     assert!(stats.calls >= 1);
     assert_eq!(stats.instances, 1);
@@ -86,11 +89,7 @@ fn keeps_trapping(component: String, expected: &str) {
     let mut manager = started(&rt, tmp.path());
     assert_eq!(manager.state("bad"), Some(PluginState::Active));
     let app = plinth_hooks::PluginUrn::application();
-    manager
-        .hooks()
-        .hook(&ECHO)
-        .unwrap()
-        .tap(app, |s| s + "!");
+    manager.hooks().hook(&ECHO).unwrap().tap(app, |s| s + "!");
     // Within the bound (2): skipped, the value passes on untouched.
     for _ in 0..2 {
         assert_eq!(echo_call(&manager, "a").unwrap(), "a!");
@@ -101,12 +100,18 @@ fn keeps_trapping(component: String, expected: &str) {
     block_on(manager.apply_faults());
     assert_eq!(manager.state("bad"), Some(PluginState::Failed));
     let why = reason(&manager, "bad");
-    assert!(why.contains("trapped 3 times in a row") && why.contains(expected), "{why}");
+    assert!(
+        why.contains("trapped 3 times in a row") && why.contains(expected),
+        "{why}"
+    );
     // The host goes on serving.
     assert_eq!(echo_call(&manager, "b").unwrap(), "b!");
     let stats = rt.stats("bad").unwrap();
     assert_eq!(stats.traps, 3);
-    assert_eq!(stats.instances, 0, "every trapped or stopped instance is dropped");
+    assert_eq!(
+        stats.instances, 0,
+        "every trapped or stopped instance is dropped"
+    );
     assert_eq!(stats.memory, 0);
 }
 
@@ -178,7 +183,12 @@ fn a_file_that_is_not_a_component_is_refused() {
 #[test]
 fn a_hook_the_application_does_not_offer_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    plugin_dir(&tmp.path().join("plugins"), "bad", echo(), "[hooks]\n\"secret:hook\" = {}\n");
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "bad",
+        echo(),
+        "[hooks]\n\"secret:hook\" = {}\n",
+    );
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     let manager = started(&rt, tmp.path());
     let why = reason(&manager, "bad");
@@ -191,7 +201,12 @@ fn a_hook_the_application_does_not_offer_is_refused() {
 #[test]
 fn a_thousand_traps_leak_no_instance_and_no_memory() {
     let tmp = tempfile::tempdir().unwrap();
-    plugin_dir(&tmp.path().join("plugins"), "bomb", memory_bomb(), TAPS_ECHO);
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "bomb",
+        memory_bomb(),
+        TAPS_ECHO,
+    );
     let limits = limits().with_max_restarts(10_000);
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits);
     let manager = started(&rt, tmp.path());
@@ -235,9 +250,8 @@ fn the_compile_cache_is_cold_then_warm_and_a_corrupt_entry_is_recompiled() {
     // under this name, with a valid digest), are recompiled too.
     std::fs::write(&entries[0], &bytes[..10]).unwrap();
     assert_eq!(start(), Some(CacheOutcome::Replaced));
-    use sha2::Digest;
     let foreign = b"\0asm\x01\0\0\0".to_vec();
-    let mut forged = sha2::Sha256::digest(&foreign).to_vec();
+    let mut forged = xxhash_rust::xxh3::xxh3_128(&foreign).to_le_bytes().to_vec();
     forged.extend_from_slice(&foreign);
     std::fs::write(&entries[0], forged).unwrap();
     assert_eq!(start(), Some(CacheOutcome::Replaced));
@@ -254,7 +268,8 @@ fn capabilities_are_what_was_asked_for_and_granted() {
             let Ok(mut s) = stream else { break };
             let mut buf = [0; 1024];
             let _ = s.read(&mut buf);
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
         }
     });
     let asks = format!(
@@ -266,20 +281,25 @@ fn capabilities_are_what_was_asked_for_and_granted() {
     let data = tmp.path().join("data");
     std::fs::create_dir_all(data.join("granted/data")).unwrap();
     std::fs::write(data.join("granted/data/secret.txt"), "s").unwrap();
-    let policy = Policy::new(&data).grant(
-        "granted",
-        Grant::new()
-            .write("data")
-            .env("PLINTH_TEST_SECRET")
-            .net(addr.to_string())
-            .clocks(),
-    )
-    // Granted to all, but `modest` did not ask for it.
-    .grant_all(Grant::new().clocks());
+    let policy = Policy::new(&data)
+        .grant(
+            "granted",
+            Grant::new()
+                .write("data")
+                .env("PLINTH_TEST_SECRET")
+                .net(addr.to_string())
+                .clocks(),
+        )
+        // Granted to all, but `modest` did not ask for it.
+        .grant_all(Grant::new().clocks());
     let rt = WasmRuntime::builder()
         .hooks(HookBridge::new().filter(&ECHO))
         .policy(policy)
-        .limits(limits().with_deadline(Duration::from_secs(2)).with_max_restarts(0))
+        .limits(
+            limits()
+                .with_deadline(Duration::from_secs(2))
+                .with_max_restarts(0),
+        )
         .build()
         .unwrap();
     let mut manager = started(&rt, tmp.path());
@@ -305,7 +325,10 @@ fn capabilities_are_what_was_asked_for_and_granted() {
     // Clocks are granted to all, and `ungranted` asked for them.
     assert_eq!(answers["ungranted"], "11101");
     assert_eq!(answers["modest"], "11111");
-    assert_eq!(std::fs::read_to_string(data.join("granted/data/out.txt")).unwrap(), "written");
+    assert_eq!(
+        std::fs::read_to_string(data.join("granted/data/out.txt")).unwrap(),
+        "written"
+    );
     assert!(!data.join("ungranted/data/out.txt").exists());
     assert_eq!(rt.stats("granted").unwrap().denied, 0);
     assert_eq!(rt.stats("ungranted").unwrap().denied, 4);
@@ -313,16 +336,171 @@ fn capabilities_are_what_was_asked_for_and_granted() {
     // Asking for more than granted shows in `list()`.
     let list = manager.list();
     let ungranted = list.iter().find(|p| p.name == "ungranted").unwrap();
-    assert!(ungranted.notices.iter().any(|n| n.contains("write \"data\", not granted")), "{:?}", ungranted.notices);
-    assert!(list.iter().find(|p| p.name == "granted").unwrap().notices.is_empty());
+    assert!(
+        ungranted
+            .notices
+            .iter()
+            .any(|n| n.contains("write \"data\", not granted")),
+        "{:?}",
+        ungranted.notices
+    );
+    assert!(
+        list.iter()
+            .find(|p| p.name == "granted")
+            .unwrap()
+            .notices
+            .is_empty()
+    );
 }
 
 #[test]
 fn a_strict_policy_refuses_a_plugin_asking_for_more() {
     let tmp = tempfile::tempdir().unwrap();
-    plugin_dir(&tmp.path().join("plugins"), "greedy", echo(), &format!("{TAPS_ECHO}[permissions]\nenv = [\"HOME\"]\n"));
-    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")).strict(true), limits());
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "greedy",
+        echo(),
+        &format!("{TAPS_ECHO}[permissions]\nenv = [\"HOME\"]\n"),
+    );
+    let rt = runtime(
+        tmp.path(),
+        Policy::new(tmp.path().join("data")).strict(true),
+        limits(),
+    );
     let manager = started(&rt, tmp.path());
     assert_eq!(manager.state("greedy"), Some(PluginState::Failed));
     assert!(reason(&manager, "greedy").contains("asks for capabilities not granted: env \"HOME\""));
+}
+
+#[test]
+fn two_threads_are_served_by_two_instances_and_a_single_instance_serializes() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "pooled",
+        echo(),
+        &format!("{TAPS_ECHO}[sandbox]\ninstances = 2\n"),
+    );
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "single",
+        echo(),
+        &format!("{TAPS_ECHO}[sandbox]\ninstances = 1\n"),
+    );
+    let rt = runtime(
+        tmp.path(),
+        Policy::new(tmp.path().join("data")),
+        limits().with_deadline(Duration::from_secs(5)),
+    );
+    let manager = started(&rt, tmp.path());
+    let hook = manager.hooks().hook(&ECHO).unwrap();
+    let calls_before = rt.stats("single").unwrap().calls;
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let hook = hook.clone();
+            s.spawn(move || {
+                for i in 0..500 {
+                    let text = format!("{t}-{i}");
+                    assert_eq!(hook.call(text.clone()).unwrap(), text);
+                }
+            });
+        }
+    });
+    assert!(rt.stats("pooled").unwrap().instances <= 2);
+    assert_eq!(rt.stats("single").unwrap().instances, 1);
+    assert_eq!(rt.stats("single").unwrap().calls - calls_before, 1_000);
+    assert_eq!(rt.stats("pooled").unwrap().traps, 0);
+}
+
+#[test]
+fn a_slow_plugin_holds_no_other_plugin_past_its_deadline() {
+    // One instance spinning: a second caller of the same plugin waits at
+    // most the deadline; a hook without the slow plugin is not held.
+    const OTHER: Key<Filter<String>> = Key::new("test:other");
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "slow",
+        infinite_loop(),
+        &format!("{TAPS_ECHO}[sandbox]\ninstances = 1\ndeadline-ms = 200\n"),
+    );
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "fast",
+        echo(),
+        "[hooks]\n\"test:other\" = {}\n",
+    );
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO).filter(&OTHER))
+        .policy(Policy::new(tmp.path().join("data")))
+        .limits(limits().with_max_restarts(100))
+        .build()
+        .unwrap();
+    let manager = started(&rt, tmp.path());
+    let slow = manager.hooks().hook(&ECHO).unwrap();
+    let other = manager.hooks().hook(&OTHER).unwrap();
+    std::thread::scope(|s| {
+        let spinning = s.spawn(|| slow.call("a".into()).unwrap());
+        // Calls of the other plugin go on while `slow` spins.
+        for _ in 0..50 {
+            assert_eq!(other.call("b".into()).unwrap(), "b");
+        }
+        assert_eq!(spinning.join().unwrap(), "a", "interrupted and skipped");
+    });
+    assert_eq!(rt.stats("slow").unwrap().traps, 1);
+}
+
+mod in_process {
+    use plinth_runtime::{Metadata, Plugin};
+
+    pub struct Core;
+    impl Plugin for Core {
+        fn metadata(&self) -> Metadata {
+            Metadata::new("core", "2.1.0")
+        }
+    }
+
+    pub struct Ui;
+    impl Plugin for Ui {
+        fn metadata(&self) -> Metadata {
+            Metadata::new("ui", "1.0.0").with_dependency("sandboxed", "^1")
+        }
+    }
+}
+
+#[test]
+fn a_sandboxed_plugin_depends_on_and_is_depended_on_by_in_process_plugins() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "sandboxed",
+        echo(),
+        &format!("{TAPS_ECHO}[dependencies]\ncore = \"^2\"\n"),
+    );
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let mut manager = Manager::new();
+    manager.register(in_process::Ui).unwrap();
+    manager.register(in_process::Core).unwrap();
+    let discovery = scan([tmp.path().join("plugins")]);
+    rt.register_discovered(
+        &mut manager,
+        &discovery,
+        &Arc::new(ExtensionRegistry::new()),
+        &Arc::new(Loaders::new()),
+    );
+    block_on(manager.initialize_all()).unwrap();
+    assert_eq!(manager.start_order(), ["core", "sandboxed", "ui"]);
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    // Disabling the in-process dependency stops the sandboxed plugin and
+    // its in-process dependent; enabling brings them back.
+    let stopped = block_on(manager.disable("core")).unwrap();
+    assert!(
+        stopped.contains(&"sandboxed".to_owned()) && stopped.contains(&"ui".to_owned()),
+        "{stopped:?}"
+    );
+    assert_eq!(rt.stats("sandboxed").unwrap().instances, 0);
+    assert_eq!(manager.hooks().hook(&ECHO).unwrap().len(), 0);
+    block_on(manager.enable("ui")).unwrap();
+    assert_eq!(manager.state("sandboxed"), Some(PluginState::Active));
+    assert_eq!(echo_call(&manager, "y").unwrap(), "y");
 }

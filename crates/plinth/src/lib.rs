@@ -318,6 +318,21 @@ pub use plinth_runtime as runtime;
 #[cfg(feature = "server")]
 pub use plinth_server as server;
 
+/// Sandboxed plugins loaded at run time as WebAssembly components (crate
+/// `plinth-wasm`, feature `wasm`, off by default: a build without it
+/// compiles no wasmtime).
+///
+/// ```
+/// use plinth::wasm::{Grant, Policy, WasmRuntime, WORLD_VERSION};
+/// assert_eq!(WORLD_VERSION.to_string(), "0.1.0");
+/// let runtime = WasmRuntime::builder()
+///     .policy(Policy::new("var/plugin-data").grant("audit-logger-wasm", Grant::new().write("data")))
+///     .build()?;
+/// # Ok::<(), plinth::wasm::WasmError>(())
+/// ```
+#[cfg(feature = "wasm")]
+pub use plinth_wasm as wasm;
+
 /// What an application and a plugin author use every day: `use
 /// plinth::prelude::*;`.
 ///

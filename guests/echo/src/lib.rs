@@ -1,9 +1,11 @@
 //! `echo`: answers every hook with its payload unchanged. The smallest
 //! useful guest, for benchmarking the cost of a call into the sandbox
 //! (JSON across the boundary, the SDK's parse and serialize, the guest
-//! allocator).
+//! allocator). It also answers each bus message on `echo:ping` with one on
+//! `echo:pong`, and contributes one entity, for the tests of the bus and
+//! of entities.
 
-use plinth_guest::{Plugin, Value};
+use plinth_guest::{Plugin, Value, host, json};
 
 /// The echo plugin: no state, no configuration.
 struct Echo;
@@ -15,6 +17,17 @@ impl Plugin for Echo {
 
     fn on_hook(&mut self, _hook: &str, payload: Value) -> Result<Value, String> {
         Ok(payload)
+    }
+
+    fn on_message(&mut self, topic: &str, message: Value) -> Result<(), String> {
+        if topic == "echo:ping" {
+            host::publish("echo:pong", &json!({ "echo": message }))?;
+        }
+        Ok(())
+    }
+
+    fn entities(&self) -> Value {
+        json!({ "greetings": { "echo": "hello from the sandbox" } })
     }
 }
 

@@ -15,7 +15,8 @@ mod read;
 pub use api::PLUGIN_API_VERSION;
 pub use error::ManifestError;
 pub use model::{
-    ConfigSchema, Dependency, ExtensionDecl, HookDecl, MANIFEST_FILE, Manifest, Permissions, Sandbox,
+    ConfigSchema, Dependency, ExtensionDecl, HookDecl, MANIFEST_FILE, Manifest, Permissions,
+    Sandbox,
 };
 pub use read::MAX_MANIFEST_BYTES;
 pub(crate) use read::{read_checked, read_regular};

@@ -1,0 +1,253 @@
+//! The sandbox's costs against bare wasmtime in the same run: a hook call
+//! into a guest (an 87-byte JSON payload, echoed), loading a cached plugin
+//! up to its first call, and one plugin's hook called from 1 and 2
+//! threads.
+//!
+//! The guest is the Rust echo guest (`guests/echo/echo.wasm`) when built,
+//! else the same echo written as component text.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures::executor::block_on;
+use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+use plinth_hooks::{Filter, Key};
+use plinth_runtime::Manager;
+use plinth_wasm::{HookBridge, Policy, WasmRuntime};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use wasmtime::component::{Component, Linker, TypedFunc};
+use wasmtime::{Config, Engine, Store};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
+/// The same, for payloads that are JSON text already.
+const RAW: Key<Filter<Box<RawValue>>> = Key::new("bench:raw");
+/// 87 bytes of JSON.
+const PAYLOAD: &str =
+    r#"{"requestId":"r-0000000001","method":"POST","path":"/api/users/42/action","status":200}"#;
+
+fn component_bytes() -> Vec<u8> {
+    let rust = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/echo/echo.wasm");
+    match std::fs::read(&rust) {
+        Ok(bytes) => {
+            eprintln!("guest: Rust echo ({} bytes)", bytes.len());
+            bytes
+        }
+        Err(_) => {
+            eprintln!("guest: echo in component text (the Rust guest is not built)");
+            common::echo().into_bytes()
+        }
+    }
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    runtime: WasmRuntime,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::plugin_dir(
+        &tmp.path().join("plugins"),
+        "echo",
+        component_bytes(),
+        "[hooks]\n\"bench:echo\" = {}\n\"bench:raw\" = {}\n[sandbox]\ninstances = 2\n",
+    );
+    let runtime = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO).filter(&RAW))
+        .policy(Policy::new(tmp.path().join("data")))
+        .cache_dir(tmp.path().join("cache"))
+        .build()
+        .unwrap();
+    Setup {
+        dir,
+        runtime,
+        _tmp: tmp,
+    }
+}
+
+fn start(setup: &Setup) -> Manager {
+    let manifest = Manifest::from_path(setup.dir.join("plinth.toml")).unwrap();
+    let plugin = setup
+        .runtime
+        .plugin(
+            manifest,
+            Arc::new(ExtensionRegistry::new()),
+            Arc::new(Loaders::new()),
+        )
+        .unwrap();
+    let mut manager = Manager::new();
+    manager.register(plugin).unwrap();
+    block_on(manager.initialize_all()).unwrap();
+    manager
+}
+
+type OnHook = TypedFunc<(String, String), (Result<String, String>,)>;
+
+/// Bare wasmtime: the engine plinth uses (epoch interruption on), the
+/// component's unknown imports as traps, a typed `on-hook`.
+struct Bare {
+    engine: Engine,
+    linker: Linker<()>,
+}
+
+impl Bare {
+    fn new(component: &Component, engine: Engine) -> Bare {
+        let mut linker = Linker::new(&engine);
+        linker.define_unknown_imports_as_traps(component).unwrap();
+        Bare { engine, linker }
+    }
+
+    fn instantiate(&self, component: &Component) -> (Store<()>, OnHook) {
+        let mut store = Store::new(&self.engine, ());
+        store.set_epoch_deadline(u64::MAX / 2);
+        let instance = self.linker.instantiate(&mut store, component).unwrap();
+        let guest = component
+            .get_export_index(None, "plinth:plugin/guest@0.1.0")
+            .unwrap();
+        let init_at = component
+            .get_export_index(Some(&guest), "initialize")
+            .unwrap();
+        let hook_at = component.get_export_index(Some(&guest), "on-hook").unwrap();
+        let init: TypedFunc<(String,), (Result<(), String>,)> =
+            instance.get_typed_func(&mut store, init_at).unwrap();
+        init.call(&mut store, ("null".into(),)).unwrap().0.unwrap();
+        let hook = instance.get_typed_func(&mut store, hook_at).unwrap();
+        (store, hook)
+    }
+}
+
+fn engine() -> Engine {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    Engine::new(&config).unwrap()
+}
+
+fn hook_call(c: &mut Criterion) {
+    assert_eq!(PAYLOAD.len(), 87);
+    let setup = setup();
+    let manager = start(&setup);
+    let hook = manager.hooks().hook(&ECHO).unwrap();
+    let payload: Value = serde_json::from_str(PAYLOAD).unwrap();
+    let bytes = component_bytes();
+    let engine = engine();
+    let component = Component::new(&engine, &bytes).unwrap();
+    let bare = Bare::new(&component, engine);
+    let (mut store, on_hook) = bare.instantiate(&component);
+
+    let mut group = c.benchmark_group("hook_call");
+    group.bench_function("bare_wasmtime_typed_call", |b| {
+        b.iter(|| {
+            let (answer,) = on_hook
+                .call(&mut store, ("bench:echo".into(), PAYLOAD.to_owned()))
+                .unwrap();
+            black_box(answer.unwrap())
+        })
+    });
+    group.bench_function("plinth_filter_hook_value", |b| {
+        b.iter(|| black_box(hook.call(payload.clone()).unwrap()))
+    });
+    let raw_hook = manager.hooks().hook(&RAW).unwrap();
+    let raw = RawValue::from_string(PAYLOAD.to_owned()).unwrap();
+    group.bench_function("plinth_filter_hook_raw_json", |b| {
+        b.iter(|| black_box(raw_hook.call(raw.clone()).unwrap()))
+    });
+    group.finish();
+}
+
+fn cached_load(c: &mut Criterion) {
+    let setup = setup();
+    drop(start(&setup)); // fills the cache
+    let bytes = component_bytes();
+    let engine = engine();
+    let component = Component::new(&engine, &bytes).unwrap();
+    let artifact = setup.dir.join("bare.cwasm");
+    std::fs::write(&artifact, component.serialize().unwrap()).unwrap();
+    let bare = Bare::new(&component, engine.clone());
+    let payload: Value = serde_json::from_str(PAYLOAD).unwrap();
+
+    let mut group = c.benchmark_group("cached_load_to_first_call");
+    group.bench_function("bare_wasmtime_deserialize_file", |b| {
+        b.iter(|| {
+            // SAFETY: the file was written by `serialize` above.
+            #[allow(unsafe_code)]
+            let component = unsafe { Component::deserialize_file(&engine, &artifact) }.unwrap();
+            let (mut store, on_hook) = bare.instantiate(&component);
+            let (answer,) = on_hook
+                .call(&mut store, ("bench:echo".into(), PAYLOAD.to_owned()))
+                .unwrap();
+            black_box(answer.unwrap())
+        })
+    });
+    group.bench_function("plinth_plugin_start", |b| {
+        b.iter(|| {
+            let manager = start(&setup);
+            black_box(
+                manager
+                    .hooks()
+                    .hook(&ECHO)
+                    .unwrap()
+                    .call(payload.clone())
+                    .unwrap(),
+            )
+        })
+    });
+    group.finish();
+}
+
+/// Calls per second of one plugin's hook from `threads` threads.
+fn throughput(hook: &Arc<Filter<Value>>, payload: &Value, threads: usize, per_thread: u64) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per_thread {
+                    black_box(hook.call(payload.clone()).unwrap());
+                }
+            });
+        }
+    });
+    (threads as u64 * per_thread) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn threads(c: &mut Criterion) {
+    let setup = setup();
+    let manager = start(&setup);
+    let hook = manager.hooks().hook(&ECHO).unwrap();
+    let payload: Value = serde_json::from_str(PAYLOAD).unwrap();
+    let mut group = c.benchmark_group("one_plugin_from_threads");
+    group.measurement_time(Duration::from_secs(3));
+    for n in [1usize, 2] {
+        group.bench_function(format!("{n}_threads_x_10000_calls"), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(throughput(&hook, &payload, n, 10_000 / n as u64));
+                }
+                start.elapsed()
+            })
+        });
+    }
+    group.finish();
+    let one = throughput(&hook, &payload, 1, 50_000);
+    let two = throughput(&hook, &payload, 2, 25_000);
+    eprintln!(
+        "throughput: 1 thread {one:.0}/s, 2 threads {two:.0}/s, ratio {:.2}",
+        two / one
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3));
+    targets = hook_call, cached_load, threads
+}
+criterion_main!(benches);

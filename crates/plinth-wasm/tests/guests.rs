@@ -1,0 +1,239 @@
+//! The Rust guests of `guests/` (built from source by `guests/build.sh`,
+//! which CI runs before the tests) in a real manager.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::executor::block_on;
+use plinth_extensions::{ExtensionRegistry, Loaders, scan};
+use plinth_hooks::{Action, Bail, Filter, Key};
+use plinth_runtime::{Manager, PluginState};
+use plinth_wasm::{Grant, HookBridge, Policy, WasmRuntime};
+use serde_json::{Value, json};
+
+const REQUEST_START: Key<Bail<Value, Value>> = Key::new("request:start");
+const REQUEST_COMPLETE: Key<Action<Value>> = Key::new("request:complete");
+const USER_ACTION: Key<Filter<Value>> = Key::new("user:action");
+
+fn guests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")
+}
+
+/// Copies the guest folder `name` (manifest, component, schema) into
+/// `root/plugins`, so that the tests never write into the repository.
+fn install(root: &Path, name: &str) {
+    let from = guests().join(name);
+    let to = root.join("plugins").join(name);
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        let keep = path
+            .extension()
+            .is_some_and(|e| e == "wasm" || e == "toml" || e == "json");
+        if keep {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+fn runtime(root: &Path) -> WasmRuntime {
+    WasmRuntime::builder()
+        .hooks(
+            HookBridge::new()
+                .bail(&REQUEST_START)
+                .action(&REQUEST_COMPLETE)
+                .filter(&USER_ACTION),
+        )
+        .policy(
+            Policy::new(root.join("data"))
+                .grant("audit-logger-wasm", Grant::new().write("data"))
+                .grant("rate-limiter-wasm", Grant::new().clocks()),
+        )
+        .cache_dir(root.join("cache"))
+        .build()
+        .unwrap()
+}
+
+fn manager(rt: &WasmRuntime, root: &Path, config: Value) -> Manager {
+    let mut manager = Manager::new().with_config(config);
+    let errors = rt.register_discovered(
+        &mut manager,
+        &scan([root.join("plugins")]),
+        &Arc::new(ExtensionRegistry::new()),
+        &Arc::new(Loaders::new()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    block_on(manager.initialize_all()).unwrap();
+    manager
+}
+
+fn complete(i: usize) -> Value {
+    json!({"requestId": format!("r-{i}"), "method": "GET", "path": "/", "status": 200, "durationMs": 1})
+}
+
+#[test]
+fn the_audit_logger_writes_every_event_through_its_granted_directory_and_loses_none_on_destroy() {
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "audit-logger");
+    let rt = runtime(tmp.path());
+    let mut manager = manager(&rt, tmp.path(), json!({}));
+    assert_eq!(
+        manager.state("audit-logger-wasm"),
+        Some(PluginState::Active)
+    );
+    let hook = manager.hooks().hook(&REQUEST_COMPLETE).unwrap();
+    // From two threads, so that both instances buffer lines.
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let hook = hook.clone();
+            s.spawn(move || {
+                for i in 0..20 {
+                    hook.call(&complete(t * 100 + i)).unwrap();
+                }
+            });
+        }
+    });
+    let action = json!({"userId": "ada", "action": "delete", "payload": {"id": 7}});
+    let out = manager
+        .hooks()
+        .hook(&USER_ACTION)
+        .unwrap()
+        .call(action.clone())
+        .unwrap();
+    assert_eq!(out, action, "the logger passes the action on unchanged");
+    block_on(manager.disable("audit-logger-wasm")).unwrap();
+    let log =
+        std::fs::read_to_string(tmp.path().join("data/audit-logger-wasm/data/audit.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        41,
+        "40 requests and 1 action, flushed on destroy"
+    );
+    let mut ids: Vec<_> = lines
+        .iter()
+        .filter(|l| l["hook"] == "request:complete")
+        .map(|l| l["event"]["requestId"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
+    assert_eq!(rt.stats("audit-logger-wasm").unwrap().denied, 0);
+}
+
+#[test]
+fn the_rate_limiter_limits_per_client_with_its_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "rate-limiter");
+    let rt = runtime(tmp.path());
+    let manager = manager(
+        &rt,
+        tmp.path(),
+        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 3, "windowMs": 3_600_000}}}),
+    );
+    assert_eq!(
+        manager.state("rate-limiter-wasm"),
+        Some(PluginState::Active)
+    );
+    let hook = manager.hooks().hook(&REQUEST_START).unwrap();
+    let start = |ip: &str| json!({"requestId": "r", "method": "GET", "path": "/", "ip": ip, "userId": null, "key": null});
+    for _ in 0..3 {
+        assert_eq!(hook.call(&start("10.0.0.1")).unwrap(), None);
+    }
+    let limited = hook
+        .call(&start("10.0.0.1"))
+        .unwrap()
+        .expect("the fourth is limited");
+    assert_eq!(limited["status"], 429);
+    assert!(limited["retryAfter"]["secs"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        hook.call(&start("10.0.0.2")).unwrap(),
+        None,
+        "another client is not"
+    );
+}
+
+#[test]
+fn a_configuration_outside_the_guests_schema_fails_its_start_with_the_pointer() {
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "rate-limiter");
+    let rt = runtime(tmp.path());
+    let manager = manager(
+        &rt,
+        tmp.path(),
+        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 0}}}),
+    );
+    assert_eq!(
+        manager.state("rate-limiter-wasm"),
+        Some(PluginState::Failed)
+    );
+    let why = manager.reason("rate-limiter-wasm").unwrap().to_string();
+    assert!(why.contains("/maxRequests"), "{why}");
+    assert_eq!(rt.stats("rate-limiter-wasm").map_or(0, |s| s.instances), 0);
+}
+
+#[test]
+fn without_its_grant_the_rate_limiter_is_refused_the_clock_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "rate-limiter");
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().bail(&REQUEST_START))
+        .policy(Policy::new(tmp.path().join("data")))
+        .build()
+        .unwrap();
+    let mut manager = manager(&rt, tmp.path(), json!({}));
+    let hook = manager.hooks().hook(&REQUEST_START).unwrap();
+    let err = hook
+        .call(&json!({"ip": "10.0.0.1"}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("denied") && err.contains("clocks"), "{err}");
+    block_on(manager.apply_faults());
+    assert_eq!(
+        manager.state("rate-limiter-wasm"),
+        Some(PluginState::Failed)
+    );
+    assert_eq!(rt.stats("rate-limiter-wasm").unwrap().denied, 1);
+    let notices = &manager.list()[0].notices;
+    assert!(notices.iter().any(|n| n.contains("clocks")), "{notices:?}");
+}
+
+#[test]
+fn a_guest_answers_bus_messages_and_contributes_entities() {
+    use plinth_hooks::Topic;
+    use std::sync::Mutex;
+
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "echo");
+    const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO))
+        .policy(Policy::new(tmp.path().join("data")))
+        .build()
+        .unwrap();
+    let manager = manager(&rt, tmp.path(), json!({}));
+    let pongs = Arc::new(Mutex::new(Vec::new()));
+    let seen = pongs.clone();
+    manager
+        .bus()
+        .subscribe(
+            &Topic::<Value>::new("echo:pong"),
+            plinth_hooks::PluginUrn::application(),
+            move |m: &Value| {
+                seen.lock().unwrap().push(m.clone());
+                Ok(())
+            },
+        )
+        .unwrap();
+    manager
+        .bus()
+        .publish(&Topic::<Value>::new("echo:ping"), &json!({"n": 1}))
+        .unwrap();
+    assert_eq!(*pongs.lock().unwrap(), [json!({"echo": {"n": 1}})]);
+    let snapshot = manager.snapshot();
+    let greetings = snapshot.entities().get("greetings").unwrap();
+    assert_eq!(greetings.get("echo"), ["hello from the sandbox"]);
+}
