@@ -12,7 +12,12 @@
 //!
 //! The counts live in the plugin's key-value store under
 //! `<client>:<window index>` (`now_ms() / windowMs`), so every instance of
-//! the plugin sees them. The clock needs the `clocks` permission.
+//! the plugin sees them. The clock needs the `clocks` permission. The
+//! store has no atomic increment: when two instances count the same client
+//! at the same moment one count can be lost, so under concurrency a client
+//! may get slightly more than `maxRequests` through; `instances = 1` makes
+//! the count exact at the cost of one call at a time. A client's count of
+//! the previous window is dropped at its first request in a new one.
 //!
 //! Configuration: `{"windowMs": 60000, "maxRequests": 100}` (the defaults),
 //! checked by `config.schema.json`.
