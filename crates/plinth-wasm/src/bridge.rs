@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use plinth_hooks::{Action, Bail, Filter, Handle, Key};
-use plinth_runtime::{ContextError, PluginHooks};
+use plinth_runtime::{ContextError, PluginHooks, Registration};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -76,6 +76,21 @@ fn to_json<T: Serialize>(hook: &str, value: &T) -> Result<String, CallFailure> {
     serde_json::to_string(value).map_err(|e| answer_error(hook, format!("payload: {e}")))
 }
 
+/// Calls `hook` with `payload` and decodes the guest's answer as `A`;
+/// `None` when the call was skipped.
+fn answer<A: DeserializeOwned>(
+    pool: &Pool,
+    hook: &str,
+    payload: &impl Serialize,
+) -> Result<Option<A>, CallFailure> {
+    match call(pool, hook, to_json(hook, payload)?)? {
+        Answer::Json(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| answer_error(hook, e)),
+        Answer::Skipped => Ok(None),
+    }
+}
+
 impl HookBridge {
     /// No hooks offered.
     ///
@@ -103,30 +118,18 @@ impl HookBridge {
     /// # use plinth_hooks::{Filter, Key};
     /// let b = plinth_wasm::HookBridge::new().filter(&Key::<Filter<Vec<String>>>::new("tags"));
     /// ```
-    pub fn filter<T>(mut self, key: &Key<Filter<T>>) -> Self
+    pub fn filter<T>(self, key: &Key<Filter<T>>) -> Self
     where
         T: Serialize + DeserializeOwned + Send + 'static,
     {
-        let key = key.clone();
-        let name = key.name().to_owned();
-        let tapper = move |hooks: &PluginHooks, priority: i32, pool: Arc<Pool>| {
-            let hook = key.name().to_owned();
-            Ok(hooks
-                .on(&key)?
-                .priority(priority)
-                .try_tap(move |value: &mut T| {
-                    match call(&pool, &hook, to_json(&hook, &*value)?)? {
-                        Answer::Json(json) => {
-                            *value =
-                                serde_json::from_str(&json).map_err(|e| answer_error(&hook, e))?;
-                        }
-                        Answer::Skipped => {}
-                    }
-                    Ok(())
-                }))
-        };
-        self.hooks.insert(name, Arc::new(tapper));
-        self
+        self.offer(key, |registration, hook, pool| {
+            registration.try_tap(move |value: &mut T| {
+                if let Some(answer) = answer::<T>(&pool, &hook, &*value)? {
+                    *value = answer;
+                }
+                Ok(())
+            })
+        })
     }
 
     /// Offers an action: the guest gets the payload; its answer is ignored.
@@ -135,24 +138,16 @@ impl HookBridge {
     /// # use plinth_hooks::{Action, Key};
     /// let b = plinth_wasm::HookBridge::new().action(&Key::<Action<String>>::new("log"));
     /// ```
-    pub fn action<T>(mut self, key: &Key<Action<T>>) -> Self
+    pub fn action<T>(self, key: &Key<Action<T>>) -> Self
     where
         T: Serialize + Send + Sync + 'static,
     {
-        let key = key.clone();
-        let name = key.name().to_owned();
-        let tapper = move |hooks: &PluginHooks, priority: i32, pool: Arc<Pool>| {
-            let hook = key.name().to_owned();
-            Ok(hooks
-                .on(&key)?
-                .priority(priority)
-                .try_tap(move |value: &T| {
-                    call(&pool, &hook, to_json(&hook, value)?)?;
-                    Ok(())
-                }))
-        };
-        self.hooks.insert(name, Arc::new(tapper));
-        self
+        self.offer(key, |registration, hook, pool| {
+            registration.try_tap(move |value: &T| {
+                call(&pool, &hook, to_json(&hook, value)?)?;
+                Ok(())
+            })
+        })
     }
 
     /// Offers a bail hook: the guest answers `null` to pass, or the
@@ -162,28 +157,29 @@ impl HookBridge {
     /// # use plinth_hooks::{Bail, Key};
     /// let b = plinth_wasm::HookBridge::new().bail(&Key::<Bail<String, u16>>::new("route"));
     /// ```
-    pub fn bail<T, R>(mut self, key: &Key<Bail<T, R>>) -> Self
+    pub fn bail<T, R>(self, key: &Key<Bail<T, R>>) -> Self
     where
         T: Serialize + Send + Sync + 'static,
         R: DeserializeOwned + Send + 'static,
     {
+        self.offer(key, |registration, hook, pool| {
+            registration
+                .try_tap(move |value: &T| Ok(answer::<Option<R>>(&pool, &hook, value)?.flatten()))
+        })
+    }
+
+    /// Offers the hook under `key`: `tap` registers the plugin's callback,
+    /// given the hook's name and the plugin's instances.
+    fn offer<H: plinth_hooks::Hook>(
+        mut self,
+        key: &Key<H>,
+        tap: impl Fn(Registration<H>, String, Arc<Pool>) -> Handle + Send + Sync + 'static,
+    ) -> Self {
         let key = key.clone();
         let name = key.name().to_owned();
         let tapper = move |hooks: &PluginHooks, priority: i32, pool: Arc<Pool>| {
-            let hook = key.name().to_owned();
-            Ok(hooks
-                .on(&key)?
-                .priority(priority)
-                .try_tap(
-                    move |value: &T| match call(&pool, &hook, to_json(&hook, value)?)? {
-                        Answer::Json(json) => {
-                            let answer: Option<R> =
-                                serde_json::from_str(&json).map_err(|e| answer_error(&hook, e))?;
-                            Ok(answer)
-                        }
-                        Answer::Skipped => Ok(None),
-                    },
-                ))
+            let registration = hooks.on(&key)?.priority(priority);
+            Ok(tap(registration, key.name().to_owned(), pool))
         };
         self.hooks.insert(name, Arc::new(tapper));
         self

@@ -286,38 +286,25 @@ impl Policy {
     ) -> (Capabilities, Vec<String>) {
         let grant = self.grant_for(plugin);
         let mut denied = Vec::new();
-        let mut keep = |ok: bool, what: String| {
-            if !ok {
-                denied.push(what);
-            }
-            ok
+        // What of `asked` the grant allows; the rest is denied, by kind.
+        let mut pick = |kind: &str, asked: &[String], allows: &dyn Fn(&str) -> bool| {
+            let (kept, refused): (Vec<String>, Vec<String>) =
+                asked.iter().cloned().partition(|item| allows(item));
+            denied.extend(refused.iter().map(|item| format!("{kind} {item:?}")));
+            kept
         };
-        let read = asked
-            .read
-            .iter()
-            .filter(|d| keep(grant.allows_read(d), format!("read {d:?}")))
-            .cloned()
-            .collect();
-        let write = asked
-            .write
-            .iter()
-            .filter(|d| keep(grant.allows_write(d), format!("write {d:?}")))
-            .cloned()
-            .collect();
-        let net = asked
-            .net
-            .iter()
-            .filter(|h| keep(grant.allows_net(h), format!("net {h:?}")))
-            .cloned()
-            .collect();
-        let env = asked
-            .env
-            .iter()
-            .filter(|v| keep(grant.allows_env(v), format!("env {v:?}")))
-            .cloned()
-            .collect();
-        let clocks = asked.clocks && keep(grant.clocks, "clocks".into());
-        let random = asked.random && keep(grant.random, "random".into());
+        let read = pick("read", &asked.read, &|d| grant.allows_read(d));
+        let write = pick("write", &asked.write, &|d| grant.allows_write(d));
+        let net = pick("net", &asked.net, &|h| grant.allows_net(h));
+        let env = pick("env", &asked.env, &|v| grant.allows_env(v));
+        let mut flag = |kind: &str, asked: bool, granted: bool| {
+            if asked && !granted {
+                denied.push(kind.to_owned());
+            }
+            asked && granted
+        };
+        let clocks = flag("clocks", asked.clocks, grant.clocks);
+        let random = flag("random", asked.random, grant.random);
         let caps = Capabilities {
             data_dir: self.data_dir(plugin),
             read,
