@@ -6,7 +6,8 @@
 //! plugin's configuration before its first call. A thread tries its own
 //! shard first (threads are spread over shards round-robin), then the
 //! others, so that threads calling one plugin at once rarely touch the
-//! same memory; when every shard is busy it waits, until its deadline. A
+//! same memory; an instance is made only when none is idle; when every
+//! shard is busy a caller waits, until its deadline. A
 //! call runs under an epoch deadline and the memory cap. A trap loses the
 //! instance: it is dropped (its memory with it) and the next call in that
 //! shard makes a fresh one. Traps in a row beyond the plugin's restart
@@ -232,12 +233,23 @@ impl Pool {
     fn acquire(&self) -> Result<MutexGuard<'_, Option<Slot>>, CallFailure> {
         let n = self.shards.len();
         let first = THREAD.with(|t| *t) % n;
+        // A free shard holding an instance, this thread's first; else a
+        // free empty one (to make an instance in), so that no instance is
+        // made while another is idle.
         let try_all = || {
-            (0..n).find_map(|i| match self.shards[(first + i) % n].try_lock() {
-                Ok(guard) => Some(guard),
-                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            })
+            let mut empty = None;
+            for i in 0..n {
+                let guard = match self.shards[(first + i) % n].try_lock() {
+                    Ok(guard) => guard,
+                    Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(TryLockError::WouldBlock) => continue,
+                };
+                if guard.is_some() {
+                    return Some(guard);
+                }
+                empty.get_or_insert(guard);
+            }
+            empty
         };
         if let Some(guard) = try_all() {
             return Ok(guard);
