@@ -396,7 +396,7 @@ impl Server {
         });
         let phase = self.phase.clone();
         let metrics = self.metrics.clone();
-        Router::new()
+        let routes = Router::new()
             .route(
                 "/healthz",
                 get(|| async { Json(json!({ "status": "ok" })) }),
@@ -406,11 +406,17 @@ impl Server {
             .merge(admin)
             .merge(dashboard)
             .merge(self.routes.clone())
-            .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") })
-            .layer(CatchPanicLayer::custom(handler_panicked))
-            .layer(DefaultBodyLimit::max(self.config.body_limit))
-            .layer(RequestBodyLimitLayer::new(self.config.body_limit))
+            .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") });
+        // The layers wrap the router once, as one service, rather than
+        // through `Router::layer`, which wraps every route in each layer
+        // (a boxed service per layer, cloned for every request).
+        let stack = tower::ServiceBuilder::new()
             .layer(self.hooks.clone())
+            .layer(RequestBodyLimitLayer::new(self.config.body_limit))
+            .layer(DefaultBodyLimit::max(self.config.body_limit))
+            .layer(CatchPanicLayer::custom(handler_panicked))
+            .service(routes);
+        Router::new().fallback_service(stack)
     }
 
     /// Binds the configured address.

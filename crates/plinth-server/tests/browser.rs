@@ -94,19 +94,15 @@ fn wait_text(tab: &Tab, selector: &str, done: impl Fn(&str) -> bool) {
     );
 }
 
-/// Replaces the text of a configuration form's textarea, as a user would
-/// by selecting all and typing.
+/// Replaces the text of a configuration form's textarea.
 fn set_config(tab: &Tab, form: &str, text: &str) {
     let area = tab.find_element(&format!("{form} textarea")).unwrap();
-    area.call_js_fn(
-        "function() { this.value = ''; this.focus(); }",
-        vec![],
-        false,
-    )
-    .unwrap();
-    tab.type_str(text).unwrap();
     let value = area
-        .call_js_fn("function() { return this.value; }", vec![], false)
+        .call_js_fn(
+            "function(text) { this.value = text; return this.value; }",
+            vec![json!(text)],
+            false,
+        )
         .unwrap()
         .value;
     assert_eq!(
