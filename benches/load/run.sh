@@ -14,15 +14,18 @@
 #
 #   benches/load/run.sh            (from anywhere; not part of CI)
 #
-# Env: SECONDS_EACH (measured seconds per server, default 10), WARMUP
-# (default 3), CONNECTIONS (default 32), CARGO_BUILD_JOBS (default 1),
+# Env: ROUNDS (default 3: the servers take turns, and the report gives
+# each one's medians), SECONDS_EACH (measured seconds per server and round,
+# default 5), WARMUP (before a server's first round, default 3; 1 before
+# the others), CONNECTIONS (default 32), CARGO_BUILD_JOBS (default 1),
 # KEEP=dir (keep the results and the servers' logs there).
 # Every run is bounded in time and sends traffic to 127.0.0.1 only.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-seconds="${SECONDS_EACH:-10}"
+seconds="${SECONDS_EACH:-5}"
+rounds="${ROUNDS:-3}"
 warmup="${WARMUP:-3}"
 connections="${CONNECTIONS:-32}"
 out="${KEEP:-$(mktemp -d)}"
@@ -46,38 +49,42 @@ bin="$target/release"
 echo "== npm ci (express, from the committed package-lock.json)"
 (cd "$here/express" && npm ci --no-audit --no-fund --silent)
 
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
+declare -A pids bases
+stop_servers() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
     for _ in $(seq 1 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  server_pid=""
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
 }
-trap 'stop_server; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
+trap 'stop_servers; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 
-# Starts "$@" pinned to core 0, its first stdout line naming its address;
-# sets $base.
+# Starts "$@" pinned to core 0 as server $1, its first stdout line naming
+# its address, and waits until the path $2 answers.
 start_server() {
-  local name="$1"
-  shift
+  local name="$1" ready="$2"
+  shift 2
   taskset -c 0 "$@" >"$out/$name.stdout" 2>"$out/$name.stderr" &
-  server_pid=$!
-  base=""
+  pids[$name]=$!
+  local base=""
   for _ in $(seq 1 300); do
     base="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out/$name.stdout" | head -n 1 || true)"
     [ -n "$base" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out/$name.stderr" >&2; exit 1; }
+    kill -0 "${pids[$name]}" 2>/dev/null || { cat "$out/$name.stderr" >&2; exit 1; }
     sleep 0.1
   done
   [ -n "$base" ] || { echo "$name never printed its address" >&2; exit 1; }
+  bases[$name]="$base"
   for _ in $(seq 1 300); do
-    if curl -sf --noproxy '*' -o /dev/null "$base$READY_PATH"; then return; fi
+    if curl -sf --noproxy '*' -o /dev/null "$base$ready"; then return; fi
     sleep 0.1
   done
   echo "$name never became ready" >&2
@@ -85,39 +92,36 @@ start_server() {
 }
 
 measure() {
-  local name="$1"
-  echo "== $name: ${warmup}s warm-up, ${seconds}s measured, $connections connections"
-  taskset -c 1 "$bin/loadgen" run --name "$name" --url "$base/api/users/ada/action" \
-    --connections "$connections" --warmup "$warmup" --seconds "$seconds" --server-pid "$server_pid" \
+  local name="$1" warm="$2" round="$3"
+  echo "== $name, round $round: ${warm}s warm-up, ${seconds}s measured, $connections connections"
+  taskset -c 1 "$bin/loadgen" run --name "$name" --url "${bases[$name]}/api/users/ada/action" \
+    --connections "$connections" --warmup "$warm" --seconds "$seconds" --server-pid "${pids[$name]}" \
     | tee -a "$out/results.jsonl"
 }
 
 : >"$out/results.jsonl"
 
 # The limiter must not refuse the benchmark's requests (one client address),
-# and the audit log goes to the scratch folder.
-cat >"$out/plinth.json" <<EOF
-{ "plugins": { "rate-limiter": { "windowMs": 60000, "maxRequests": 1000000000 } } }
-EOF
-READY_PATH=/readyz
+# and the audit logs go to the scratch folder.
+limit='"rate-limiter": { "windowMs": 60000, "maxRequests": 1000000000 }'
+echo "{ \"plugins\": { $limit } }" >"$out/plinth.json"
+echo "{ \"auditLogger\": { \"path\": \"$out/express-audit.log\" }, \"plugins\": { $limit } }" >"$out/express.json"
+
 AUDIT_LOG="$out/plinth-audit.log" PLINTH_ADMIN_TOKEN=load-benchmark-token \
-  start_server plinth "$bin/app" --port 0 --config "$out/plinth.json"
-measure plinth
-stop_server
+  start_server plinth /readyz "$bin/app" --port 0 --config "$out/plinth.json"
+start_server axum /healthz "$bin/bare-axum" --port 0
+start_server express /healthz node "$here/express/server.js" --port 0 --config "$out/express.json"
 
-READY_PATH=/healthz
-start_server axum "$bin/bare-axum" --port 0
-measure axum
-stop_server
-
-cat >"$out/express.json" <<EOF
-{ "auditLogger": { "path": "$out/express-audit.log" },
-  "plugins": { "rate-limiter": { "windowMs": 60000, "maxRequests": 1000000000 } } }
-EOF
-READY_PATH=/healthz
-start_server express node "$here/express/server.js" --port 0 --config "$out/express.json"
-measure express
-stop_server
+# Rounds interleave the servers (an idle one costs nothing), so that
+# whatever else runs on the machine weighs on each alike; the report takes
+# each one's medians.
+for round in $(seq 1 "$rounds"); do
+  for name in plinth axum express; do
+    if [ "$round" = 1 ]; then warm="$warmup"; else warm=1; fi
+    measure "$name" "$warm" "$round"
+  done
+done
+stop_servers
 
 echo
 "$bin/loadgen" report "$out/results.jsonl"

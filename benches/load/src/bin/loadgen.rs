@@ -8,7 +8,8 @@
 //! ```text
 //! loadgen run --name NAME --url http://127.0.0.1:PORT/PATH [--body JSON]
 //!             [--connections 32] [--warmup 2] [--seconds 10] [--server-pid PID]
-//! loadgen report RESULTS.jsonl     (the table and the ratios against the goals)
+//! loadgen report RESULTS.jsonl     (per server the median of its rounds, and
+//!                                   the ratios against the goals)
 //! ```
 //!
 //! With the server's process id it also reports the server's CPU time per
@@ -308,6 +309,54 @@ async fn run(run: Run) -> Figures {
     }
 }
 
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// One row per server: the median of its rounds' figures (rounds
+/// interleave the servers, so that other work on the machine weighs on
+/// each alike), errors summed.
+fn medians(runs: Vec<Figures>) -> Vec<Figures> {
+    let mut names: Vec<String> = Vec::new();
+    for run in &runs {
+        if !names.contains(&run.name) {
+            names.push(run.name.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let rounds: Vec<&Figures> = runs.iter().filter(|r| r.name == name).collect();
+            let of = |f: fn(&Figures) -> f64| median(rounds.iter().map(|r| f(r)).collect());
+            let of_opt = |f: fn(&Figures) -> Option<f64>| {
+                let values: Vec<f64> = rounds.iter().filter_map(|r| f(r)).collect();
+                (!values.is_empty()).then(|| median(values))
+            };
+            Figures {
+                connections: rounds[0].connections,
+                seconds: rounds.iter().map(|r| r.seconds).sum(),
+                requests: rounds.iter().map(|r| r.requests).sum(),
+                rps: of(|r| r.rps),
+                p50_us: of(|r| r.p50_us),
+                p90_us: of(|r| r.p90_us),
+                p99_us: of(|r| r.p99_us),
+                max_us: rounds.iter().map(|r| r.max_us).fold(0.0, f64::max),
+                non_2xx: rounds.iter().map(|r| r.non_2xx).sum(),
+                errors: rounds.iter().map(|r| r.errors).sum(),
+                generator_cpu_percent: of(|r| r.generator_cpu_percent),
+                server_cpu_percent: of_opt(|r| r.server_cpu_percent),
+                server_cpu_us_per_request: of_opt(|r| r.server_cpu_us_per_request),
+                name,
+            }
+        })
+        .collect()
+}
+
 fn ms(us: f64) -> String {
     format!("{:.2} ms", us / 1000.0)
 }
@@ -315,11 +364,17 @@ fn ms(us: f64) -> String {
 /// The table, then each goal: met or missed.
 fn report(path: &str) -> Result<bool, Error> {
     let text = std::fs::read_to_string(path)?;
-    let all: Vec<Figures> = text
+    let runs: Vec<Figures> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
+    let Some(first) = runs.first() else {
+        return Err(format!("{path}: no results").into());
+    };
+    let rounds = runs.iter().filter(|r| r.name == first.name).count();
+    let all = medians(runs);
+    println!("per server, the median of {rounds} round(s):");
     println!(
         "{:<10} {:>11} {:>9} {:>9} {:>9} {:>8} {:>7} {:>11} {:>11} {:>12}",
         "server",
