@@ -58,9 +58,14 @@ struct Pending {
     lines: usize,
 }
 
+/// The largest written buffer kept for reuse.
+const SPARE_LIMIT: usize = 64 << 20;
+
 #[derive(Default)]
 struct Buffer {
     pending: Mutex<Pending>,
+    /// A written buffer, emptied, for the next interval.
+    spare: Mutex<Vec<u8>>,
     path: Mutex<PathBuf>,
     /// Serialises flushes, so that entries put back after a failure stay
     /// ahead of the ones a concurrent flush would write.
@@ -91,15 +96,32 @@ impl Buffer {
 
     /// Appends every pending line to the file; on failure puts them back
     /// in front of those that arrived meanwhile. A write that fails halfway
-    /// may duplicate lines on retry, never lose them.
+    /// may duplicate lines on retry, never lose them. The written buffer is
+    /// kept for the next interval's lines (up to [`SPARE_LIMIT`]), so that
+    /// a busy server does not grow, fault in and free a fresh one each time.
     fn flush(&self) -> io::Result<usize> {
         let _one_at_a_time = lock(&self.flushing);
-        let batch = std::mem::take(&mut *lock(&self.pending));
+        let spare = std::mem::take(&mut *lock(&self.spare));
+        let batch = std::mem::replace(
+            &mut *lock(&self.pending),
+            Pending {
+                text: spare,
+                lines: 0,
+            },
+        );
         if batch.lines == 0 {
+            *lock(&self.spare) = batch.text;
             return Ok(0);
         }
         match self.write(&batch.text) {
-            Ok(()) => Ok(batch.lines),
+            Ok(()) => {
+                let mut text = batch.text;
+                if text.capacity() <= SPARE_LIMIT {
+                    text.clear();
+                    *lock(&self.spare) = text;
+                }
+                Ok(batch.lines)
+            }
             Err(e) => {
                 let mut pending = lock(&self.pending);
                 let newer = std::mem::replace(&mut *pending, batch);
