@@ -2,12 +2,15 @@
 //! number of keep-alive connections, each sending its next request as soon
 //! as the previous answer is read, for a bounded time; then throughput and
 //! latency quantiles as one JSON line. It runs on one thread (pin it to a
-//! core of its own) and reports its own CPU use, so that a generator that
-//! was the bottleneck shows as such.
+//! core of its own). By default that thread busy-polls non-blocking sockets
+//! and never sleeps (see `run_busy`); `--client hyper` uses hyper's client
+//! on tokio instead, and then its CPU use (reported) tells whether it, not
+//! the server, set the pace.
 //!
 //! ```text
 //! loadgen run --name NAME --url http://127.0.0.1:PORT/PATH [--body JSON]
 //!             [--connections 32] [--warmup 2] [--seconds 10] [--server-pid PID]
+//!             [--client busy|hyper]
 //! loadgen report RESULTS.jsonl     (per server the median of its rounds, and
 //!                                   the ratios against the goals)
 //! ```
@@ -19,6 +22,7 @@
 //!
 //! Only loopback addresses are accepted: this is a local benchmark.
 
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -42,6 +46,17 @@ struct Run {
     warmup: Duration,
     seconds: Duration,
     server_pid: Option<u32>,
+    client: Client,
+}
+
+/// How the generator talks to the server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Client {
+    /// Non-blocking sockets polled in a loop by one thread that never
+    /// sleeps (the default).
+    Busy,
+    /// hyper's HTTP/1.1 client on a one-thread tokio runtime (epoll).
+    Hyper,
 }
 
 /// One benchmark's figures, as a JSON line.
@@ -61,6 +76,9 @@ struct Figures {
     non_2xx: u64,
     /// Connection or protocol errors.
     errors: u64,
+    /// `busy` or `hyper` (see `Client`).
+    #[serde(default)]
+    client: String,
     /// The generator's own CPU time over the measured window, in percent
     /// of one core: near 100 means the generator, not the server, set the
     /// pace.
@@ -113,6 +131,7 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Run, Error> {
     let mut warmup = 2.0;
     let mut seconds = 10.0;
     let mut server_pid = None;
+    let mut client = Client::Busy;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -123,6 +142,13 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Run, Error> {
             "--warmup" => warmup = value()?.parse()?,
             "--seconds" => seconds = value()?.parse()?,
             "--server-pid" => server_pid = Some(value()?.parse()?),
+            "--client" => {
+                client = match value()?.as_str() {
+                    "busy" => Client::Busy,
+                    "hyper" => Client::Hyper,
+                    other => return Err(format!("--client busy|hyper, not {other:?}").into()),
+                }
+            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -144,6 +170,7 @@ fn parse_run(mut args: impl Iterator<Item = String>) -> Result<Run, Error> {
         warmup: Duration::from_secs_f64(warmup),
         seconds: Duration::from_secs_f64(seconds),
         server_pid,
+        client,
     })
 }
 
@@ -269,14 +296,24 @@ async fn run(run: Run) -> Figures {
             tallies
         })
         .await;
-    let cpu = match (cpu_at_measure.get(), cpu_time()) {
+    let cpu = cpu_at_measure.get();
+    let server = server_at_measure.get();
+    summarize(&run, tallies, cpu, server)
+}
+
+/// The figures of a run from its tallies and the CPU clocks read when the
+/// measurement began (this thread's, the server's).
+fn summarize(
+    run: &Run,
+    tallies: Vec<Tally>,
+    cpu_at_measure: Option<Duration>,
+    server_at_measure: Option<Duration>,
+) -> Figures {
+    let cpu = match (cpu_at_measure, cpu_time()) {
         (Some(a), Some(b)) => 100.0 * (b - a).as_secs_f64() / run.seconds.as_secs_f64(),
         _ => f64::NAN,
     };
-    let server_cpu = match (
-        server_at_measure.get(),
-        run.server_pid.and_then(process_cpu_time),
-    ) {
+    let server_cpu = match (server_at_measure, run.server_pid.and_then(process_cpu_time)) {
         (Some(a), Some(b)) => Some((b - a).as_secs_f64()),
         _ => None,
     };
@@ -301,12 +338,185 @@ async fn run(run: Run) -> Figures {
         max_us: latencies.last().copied().map_or(0.0, f64::from),
         non_2xx,
         errors,
+        client: match run.client {
+            Client::Busy => "busy",
+            Client::Hyper => "hyper",
+        }
+        .to_string(),
         generator_cpu_percent: (cpu * 10.0).round() / 10.0,
         server_cpu_percent: server_cpu.map(|c| (1000.0 * c / seconds).round() / 10.0),
         server_cpu_us_per_request: server_cpu
             .filter(|_| !latencies.is_empty())
             .map(|c| (10e6 * c / latencies.len() as f64).round() / 10.0),
     }
+}
+
+/// The request as bytes, made once: every request of a run is the same.
+fn request_bytes(run: &Run) -> Vec<u8> {
+    let mut bytes = format!(
+        "POST {} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        run.path,
+        run.host,
+        run.body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(&run.body);
+    bytes
+}
+
+/// What a response's head says: its status and its total length, once
+/// the head is complete (every server here frames with `Content-Length`).
+fn response_frame(buf: &[u8]) -> io::Result<Option<(u16, usize)>> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf).map_err(io::Error::other)? {
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(head) => {
+            let length = response
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|h| {
+                    std::str::from_utf8(h.value)
+                        .ok()?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
+                .ok_or_else(|| io::Error::other("a response without Content-Length"))?;
+            Ok(Some((response.code.unwrap_or(0), head + length)))
+        }
+    }
+}
+
+/// One connection of the busy-polling client.
+struct Busy {
+    stream: Option<std::net::TcpStream>,
+    /// Bytes of the request written so far; `None` while reading.
+    written: Option<usize>,
+    buf: Vec<u8>,
+    sent: Instant,
+}
+
+impl Busy {
+    fn connect(addr: SocketAddr) -> io::Result<std::net::TcpStream> {
+        let stream = std::net::TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_nonblocking(true)?;
+        Ok(stream)
+    }
+
+    /// Moves this connection on as far as it can without waiting.
+    fn step(&mut self, run: &Run, request: &[u8], measure: Instant, tally: &mut Tally) {
+        use std::io::{Read, Write};
+        if self.stream.is_none() {
+            match Self::connect(run.addr) {
+                Ok(stream) => {
+                    self.stream = Some(stream);
+                    self.written = Some(0);
+                    self.sent = Instant::now();
+                }
+                Err(_) => {
+                    tally.errors += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                    return;
+                }
+            }
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        let failed = loop {
+            match self.written {
+                Some(done) if done < request.len() => match stream.write(&request[done..]) {
+                    Ok(n) => self.written = Some(done + n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                    Err(_) => break true,
+                },
+                Some(_) => {
+                    self.written = None;
+                    self.buf.clear();
+                }
+                None => {
+                    let len = self.buf.len();
+                    self.buf.resize(len + 4096, 0);
+                    match stream.read(&mut self.buf[len..]) {
+                        Ok(0) => break true,
+                        Ok(n) => self.buf.truncate(len + n),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            self.buf.truncate(len);
+                            return;
+                        }
+                        Err(_) => break true,
+                    }
+                    match response_frame(&self.buf) {
+                        Ok(None) => {}
+                        Ok(Some((_, total))) if self.buf.len() < total => {}
+                        Ok(Some((status, total))) => {
+                            if self.buf.len() > total {
+                                break true; // more than one response: not ours
+                            }
+                            if self.sent >= measure {
+                                let us = self.sent.elapsed().as_micros();
+                                tally
+                                    .latencies_us
+                                    .push(u32::try_from(us).unwrap_or(u32::MAX));
+                                if !(200..300).contains(&status) {
+                                    tally.non_2xx += 1;
+                                }
+                            }
+                            self.written = Some(0);
+                            self.sent = Instant::now();
+                            return;
+                        }
+                        Err(_) => break true,
+                    }
+                }
+            }
+        };
+        if failed {
+            tally.errors += 1;
+            self.stream = None;
+        }
+    }
+}
+
+/// The busy-polling client: non-blocking sockets visited in turn by one
+/// thread that never sleeps. A server answering it never has a sleeping
+/// reader to wake, which on loopback (and in a virtual machine, where
+/// waking a sleeping thread on another core is dear) would otherwise be
+/// charged to the server, and more to a slower one, whose client idles
+/// more. It keeps its core busy for the whole run.
+fn run_busy(run: &Run) -> Figures {
+    let start = Instant::now();
+    let measure = start + run.warmup;
+    let end = measure + run.seconds;
+    let request = request_bytes(run);
+    let mut tally = Tally::default();
+    let mut conns: Vec<Busy> = (0..run.connections)
+        .map(|_| Busy {
+            stream: None,
+            written: Some(0),
+            buf: Vec::with_capacity(4096),
+            sent: start,
+        })
+        .collect();
+    let mut marks = None;
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        if marks.is_none() && now >= measure {
+            marks = Some((cpu_time(), run.server_pid.and_then(process_cpu_time)));
+        }
+        for conn in &mut conns {
+            conn.step(run, &request, measure, &mut tally);
+        }
+    }
+    // Answers still on their way when the time was up are not counted.
+    let (cpu, server) = marks.unwrap_or((None, None));
+    summarize(run, vec![tally], cpu, server)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -348,6 +558,7 @@ fn medians(runs: Vec<Figures>) -> Vec<Figures> {
                 max_us: rounds.iter().map(|r| r.max_us).fold(0.0, f64::max),
                 non_2xx: rounds.iter().map(|r| r.non_2xx).sum(),
                 errors: rounds.iter().map(|r| r.errors).sum(),
+                client: rounds[0].client.clone(),
                 generator_cpu_percent: of(|r| r.generator_cpu_percent),
                 server_cpu_percent: of_opt(|r| r.server_cpu_percent),
                 server_cpu_us_per_request: of_opt(|r| r.server_cpu_us_per_request),
@@ -457,7 +668,7 @@ fn report(path: &str) -> Result<bool, Error> {
             );
             met = false;
         }
-        if f.server_cpu_percent.is_some_and(|c| c < 90.0) && f.generator_cpu_percent < 90.0 {
+        if f.server_cpu_percent.is_some_and(|c| c < 90.0) {
             println!(
                 "warning: {} had its core {:.0}% of the time: other work on the machine held it back, \
                  so its throughput is low; CPU per request is the steadier figure",
@@ -465,7 +676,7 @@ fn report(path: &str) -> Result<bool, Error> {
                 f.server_cpu_percent.unwrap_or_default()
             );
         }
-        if f.generator_cpu_percent > 90.0 {
+        if f.generator_cpu_percent > 90.0 && f.client != "busy" {
             println!(
                 "warning: the generator was busy {:.0}% of the time against {}: its figures may be the generator's limit",
                 f.generator_cpu_percent, f.name
@@ -488,10 +699,13 @@ fn main() -> Result<(), Error> {
     match args.next().as_deref() {
         Some("run") => {
             let run_args = parse_run(args)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let figures = runtime.block_on(run(run_args));
+            let figures = match run_args.client {
+                Client::Busy => run_busy(&run_args),
+                Client::Hyper => tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(run(run_args)),
+            };
             println!("{}", serde_json::to_string(&figures)?);
             Ok(())
         }
