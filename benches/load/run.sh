@@ -8,7 +8,8 @@
 #            PluginManager, MessageBus, the same four plugins in
 #            JavaScript), installed with `npm ci` from the committed lock,
 # each server pinned to core 0 and the load generator (benches/load's
-# loadgen, one thread) to core 1; then throughput, p50/p90/p99 and the
+# loadgen, one thread, busy-polling: it keeps core 1 busy) to core 1;
+# then throughput, p50/p90/p99, the servers' CPU per request and the
 # ratios against the goals (plinth >= 0.8x bare axum's throughput, p99 <=
 # 1.5x bare axum's, throughput >= 5x Express's).
 #
@@ -17,8 +18,10 @@
 # Env: ROUNDS (default 3: the servers take turns, and the report gives
 # each one's medians), SECONDS_EACH (measured seconds per server and round,
 # default 5), WARMUP (before a server's first round, default 3; 1 before
-# the others), CONNECTIONS (default 32), CARGO_BUILD_JOBS (default 1),
-# KEEP=dir (keep the results and the servers' logs there).
+# the others), CONNECTIONS (default 32), CLIENT (busy, the default: the
+# generator spins on its sockets and never sleeps; or hyper),
+# CARGO_BUILD_JOBS (default 1), KEEP=dir (keep the results and the
+# servers' logs there).
 # Every run is bounded in time and sends traffic to 127.0.0.1 only.
 set -euo pipefail
 
@@ -96,6 +99,7 @@ measure() {
   echo "== $name, round $round: ${warm}s warm-up, ${seconds}s measured, $connections connections"
   taskset -c 1 "$bin/loadgen" run --name "$name" --url "${bases[$name]}/api/users/ada/action" \
     --connections "$connections" --warmup "$warm" --seconds "$seconds" --server-pid "${pids[$name]}" \
+    --client "${CLIENT:-busy}" \
     | tee -a "$out/results.jsonl"
 }
 
