@@ -249,6 +249,51 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
         Ok(None)
     }
 
+    /// [`call_async`](Self::call_async), except that a failing or panicking
+    /// callback does not stop the chain: its error goes to `skipped` (the
+    /// interceptors are told of it as usual) and the next callback runs.
+    /// For callers that would rather go on without one plugin's answer than
+    /// fail (a server letting a request through when one `request:start`
+    /// plugin breaks, the plugins after it still asked).
+    ///
+    /// # Errors
+    /// Only [`Fault::WrapperInAsyncCall`](crate::Fault::WrapperInAsyncCall),
+    /// before anything ran: callback failures are `skipped`'s.
+    ///
+    /// ```
+    /// # use plinth_hooks::{Bail, PluginUrn};
+    /// let hook = Bail::<u8, &str>::new("b");
+    /// hook.try_tap(PluginUrn::new("broken")?, |_| Err("no database".into()));
+    /// hook.tap(PluginUrn::new("after")?, |_| Some("answered"));
+    /// let mut skipped = Vec::new();
+    /// let answer = futures_executor::block_on(hook.call_async_skipping(1, |e| skipped.push(e.owner.to_string())))?;
+    /// assert_eq!(answer, Some("answered"));
+    /// assert_eq!(skipped, ["broken"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn call_async_skipping(
+        &self,
+        payload: impl Into<Arc<T>>,
+        mut skipped: impl FnMut(CallbackError),
+    ) -> Result<Option<R>, CallbackError> {
+        let payload = payload.into();
+        let (_call, state) = self.core.load_for_call();
+        self.core.refuse_wrappers(&state)?;
+        for slot in state.slots.iter() {
+            let started = Core::start(&state);
+            let result = match &slot.callback {
+                BailFn::Sync(f) => self.core.run(|| f(&payload)),
+                BailFn::Async(f) => self.core.run_async(|| f(payload.clone())).await,
+            };
+            match self.settle(&state, &slot.meta, started, result) {
+                Some(Err(e)) => skipped(e),
+                Some(done) => return done,
+                None => {}
+            }
+        }
+        Ok(None)
+    }
+
     /// `Some` when the chain stops here (a value or an error).
     fn settle(
         &self,

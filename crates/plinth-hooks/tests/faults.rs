@@ -62,3 +62,27 @@ fn non_string_panic_payloads_are_described() {
     let err = hook.call(&()).unwrap_err();
     assert!(matches!(&err.failures[0].fault, Fault::Panic(m) if m == "a non-string payload"));
 }
+
+#[test]
+fn a_skipping_bail_call_goes_past_failing_and_panicking_callbacks() {
+    let hook = Bail::<u32, &str>::new("b");
+    hook.try_tap(urn("failing"), |_| Err("no database".into()));
+    hook.tap_async(urn("panicking"), |_| async { panic!("async boom") });
+    hook.tap(urn("declining"), |_| None);
+    hook.tap(urn("answering"), |n| (*n > 1).then_some("big"));
+    let mut skipped = Vec::new();
+    let answer = block_on(hook.call_async_skipping(2, |e| skipped.push(e))).unwrap();
+    assert_eq!(answer, Some("big"));
+    let owners: Vec<&str> = skipped.iter().map(|e| e.owner.as_str()).collect();
+    assert_eq!(owners, ["failing", "panicking"]);
+    assert!(matches!(&skipped[1].fault, Fault::Panic(m) if m == "async boom"));
+    // Nobody answers: still no error, only the skips.
+    skipped.clear();
+    assert_eq!(
+        block_on(hook.call_async_skipping(1, |e| skipped.push(e))).unwrap(),
+        None
+    );
+    assert_eq!(skipped.len(), 2);
+    // The plain call stops at the first failure.
+    assert_eq!(block_on(hook.call_async(2)).unwrap_err().owner, "failing");
+}

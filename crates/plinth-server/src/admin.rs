@@ -17,13 +17,14 @@ use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
 use crate::graph::{self, Edge, Node};
-use crate::{ApiError, ApiJson, Metrics, StateEvents};
+use crate::{ApiError, ApiJson, Metrics, PluginFolders, StateEvents};
 
 #[derive(Clone)]
 pub(crate) struct AdminState {
     pub(crate) manager: Arc<Mutex<Manager>>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) events: Arc<StateEvents>,
+    pub(crate) folders: Arc<PluginFolders>,
 }
 
 impl axum::extract::FromRef<AdminState> for Arc<StateEvents> {
@@ -43,6 +44,7 @@ pub(crate) fn routes(state: AdminState) -> Router {
             "/api/admin/plugins/{name}/config",
             get(get_config).put(put_config),
         )
+        .route("/api/admin/reload", post(reload))
         .route("/api/admin/graph", get(graph))
         .route("/api/admin/graph.svg", get(graph_svg))
         .route("/api/admin/events", get(crate::events::stream))
@@ -111,6 +113,20 @@ pub(crate) fn plugin_rows(manager: &Manager, metrics: &Metrics) -> Vec<Value> {
                 .map(|d| d.name.as_str())
                 .collect();
             let totals = metrics.totals(&info.name);
+            let by_hook: Vec<Value> = metrics
+                .hooks(&info.name)
+                .into_iter()
+                .map(|h| {
+                    json!({
+                        "hook": h.hook,
+                        "kind": h.kind,
+                        "calls": h.totals.calls,
+                        "failures": h.totals.failures,
+                        "p50Micros": micros(h.totals.p50),
+                        "p99Micros": micros(h.totals.p99),
+                    })
+                })
+                .collect();
             json!({
                 "name": info.name,
                 "version": info.version.to_string(),
@@ -122,10 +138,24 @@ pub(crate) fn plugin_rows(manager: &Manager, metrics: &Metrics) -> Vec<Value> {
                 "state": info.state.to_string(),
                 "reason": info.reason.map(|r| r.to_string()),
                 "dependents": info.dependents,
-                "hooks": { "calls": totals.calls, "failures": totals.failures },
+                "hooks": {
+                    "calls": totals.calls,
+                    "failures": totals.failures,
+                    "skipped": totals.skipped,
+                    "p50Micros": micros(totals.p50),
+                    "p99Micros": micros(totals.p99),
+                    "byHook": by_hook,
+                },
             })
         })
         .collect()
+}
+
+/// A duration in microseconds, to the nanosecond; `null` for none.
+fn micros(d: Option<std::time::Duration>) -> Value {
+    d.map_or(Value::Null, |d| {
+        json!(d.as_nanos().min(u128::from(u64::MAX)) as f64 / 1000.0)
+    })
 }
 
 #[derive(Deserialize)]
@@ -315,6 +345,43 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
         "success": true,
         "config": resolved,
         "restarted": restarted,
+    })))
+}
+
+/// Scans the plugin folders again (off the async threads, before taking
+/// the manager), then registers and starts what is new under the lock.
+async fn reload(State(state): State<AdminState>) -> ApiResult {
+    let folders = state.folders.clone();
+    let discovery = tokio::task::spawn_blocking(move || folders.scan())
+        .await
+        .map_err(|e| {
+            tracing::error!("scanning the plugin folders: {e}");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "scanning the plugin folders did not complete",
+            )
+        })?;
+    let folders = state.folders.clone();
+    let report = on_manager(&state, move |manager| {
+        Box::pin(async move { folders.add_new(manager, &discovery).await })
+    })
+    .await?;
+    for error in &report.errors {
+        tracing::warn!("plugin folders: {error}");
+    }
+    let dirs: Vec<String> = state
+        .folders
+        .dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    Ok(Json(json!({
+        "success": true,
+        "dirs": dirs,
+        "added": report.added,
+        "failed": report.failed,
+        "unchanged": report.unchanged,
+        "errors": report.errors,
     })))
 }
 

@@ -62,7 +62,11 @@ fn guarded(mut response: Response) -> Response {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
 .state-active{color:#2e7d32;font-weight:bold}.state-failed{color:#c62828;font-weight:bold}\
-.state-disabled{color:#757575}#error{color:#c62828}#live{font-size:.8em;color:#757575}";
+.state-disabled{color:#757575}#error{color:#c62828}#live{font-size:.8em;color:#757575}\
+td.num{text-align:right;font-variant-numeric:tabular-nums}\
+form.config{border:1px solid #ccc;padding:.5em 1em;margin-bottom:1em;max-width:40em}\
+form.config textarea{width:100%;font-family:monospace}\
+.violations{color:#c62828}.config-status{color:#2e7d32}";
 
 fn layout(title: &str, head: &str, body: &str) -> String {
     format!(
@@ -170,6 +174,50 @@ async fn script() -> Response {
     )
 }
 
+/// A latency in microseconds as the page shows it (the script's
+/// `duration` does the same): `-` for none, else µs, ms or s with three
+/// significant digits at most.
+fn duration(micros: Option<f64>) -> String {
+    match micros {
+        None => "-".to_string(),
+        Some(us) if us < 1000.0 => format!("{} µs", significant(us)),
+        Some(us) if us < 1_000_000.0 => format!("{} ms", significant(us / 1000.0)),
+        Some(us) => format!("{} s", significant(us / 1_000_000.0)),
+    }
+}
+
+/// Two decimals below 10, one below 100, none above, trailing zeros
+/// dropped (the script's `String(Number(x.toFixed(d)))`).
+fn significant(x: f64) -> String {
+    let decimals = if x >= 100.0 {
+        0
+    } else if x >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// One plugin's configuration form: its section of the application
+/// configuration as JSON, saved through the admin API by the script.
+pub(crate) fn config_form(name: &str, section: &Value) -> String {
+    let text = serde_json::to_string_pretty(section).unwrap_or_else(|_| "{}".into());
+    let n = escape(name);
+    format!(
+        "<form class=\"config\" data-plugin=\"{n}\"><h3>{n}</h3>\
+         <textarea name=\"config\" rows=\"6\" spellcheck=\"false\" aria-label=\"configuration of {n}\">{text}</textarea>\
+         <p><button type=\"submit\" class=\"save\">Save</button> <span class=\"config-status\" role=\"status\"></span></p>\
+         <ul class=\"violations\" role=\"alert\"></ul></form>",
+        text = escape(&text),
+    )
+}
+
 /// One table row, as the script renders it too (so that the page reads
 /// the same before and after its first update).
 fn row(plugin: &Value) -> String {
@@ -198,7 +246,8 @@ fn row(plugin: &Value) -> String {
     format!(
         "<tr data-plugin=\"{n}\" data-state=\"{s}\"><td class=\"name\">{n}</td><td>{v}</td>\
          <td class=\"state state-{s}\">{s}</td><td class=\"reason\">{r}</td><td>{deps}</td><td>{dents}</td>\
-         <td>{calls}</td><td>{failures}</td><td><button type=\"button\" class=\"toggle\" data-plugin=\"{n}\" \
+         <td class=\"num calls\">{calls}</td><td class=\"num failures\">{failures}</td>\
+         <td class=\"num p50\">{p50}</td><td class=\"num p99\">{p99}</td><td><button type=\"button\" class=\"toggle\" data-plugin=\"{n}\" \
          data-enable=\"{enable}\">{label}</button></td></tr>",
         n = escape(&name),
         s = escape(&state),
@@ -208,6 +257,8 @@ fn row(plugin: &Value) -> String {
         dents = escape(&dependents),
         calls = plugin["hooks"]["calls"].as_u64().unwrap_or(0),
         failures = plugin["hooks"]["failures"].as_u64().unwrap_or(0),
+        p50 = escape(&duration(plugin["hooks"]["p50Micros"].as_f64())),
+        p99 = escape(&duration(plugin["hooks"]["p99Micros"].as_f64())),
         enable = !enabled,
         label = if enabled { "Disable" } else { "Enable" },
     )
@@ -222,9 +273,23 @@ async fn page(State(state): State<DashboardState>, headers: HeaderMap) -> Respon
     let Some(csrf) = csrf else {
         return guarded(Redirect::to("/admin/login").into_response());
     };
-    let plugins = {
+    let (plugins, forms) = {
         let manager = state.manager.lock().await;
-        crate::admin::plugin_rows(&manager, &state.metrics)
+        let plugins = crate::admin::plugin_rows(&manager, &state.metrics);
+        let forms: String = manager
+            .list()
+            .iter()
+            .map(|p| {
+                let section = manager
+                    .config()
+                    .get("plugins")
+                    .and_then(|s| s.get(&p.name))
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({}));
+                config_form(&p.name, &section)
+            })
+            .collect();
+        (plugins, forms)
     };
     let rows: String = plugins.iter().map(row).collect();
     let csrf = escape(&csrf);
@@ -232,8 +297,11 @@ async fn page(State(state): State<DashboardState>, headers: HeaderMap) -> Respon
         "<h1>plinth plugins <span id=\"live\" data-live=\"false\">connecting</span></h1>\
          <p id=\"error\" role=\"alert\"></p>\
          <table><thead><tr><th>plugin</th><th>version</th><th>state</th><th>failure</th>\
-         <th>dependencies</th><th>dependents</th><th>hook calls</th><th>hook failures</th><th></th></tr></thead>\
+         <th>dependencies</th><th>dependents</th><th>hook calls</th><th>hook failures</th>\
+         <th title=\"median duration of its hook callbacks\">p50</th>\
+         <th title=\"99th percentile duration of its hook callbacks\">p99</th><th></th></tr></thead>\
          <tbody id=\"plugins\">{rows}</tbody></table>\
+         <h2>Configuration</h2><div id=\"configs\">{forms}</div>\
          <h2>Dependencies</h2><img id=\"graph\" src=\"/api/admin/graph.svg\" alt=\"the plugins' dependency graph\">\
          <form method=\"post\" action=\"/admin/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\">Log out</button></form>\

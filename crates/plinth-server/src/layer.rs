@@ -16,18 +16,72 @@ use tower::{Layer, Service};
 
 use crate::request::{acceptable_request_id, generate_request_id};
 use crate::{
-    ApiError, ClientIdentity, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete,
+    ApiError, ClientIdentity, Metrics, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete,
     RequestId, RequestStart,
 };
 
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// What a server does with a request whose `request:start` callback fails
+/// (returns an error or panics).
+///
+/// Either way the failure is logged naming the plugin, counted in
+/// `plinth_hook_failures_total`, and a plugin manager sharing the registry
+/// marks that plugin failed and removes its callbacks, so that it fails
+/// one request at most.
+///
+/// ```
+/// use plinth_server::StartFailurePolicy;
+/// assert_eq!(StartFailurePolicy::default(), StartFailurePolicy::Fail);
+/// assert_eq!("skip".parse::<StartFailurePolicy>(), Ok(StartFailurePolicy::Skip));
+/// assert!("ignore".parse::<StartFailurePolicy>().is_err());
+/// assert_eq!(StartFailurePolicy::Skip.to_string(), "skip");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum StartFailurePolicy {
+    /// Answer that request 500 (with its request id), without running the
+    /// handler: a plugin that guards requests (authentication, rate
+    /// limiting) never lets one through by failing. The default.
+    #[default]
+    Fail,
+    /// Skip the failing callback: the callbacks after it still run (a
+    /// [`Rejection`] from one of them still stops the request) and then the
+    /// handler. The failure is logged as a warning naming the plugin and
+    /// counted in `plinth_request_start_skipped_total`. For plugins whose
+    /// `request:start` only observes.
+    Skip,
+}
+
+impl std::fmt::Display for StartFailurePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StartFailurePolicy::Fail => "fail",
+            StartFailurePolicy::Skip => "skip",
+        })
+    }
+}
+
+impl std::str::FromStr for StartFailurePolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "fail" => Ok(StartFailurePolicy::Fail),
+            "skip" => Ok(StartFailurePolicy::Skip),
+            other => Err(format!("expected \"fail\" or \"skip\", found {other:?}")),
+        }
+    }
+}
+
+#[derive(Clone)]
 struct Shared {
     start: Arc<Bail<RequestStart, Rejection>>,
     complete: Arc<Action<RequestComplete>>,
     tracker: TaskTracker,
     timeout: Option<Duration>,
+    on_start_failure: StartFailurePolicy,
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// Runs `request:start` ([`REQUEST_START`]) before each request and
@@ -36,8 +90,10 @@ struct Shared {
 /// - A [`Rejection`] from `request:start` is sent instead of running the
 ///   inner service, with `Retry-After` when it says when to retry.
 /// - A failing or panicking `request:start` callback answers 500 for that
-///   request only; the failure is logged with the plugin that caused it
-///   (and a plugin manager sharing the registry marks that plugin failed).
+///   request only, or with [`StartFailurePolicy::Skip`] is skipped and the
+///   request goes on ([`on_start_failure`](Self::on_start_failure)); the
+///   failure is logged with the plugin that caused it (and a plugin
+///   manager sharing the registry marks that plugin failed).
 /// - `request:complete` runs on a spawned task once the response is ready,
 ///   never delaying it; [`tracker`](Self::tracker) lets a server wait for
 ///   those tasks before shutting its plugins down.
@@ -95,8 +151,18 @@ impl RequestHooksLayer {
                 complete: hooks.hook(&REQUEST_COMPLETE)?,
                 tracker: TaskTracker::new(),
                 timeout: None,
+                on_start_failure: StartFailurePolicy::default(),
+                metrics: None,
             }),
         })
+    }
+
+    fn with(self, change: impl FnOnce(&mut Shared)) -> Self {
+        let mut shared = (*self.shared).clone();
+        change(&mut shared);
+        RequestHooksLayer {
+            shared: Arc::new(shared),
+        }
     }
 
     /// Bounds each request, `request:start` included, to `timeout`.
@@ -108,14 +174,61 @@ impl RequestHooksLayer {
     /// # Ok::<(), plinth_hooks::RegistryError>(())
     /// ```
     pub fn timeout(self, timeout: Duration) -> Self {
-        RequestHooksLayer {
-            shared: Arc::new(Shared {
-                start: self.shared.start.clone(),
-                complete: self.shared.complete.clone(),
-                tracker: self.shared.tracker.clone(),
-                timeout: Some(timeout),
-            }),
-        }
+        self.with(|s| s.timeout = Some(timeout))
+    }
+
+    /// What a failing `request:start` callback does to its request: 500
+    /// ([`StartFailurePolicy::Fail`], the default), or nothing
+    /// ([`StartFailurePolicy::Skip`]: the request goes on without it).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use axum::{routing::get, Router};
+    /// use plinth_hooks::{PluginUrn, Registry};
+    /// use plinth_server::{RequestHooksLayer, StartFailurePolicy, REQUEST_START};
+    /// use tower::ServiceExt;
+    ///
+    /// let hooks = Registry::new();
+    /// hooks.hook(&REQUEST_START)?.try_tap(PluginUrn::new("broken")?, |_| Err("no database".into()));
+    /// let app = Router::new().route("/", get(|| async { "home" }));
+    /// let request = || axum::http::Request::get("/").body(axum::body::Body::empty());
+    ///
+    /// let failing = app.clone().layer(RequestHooksLayer::new(&hooks)?);
+    /// assert_eq!(failing.oneshot(request()?).await?.status(), 500);
+    ///
+    /// let skipping = app.layer(RequestHooksLayer::new(&hooks)?.on_start_failure(StartFailurePolicy::Skip));
+    /// assert_eq!(skipping.oneshot(request()?).await?.status(), 200);
+    /// # Ok(()) }
+    /// ```
+    pub fn on_start_failure(self, policy: StartFailurePolicy) -> Self {
+        self.with(|s| s.on_start_failure = policy)
+    }
+
+    /// Counts the `request:start` failures skipped under
+    /// [`StartFailurePolicy::Skip`] in `metrics`
+    /// (`plinth_request_start_skipped_total`, per plugin). A [`Server`](crate::Server)
+    /// does this with its own metrics.
+    ///
+    /// ```
+    /// let manager = plinth_runtime::Manager::new();
+    /// let metrics = plinth_server::Metrics::install(&manager)?;
+    /// let layer = plinth_server::RequestHooksLayer::new(manager.hooks())?.metrics(metrics);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metrics(self, metrics: Arc<Metrics>) -> Self {
+        self.with(|s| s.metrics = Some(metrics))
+    }
+
+    /// The policy for failing `request:start` callbacks.
+    ///
+    /// ```
+    /// let layer = plinth_server::RequestHooksLayer::new(&plinth_hooks::Registry::new())?;
+    /// assert_eq!(layer.start_failure_policy(), plinth_server::StartFailurePolicy::Fail);
+    /// # Ok::<(), plinth_hooks::RegistryError>(())
+    /// ```
+    pub fn start_failure_policy(&self) -> StartFailurePolicy {
+        self.shared.on_start_failure
     }
 
     /// The `request:complete` tasks still running: close and wait on it
@@ -213,7 +326,23 @@ where
             });
             let work = async {
                 if let Some(start) = start {
-                    match shared.start.call_async(start).await {
+                    let verdict = match shared.on_start_failure {
+                        StartFailurePolicy::Fail => shared.start.call_async(start).await,
+                        StartFailurePolicy::Skip => {
+                            let skip = |e: plinth_hooks::CallbackError| {
+                                tracing::warn!(
+                                    request_id = %id, plugin = %e.owner, hook = %e.hook,
+                                    "request:start callback {}; skipped, the request goes on",
+                                    e.fault
+                                );
+                                if let Some(metrics) = &shared.metrics {
+                                    metrics.start_skipped(e.owner.as_str());
+                                }
+                            };
+                            shared.start.call_async_skipping(start, skip).await
+                        }
+                    };
+                    match verdict {
                         Ok(None) => {}
                         Ok(Some(rejection)) => return Ok(rejected(&rejection)),
                         Err(e) => {

@@ -4,7 +4,9 @@
 //!   ([`REQUEST_START`], whose [`Rejection`] stops a request, e.g. 429 with
 //!   `Retry-After`) and the `request:complete` hook ([`REQUEST_COMPLETE`],
 //!   in the background, never delaying the response), with request ids.
-//! - [`Server`]: the application's routes inside those hooks, plus the
+//! - [`Server`]: the application's routes inside those hooks, the plugins
+//!   of its plugin folders ([`PluginFolders`], scanned at start and on
+//!   reload), plus the
 //!   admin API on the plugin manager (list, toggle, enable, disable,
 //!   configuration validated against the plugin's schema, dependency graph)
 //!   behind a bearer token compared in constant time ([`AdminToken`]; no
@@ -16,11 +18,12 @@
 //!
 //! | route | does |
 //! | --- | --- |
-//! | `GET /api/admin/plugins` | every plugin: name, version, description, author, dependencies, enabled, state, reason, dependents, hook calls and failures |
+//! | `GET /api/admin/plugins` | every plugin: name, version, description, author, dependencies, enabled, state, reason, dependents, and `hooks`: calls, failures, skipped `request:start` failures, p50 and p99 callback latency in microseconds (`p50Micros`, `p99Micros`), the same per hook in `byHook` |
 //! | `POST /api/admin/plugins/{name}/toggle` `{"enabled": bool}` | enables or disables; `{"success": true}` |
 //! | `POST /api/admin/plugins/{name}/enable`, `.../disable` | the same, without a body |
 //! | `GET /api/admin/plugins/{name}/config` | its configuration section, resolved with defaults, and schema |
 //! | `PUT /api/admin/plugins/{name}/config` | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
+//! | `POST /api/admin/reload` | scans the plugin folders ([`ServerConfig::plugin_dirs`]) again: registers and starts the plugins not known yet, leaves the others; `{"success": true, "dirs", "added", "failed": [{"plugin", "reason"}], "unchanged", "errors"}` |
 //! | `GET /api/admin/graph` | the dependency graph: nodes and edges |
 //! | `GET /api/admin/graph.svg` | the same graph as a picture: plugins in columns by dependency depth, colored by state |
 //! | `GET /api/admin/events` | server-sent events, one per state change: `{"plugin", "from", "to", "reason"}` |
@@ -61,7 +64,9 @@ mod auth;
 mod dashboard;
 mod error;
 mod events;
+mod folders;
 mod graph;
+mod latency;
 mod layer;
 mod metrics;
 mod request;
@@ -71,8 +76,9 @@ mod session;
 pub use auth::{AdminToken, EmptyToken, TokenSource};
 pub use error::{ApiError, ApiJson};
 pub use events::{StateEvent, StateEvents};
-pub use layer::{REQUEST_ID_HEADER, RequestHooks, RequestHooksLayer};
-pub use metrics::{HookTotals, Metrics};
+pub use folders::{NotAdded, PluginFolders, ReloadReport};
+pub use layer::{REQUEST_ID_HEADER, RequestHooks, RequestHooksLayer, StartFailurePolicy};
+pub use metrics::{HookFigures, HookTotals, Metrics};
 pub use request::{
     ClientIdentity, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete, RequestId,
     RequestStart,

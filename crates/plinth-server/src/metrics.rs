@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use plinth_core::PluginUrn;
 use plinth_hooks::{CallInfo, Interceptor, Outcome};
@@ -16,6 +17,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::ServerError;
+use crate::latency::{Counts, Latencies};
 
 /// The owner of the server's own bus subscription.
 pub(crate) const SERVER_OWNER: &str = "plinth-server";
@@ -40,6 +42,11 @@ struct HookLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PluginLabels {
+    plugin: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     plugin: String,
     state: String,
@@ -61,9 +68,12 @@ fn latency_histogram() -> Histogram {
 
 /// The metric handles of one plugin's callbacks on one hook.
 struct Series {
+    kind: String,
     calls: Counter,
     failures: Counter,
     latency: Histogram,
+    /// The same durations, finer, for the quantiles.
+    latencies: Latencies,
 }
 
 #[derive(Default)]
@@ -74,11 +84,15 @@ struct Cache {
     by_series: HashMap<(String, String), Arc<Series>>,
 }
 
-/// Calls and failures of one plugin's callbacks, summed over its hooks.
+/// Calls, failures and latency of one plugin's callbacks, over all its
+/// hooks (or, in [`HookFigures`], on one).
+///
+/// The quantiles are over every call since the server started, each
+/// within about 5 % (log-linear buckets, eight per doubling).
 ///
 /// ```
 /// let totals = plinth_server::HookTotals::default();
-/// assert_eq!((totals.calls, totals.failures), (0, 0));
+/// assert_eq!((totals.calls, totals.failures, totals.p50), (0, 0, None));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HookTotals {
@@ -86,6 +100,31 @@ pub struct HookTotals {
     pub calls: u64,
     /// Those that failed or panicked.
     pub failures: u64,
+    /// `request:start` failures skipped under
+    /// [`StartFailurePolicy::Skip`](crate::StartFailurePolicy::Skip) (the
+    /// request went on).
+    pub skipped: u64,
+    /// The median duration of a callback; `None` before the first call.
+    pub p50: Option<Duration>,
+    /// The 99th percentile duration of a callback.
+    pub p99: Option<Duration>,
+}
+
+/// One plugin's figures on one hook.
+///
+/// ```
+/// let figures = plinth_server::HookFigures::default();
+/// assert_eq!(figures.totals.calls, 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HookFigures {
+    /// The hook (or bus topic).
+    pub hook: String,
+    /// Its kind (`action`, `filter`, `bail`, ...).
+    pub kind: String,
+    /// Calls, failures and quantiles on this hook alone (`skipped` stays 0:
+    /// it is counted per plugin).
+    pub totals: HookTotals,
 }
 
 /// The server's metrics, in the Prometheus text format through
@@ -98,6 +137,11 @@ pub struct HookTotals {
 /// | `plinth_hook_duration_seconds` (histogram) | plugin, hook, kind |
 /// | `plinth_plugin_state` (1 for the current state, else 0) | plugin, state |
 /// | `plinth_plugin_transitions_total` | plugin, from, to |
+/// | `plinth_request_start_skipped_total` | plugin |
+///
+/// Per plugin it also keeps finer latency counts than the histogram's, for
+/// the p50 and p99 of [`totals`](Self::totals) and [`hooks`](Self::hooks)
+/// (the admin API's and the dashboard's figures).
 ///
 /// Bus deliveries count as calls of the topic's name, with kind `action`.
 ///
@@ -135,6 +179,7 @@ pub struct Metrics {
     latency: Histograms,
     states: Family<StateLabels, Gauge>,
     transitions: Family<TransitionLabels, Counter>,
+    skipped: Family<PluginLabels, Counter>,
     cache: RwLock<Cache>,
 }
 
@@ -166,6 +211,7 @@ impl Metrics {
         let latency: Histograms = Family::new_with_constructor(latency_histogram);
         let states = Family::<StateLabels, Gauge>::default();
         let transitions = Family::<TransitionLabels, Counter>::default();
+        let skipped = Family::<PluginLabels, Counter>::default();
         let mut registry = Registry::with_prefix("plinth");
         registry.register(
             "hook_calls",
@@ -192,6 +238,11 @@ impl Metrics {
             "Lifecycle transitions, per plugin",
             transitions.clone(),
         );
+        registry.register(
+            "request_start_skipped",
+            "request:start callbacks that failed and were skipped (the request went on), per plugin",
+            skipped.clone(),
+        );
         let metrics = Arc::new(Metrics {
             registry,
             calls,
@@ -199,6 +250,7 @@ impl Metrics {
             latency,
             states,
             transitions,
+            skipped,
             cache: RwLock::new(Cache::default()),
         });
         for plugin in manager.list() {
@@ -242,14 +294,74 @@ impl Metrics {
     /// ```
     pub fn totals(&self, plugin: &str) -> HookTotals {
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-        cache
+        let mut counts = Counts::default();
+        let mut totals = cache
             .by_series
             .iter()
             .filter(|((p, _), _)| p == plugin)
-            .fold(HookTotals::default(), |t, (_, s)| HookTotals {
-                calls: t.calls + s.calls.get(),
-                failures: t.failures + s.failures.get(),
+            .fold(HookTotals::default(), |t, (_, s)| {
+                s.latencies.add_to(&mut counts);
+                HookTotals {
+                    calls: t.calls + s.calls.get(),
+                    failures: t.failures + s.failures.get(),
+                    ..t
+                }
+            });
+        drop(cache);
+        totals.p50 = counts.quantile(0.5);
+        totals.p99 = counts.quantile(0.99);
+        totals.skipped = self.skipped_of(plugin);
+        totals
+    }
+
+    /// A plugin's figures on each hook it was called on, by hook name.
+    ///
+    /// ```
+    /// let metrics = plinth_server::Metrics::install(&plinth_runtime::Manager::new())?;
+    /// assert!(metrics.hooks("nobody").is_empty());
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn hooks(&self, plugin: &str) -> Vec<HookFigures> {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        let mut figures: Vec<HookFigures> = cache
+            .by_series
+            .iter()
+            .filter(|((p, _), _)| p == plugin)
+            .map(|((_, hook), s)| {
+                let mut counts = Counts::default();
+                s.latencies.add_to(&mut counts);
+                HookFigures {
+                    hook: hook.clone(),
+                    kind: s.kind.clone(),
+                    totals: HookTotals {
+                        calls: s.calls.get(),
+                        failures: s.failures.get(),
+                        skipped: 0,
+                        p50: counts.quantile(0.5),
+                        p99: counts.quantile(0.99),
+                    },
+                }
             })
+            .collect();
+        figures.sort_by(|a, b| a.hook.cmp(&b.hook));
+        figures
+    }
+
+    fn skipped_of(&self, plugin: &str) -> u64 {
+        // `get_or_create` would add a series per plugin ever asked about.
+        let labels = PluginLabels {
+            plugin: plugin.to_string(),
+        };
+        self.skipped.get(&labels).map_or(0, |c| c.get())
+    }
+
+    /// Counts a `request:start` failure of `plugin` that was skipped.
+    pub(crate) fn start_skipped(&self, plugin: &str) {
+        self.skipped
+            .get_or_create(&PluginLabels {
+                plugin: plugin.to_string(),
+            })
+            .inc();
     }
 
     fn set_state(&self, plugin: &str, current: PluginState) {
@@ -296,6 +408,8 @@ impl Metrics {
                     kind: call.kind.to_string(),
                 };
                 let series = Arc::new(Series {
+                    kind: call.kind.to_string(),
+                    latencies: Latencies::default(),
                     calls: self.calls.get_or_create_owned(&labels),
                     failures: self.failures.get_or_create_owned(&labels),
                     latency: self.latency.get_or_create_owned(&labels),
@@ -322,5 +436,6 @@ impl Interceptor for Metrics {
             series.failures.inc();
         }
         series.latency.observe(call.duration.as_secs_f64());
+        series.latencies.record(call.duration);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use plinth_extensions::{ExtensionRegistry, Loaders};
 use plinth_runtime::Manager;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -25,7 +27,8 @@ use crate::auth::{AdminGate, require_token};
 use crate::dashboard::{self, DashboardState};
 use crate::session::Sessions;
 use crate::{
-    AdminToken, ApiError, Metrics, RequestHooksLayer, ServerError, StateEvents, TokenSource,
+    AdminToken, ApiError, Metrics, PluginFolders, RequestHooksLayer, ServerError,
+    StartFailurePolicy, StateEvents, TokenSource,
 };
 
 /// The address served when none is configured: loopback only.
@@ -52,6 +55,14 @@ pub struct ServerConfig {
     /// How long shutdown waits for in-flight requests, and then for the
     /// `request:complete` tasks (default 10 s each).
     pub drain_timeout: Duration,
+    /// What a failing `request:start` callback does to its request
+    /// (default [`StartFailurePolicy::Fail`]: 500).
+    pub request_start_failure: StartFailurePolicy,
+    /// Directories of plugin folders (`<dir>/<plugin>/plinth.toml`): their
+    /// plugins are registered when serving starts, and
+    /// `POST /api/admin/reload` adds those that appeared since (default
+    /// none).
+    pub plugin_dirs: Vec<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +73,8 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(10),
+            request_start_failure: StartFailurePolicy::Fail,
+            plugin_dirs: Vec::new(),
         }
     }
 }
@@ -69,20 +82,25 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// The configuration from the application configuration's `server`
     /// section (`addr`, `adminToken`, `bodyLimitBytes`, `requestTimeoutMs`,
-    /// `drainTimeoutMs`), overridden by the environment (`PLINTH_ADDR`,
-    /// `PLINTH_ADMIN_TOKEN`).
+    /// `drainTimeoutMs`, `requestStartFailure`: `"fail"` or `"skip"`,
+    /// `pluginDirs`: an array of paths), overridden by the environment
+    /// (`PLINTH_ADDR`, `PLINTH_ADMIN_TOKEN`, `PLINTH_PLUGIN_DIRS`: paths
+    /// separated as in `PATH`).
     ///
     /// # Errors
     /// [`ServerError::Config`] naming the setting that is wrong.
     ///
     /// ```
-    /// use plinth_server::{ServerConfig, TokenSource};
+    /// use plinth_server::{ServerConfig, StartFailurePolicy, TokenSource};
     /// use serde_json::json;
     ///
-    /// let app = json!({ "server": { "addr": "127.0.0.1:8080", "adminToken": "from-file" } });
+    /// let app = json!({ "server": {
+    ///     "addr": "127.0.0.1:8080", "adminToken": "from-file", "requestStartFailure": "skip"
+    /// } });
     /// let env = |name: &str| (name == "PLINTH_ADMIN_TOKEN").then(|| "from-env".to_string());
     /// let config = ServerConfig::from_sources(&app, env)?;
     /// assert_eq!(config.addr.port(), 8080);
+    /// assert_eq!(config.request_start_failure, StartFailurePolicy::Skip);
     /// let token = config.admin_token.unwrap();
     /// assert_eq!(token.source(), TokenSource::Environment);
     /// assert!(token.verify("from-env"));
@@ -127,6 +145,25 @@ impl ServerConfig {
         }
         if let Some(ms) = number("drainTimeoutMs")? {
             config.drain_timeout = Duration::from_millis(ms);
+        }
+        if let Some(policy) = section.get("requestStartFailure") {
+            config.request_start_failure = policy
+                .as_str()
+                .ok_or_else(|| bad("requestStartFailure: expected a string"))?
+                .parse()
+                .map_err(|e| bad(&format!("requestStartFailure: {e}")))?;
+        }
+        if let Some(dirs) = section.get("pluginDirs") {
+            let expected = || bad("pluginDirs: expected an array of paths");
+            config.plugin_dirs = dirs
+                .as_array()
+                .ok_or_else(expected)?
+                .iter()
+                .map(|d| d.as_str().map(PathBuf::from).ok_or_else(expected))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(dirs) = env("PLINTH_PLUGIN_DIRS") {
+            config.plugin_dirs = std::env::split_paths(&dirs).collect();
         }
         if let Some(addr) = env("PLINTH_ADDR") {
             config.addr =
@@ -199,6 +236,7 @@ pub struct Server {
     events: Arc<StateEvents>,
     sessions: Arc<Sessions>,
     hooks: RequestHooksLayer,
+    folders: Arc<PluginFolders>,
     config: ServerConfig,
     routes: Router,
     phase: Arc<AtomicU8>,
@@ -227,13 +265,17 @@ impl Server {
     pub fn new(manager: Manager, config: ServerConfig) -> Result<Self, ServerError> {
         let metrics = Metrics::install(&manager)?;
         let events = StateEvents::install(&manager)?;
-        let hooks = RequestHooksLayer::new(manager.hooks())?.timeout(config.request_timeout);
+        let hooks = RequestHooksLayer::new(manager.hooks())?
+            .timeout(config.request_timeout)
+            .on_start_failure(config.request_start_failure)
+            .metrics(metrics.clone());
         Ok(Server {
             manager: Arc::new(Mutex::new(manager)),
             metrics,
             events,
             sessions: Arc::default(),
             hooks,
+            folders: Arc::new(PluginFolders::new(config.plugin_dirs.clone())),
             config,
             routes: Router::new(),
             phase: Arc::new(AtomicU8::new(STARTING)),
@@ -251,6 +293,40 @@ impl Server {
     pub fn routes(mut self, routes: Router) -> Self {
         self.routes = self.routes.merge(routes);
         self
+    }
+
+    /// Where the plugins of the [plugin folders](ServerConfig::plugin_dirs)
+    /// register their extensions, and the loaders of their modules (by
+    /// default a registry of the server's own and no loaders).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use plinth_extensions::{ExtensionRegistry, Loaders};
+    /// let registry = Arc::new(ExtensionRegistry::new());
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?
+    ///     .extensions(registry.clone(), Arc::new(Loaders::new()));
+    /// assert!(Arc::ptr_eq(server.plugin_folders().extensions(), &registry));
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn extensions(mut self, extensions: Arc<ExtensionRegistry>, loaders: Arc<Loaders>) -> Self {
+        self.folders = Arc::new(PluginFolders::with(
+            self.config.plugin_dirs.clone(),
+            extensions,
+            loaders,
+        ));
+        self
+    }
+
+    /// The plugin folders: their directories and extension registry.
+    ///
+    /// ```
+    /// let config = plinth_server::ServerConfig { plugin_dirs: vec!["plugins".into()], ..Default::default() };
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), config)?;
+    /// assert_eq!(server.plugin_folders().dirs(), [std::path::PathBuf::from("plugins")]);
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn plugin_folders(&self) -> &Arc<PluginFolders> {
+        &self.folders
     }
 
     /// The manager, shared with the admin API.
@@ -303,6 +379,7 @@ impl Server {
             manager: self.manager.clone(),
             metrics: self.metrics.clone(),
             events: self.events.clone(),
+            folders: self.folders.clone(),
         })
         .route_layer(middleware::from_fn_with_state(
             AdminGate {
@@ -319,7 +396,7 @@ impl Server {
         });
         let phase = self.phase.clone();
         let metrics = self.metrics.clone();
-        Router::new()
+        let routes = Router::new()
             .route(
                 "/healthz",
                 get(|| async { Json(json!({ "status": "ok" })) }),
@@ -329,11 +406,17 @@ impl Server {
             .merge(admin)
             .merge(dashboard)
             .merge(self.routes.clone())
-            .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") })
-            .layer(CatchPanicLayer::custom(handler_panicked))
-            .layer(DefaultBodyLimit::max(self.config.body_limit))
-            .layer(RequestBodyLimitLayer::new(self.config.body_limit))
+            .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not found") });
+        // The layers wrap the router once, as one service, rather than
+        // through `Router::layer`, which wraps every route in each layer
+        // (a boxed service per layer, cloned for every request).
+        let stack = tower::ServiceBuilder::new()
             .layer(self.hooks.clone())
+            .layer(RequestBodyLimitLayer::new(self.config.body_limit))
+            .layer(DefaultBodyLimit::max(self.config.body_limit))
+            .layer(CatchPanicLayer::custom(handler_panicked))
+            .service(routes);
+        Router::new().fallback_service(stack)
     }
 
     /// Binds the configured address.
@@ -354,8 +437,9 @@ impl Server {
         Ok(TcpListener::bind(self.config.addr).await?)
     }
 
-    /// Serves on `listener` until `signal` completes: starts the plugins
-    /// (`/readyz` answers 200 once `initialize_all` finished), then on the
+    /// Serves on `listener` until `signal` completes: registers the plugins
+    /// of the [plugin folders](ServerConfig::plugin_dirs) and starts the
+    /// plugins (`/readyz` answers 200 once `initialize_all` finished), then on the
     /// signal stops accepting, waits for in-flight requests (at most
     /// [`drain_timeout`](ServerConfig::drain_timeout)), then for the
     /// `request:complete` tasks (as long again), and shuts the plugins down
@@ -381,8 +465,24 @@ impl Server {
         let drain = self.config.drain_timeout;
         let manager = self.manager.clone();
         let phase = self.phase.clone();
+        let folders = self.folders.clone();
         let starting = tokio::spawn(async move {
             let mut manager = manager.lock_owned().await;
+            if !folders.dirs().is_empty() {
+                let scanning = folders.clone();
+                match tokio::task::spawn_blocking(move || scanning.scan()).await {
+                    Ok(discovery) => {
+                        let (report, _) = folders.register_new(&mut manager, &discovery);
+                        for error in &report.errors {
+                            tracing::warn!("plugin folders: {error}");
+                        }
+                        for refused in &report.failed {
+                            tracing::warn!(plugin = %refused.plugin, "not registered: {}", refused.reason);
+                        }
+                    }
+                    Err(e) => tracing::error!("scanning the plugin folders: {e}"),
+                }
+            }
             match manager.initialize_all().await {
                 Ok(report) => {
                     for (plugin, reason) in &report.failed {
@@ -511,5 +611,28 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 's
                 std::future::pending::<()>().await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_start_failure_is_read_and_checked() {
+        let none = |_: &str| None;
+        let config = ServerConfig::from_sources(&json!({}), none).unwrap();
+        assert_eq!(config.request_start_failure, StartFailurePolicy::Fail);
+        let app = json!({ "server": { "requestStartFailure": "skip" } });
+        let config = ServerConfig::from_sources(&app, none).unwrap();
+        assert_eq!(config.request_start_failure, StartFailurePolicy::Skip);
+        let app = json!({ "server": { "requestStartFailure": "ignore" } });
+        let e = ServerConfig::from_sources(&app, none).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "server configuration: server.requestStartFailure: expected \"fail\" or \"skip\", found \"ignore\""
+        );
+        let app = json!({ "server": { "requestStartFailure": true } });
+        assert!(ServerConfig::from_sources(&app, none).is_err());
     }
 }

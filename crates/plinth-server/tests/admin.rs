@@ -35,6 +35,7 @@ fn admin_routes() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/admin/plugins/limiter/config",
             Some(json!({ "maxRequests": 1 })),
         ),
+        (Method::POST, "/api/admin/reload", None),
         (Method::GET, "/api/admin/graph", None),
         (Method::GET, "/api/admin/graph.svg", None),
         (Method::GET, "/api/admin/events", None),

@@ -1,6 +1,8 @@
 //! The dashboard in a real headless browser (Debian's Chromium, driven over
-//! the DevTools protocol): log in, see the plugins, toggle one and see it
-//! and its dependent change, then see a change made elsewhere arrive live.
+//! the DevTools protocol): log in, see the plugins and their hook latency,
+//! submit a bad configuration and see its violations, a good one and see
+//! the plugin restart, toggle one and see it and its dependent change,
+//! then see a change made elsewhere arrive live.
 //! Skipped, with a note, where `/usr/bin/chromium` is not installed.
 
 mod common;
@@ -71,6 +73,44 @@ fn state_in_page(tab: &Tab, plugin: &str, state: &str) {
     });
 }
 
+fn text_of(tab: &Tab, selector: &str) -> String {
+    tab.find_element(selector)
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+        .get_inner_text()
+        .unwrap()
+}
+
+/// Waits (15 s at most) for the text of `selector` to satisfy `done`.
+fn wait_text(tab: &Tab, selector: &str, done: impl Fn(&str) -> bool) {
+    for _ in 0..300 {
+        if done(&text_of(tab, selector)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{selector} never showed what was expected: {:?}",
+        text_of(tab, selector)
+    );
+}
+
+/// Replaces the text of a configuration form's textarea.
+fn set_config(tab: &Tab, form: &str, text: &str) {
+    let area = tab.find_element(&format!("{form} textarea")).unwrap();
+    let value = area
+        .call_js_fn(
+            "function(text) { this.value = text; return this.value; }",
+            vec![json!(text)],
+            false,
+        )
+        .unwrap()
+        .value;
+    assert_eq!(
+        value.and_then(|v| v.as_str().map(String::from)).as_deref(),
+        Some(text)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_see_the_plugins_toggle_one_and_see_the_changes_live() {
     if !Path::new(CHROMIUM).exists() {
@@ -117,6 +157,74 @@ async fn log_in_see_the_plugins_toggle_one_and_see_the_changes_live() {
             "the graph did not load"
         );
 
+        // Each plugin's hook latency: the limiter was called (by /readyz and
+        // the login), so it shows a median and a 99th percentile.
+        for column in ["p50", "p99"] {
+            let figure = text_of(&tab, &format!(r#"tr[data-plugin="limiter"] td.{column}"#));
+            assert!(
+                figure.ends_with(" µs") || figure.ends_with(" ms"),
+                "{column}: {figure:?}"
+            );
+            let none = text_of(&tab, &format!(r#"tr[data-plugin="dashboard"] td.{column}"#));
+            assert_eq!(none, "-", "the dashboard plugin has no hooks");
+        }
+
+        // A bad configuration: the 422's violations show, each with its
+        // JSON pointer, and nothing is saved.
+        let form = r#"form.config[data-plugin="limiter"]"#;
+        set_config(&tab, form, r#"{"maxRequests": 0, "colour": "red"}"#);
+        tab.find_element(&format!("{form} button.save"))
+            .unwrap()
+            .click()
+            .unwrap();
+        let violation = tab
+            .wait_for_element(&format!(
+                r#"{form} .violations li[data-pointer="/plugins/limiter/maxRequests"]"#
+            ))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no violation shown: {e}\n{}",
+                    tab.get_content().unwrap_or_default()
+                )
+            })
+            .get_inner_text()
+            .unwrap();
+        assert!(
+            violation.starts_with("/plugins/limiter/maxRequests: "),
+            "{violation}"
+        );
+        let all = text_of(&tab, &format!("{form} .violations"));
+        assert!(all.contains("colour"), "the unknown property too: {all}");
+        assert_eq!(text_of(&tab, &format!("{form} .config-status")), "");
+
+        // Not even JSON: said so, nothing sent.
+        set_config(&tab, form, "{ maxRequests: ");
+        tab.find_element(&format!("{form} button.save"))
+            .unwrap()
+            .click()
+            .unwrap();
+        tab.wait_for_element(&format!(r#"{form} .violations li[data-pointer=""]"#))
+            .unwrap();
+        assert!(text_of(&tab, &format!("{form} .violations")).contains("not JSON"));
+
+        // A good one: saved, and the limiter restarted on it (with its
+        // dependent), coming back active.
+        set_config(&tab, form, r#"{"maxRequests": 500}"#);
+        tab.find_element(&format!("{form} button.save"))
+            .unwrap()
+            .click()
+            .unwrap();
+        wait_text(&tab, &format!("{form} .config-status"), |t| {
+            t.starts_with("Saved")
+        });
+        assert_eq!(
+            text_of(&tab, &format!("{form} .config-status")),
+            "Saved; restarted limiter, dashboard"
+        );
+        assert_eq!(text_of(&tab, &format!("{form} .violations")), "");
+        state_in_page(&tab, "limiter", "active");
+        state_in_page(&tab, "dashboard", "active");
+
         // Disable the limiter: it and its dependent go down.
         tab.find_element(r#"button.toggle[data-plugin="limiter"]"#)
             .unwrap()
@@ -146,6 +254,16 @@ async fn log_in_see_the_plugins_toggle_one_and_see_the_changes_live() {
     }
     assert_eq!(server.state_of("limiter").await, "disabled");
     assert_eq!(server.state_of("dashboard").await, "disabled");
+    // Only the good configuration was stored.
+    let config: serde_json::Value = server
+        .admin(reqwest::Method::GET, "/api/admin/plugins/limiter/config")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["config"], json!({ "maxRequests": 500 }));
     let response = server
         .admin(reqwest::Method::POST, "/api/admin/plugins/limiter/enable")
         .send()

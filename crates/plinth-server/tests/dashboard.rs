@@ -260,9 +260,27 @@ async fn login_sets_a_strict_http_only_cookie_and_the_page_shows_the_plugins() {
         "<td>limiter ^1</td>",
         r#"<img id="graph" src="/api/admin/graph.svg""#,
         r#"<script src="/admin/dashboard.js"></script>"#,
+        // A configuration form per plugin, holding its section.
+        r#"<form class="config" data-plugin="limiter">"#,
+        r#"<form class="config" data-plugin="dashboard">"#,
+        "&quot;maxRequests&quot;: 1000",
+        r#"<th title="median duration of its hook callbacks">p50</th>"#,
+        // The dashboard plugin has no hooks: no latency to show.
+        r#"<td class="num p50">-</td><td class="num p99">-</td>"#,
     ] {
         assert!(html.contains(expected), "{expected} in {html}");
     }
+    // The limiter was called (by /readyz, the login): its figures show.
+    let limiter = html
+        .split(r#"<tr data-plugin="limiter""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    assert!(
+        limiter.contains(r#"<td class="num p50">"#)
+            && (limiter.contains(" µs</td>") || limiter.contains(" ms</td>")),
+        "{limiter}"
+    );
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "{html}"

@@ -5,9 +5,31 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Limiter, Panicker, Recorder, Running};
+use common::{Broken, Gate, Limiter, Panicker, Recorder, Running};
+use plinth_hooks::PluginUrn;
 use plinth_runtime::{Manager, PluginState};
+use plinth_server::{REQUEST_START, ServerConfig, StartFailurePolicy};
 use serde_json::json;
+
+fn ok_routes() -> axum::Router {
+    axum::Router::new()
+        .route("/broken/ok", axum::routing::get(|| async { "ok" }))
+        .route("/broken/gated", axum::routing::get(|| async { "never" }))
+}
+
+fn skipping() -> ServerConfig {
+    ServerConfig {
+        admin_token: Some(plinth_server::AdminToken::new(common::TOKEN).unwrap()),
+        request_start_failure: StartFailurePolicy::Skip,
+        ..ServerConfig::default()
+    }
+}
+
+fn metric(text: &str, prefix: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_start_rejects_with_429_and_retry_after_from_the_limiter_config() {
@@ -178,7 +200,162 @@ async fn metrics_count_calls_per_plugin_and_hook_and_the_lifecycle() {
 
     // The admin list shows the same counts per plugin.
     let plugins = server.plugins().await;
-    assert!(plugins[0]["hooks"]["calls"].as_u64().unwrap() >= 3);
-    assert_eq!(plugins[0]["hooks"]["failures"], 0);
+    let hooks = &plugins[0]["hooks"];
+    assert!(hooks["calls"].as_u64().unwrap() >= 3);
+    assert_eq!(hooks["failures"], 0);
+    // Its callbacks' latency: a median and a 99th percentile, in µs.
+    let p50 = hooks["p50Micros"].as_f64().unwrap();
+    let p99 = hooks["p99Micros"].as_f64().unwrap();
+    assert!(p50 > 0.0 && p50 <= p99, "{hooks}");
+    assert!(
+        p99 < 1_000_000.0,
+        "an in-memory counter took a second? {hooks}"
+    );
+    let by_hook = hooks["byHook"].as_array().unwrap();
+    assert_eq!(by_hook.len(), 1, "{hooks}");
+    assert_eq!(by_hook[0]["hook"], "request:start");
+    assert_eq!(by_hook[0]["kind"], "bail");
+    assert_eq!(by_hook[0]["calls"], hooks["calls"]);
+    assert_eq!(by_hook[0]["p99Micros"], hooks["p99Micros"]);
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_a_failing_start_hook_answers_500_without_running_the_handler() {
+    let mut manager = Manager::new();
+    manager.register(Broken).unwrap();
+    let server = Running::start_with(manager, Some(common::TOKEN), ok_routes()).await;
+
+    let response = server.get("/broken/ok").await;
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "internal server error");
+    assert!(body["requestId"].is_string());
+
+    let broken = server
+        .plugins()
+        .await
+        .into_iter()
+        .find(|p| p["name"] == "broken")
+        .unwrap();
+    assert_eq!(broken["hooks"]["failures"], 1);
+    assert_eq!(broken["hooks"]["skipped"], 0);
+    let text = server.get("/metrics").await.text().await.unwrap();
+    assert!(
+        !text.contains("plinth_request_start_skipped_total{"),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_skip_a_failing_start_hook_is_skipped_and_the_callbacks_after_it_still_run() {
+    let manager = Manager::new();
+    // Not a plugin's: nothing removes it, so it fails on every request.
+    manager
+        .hooks()
+        .hook(&REQUEST_START)
+        .unwrap()
+        .try_tap(PluginUrn::new("flaky").unwrap(), |r| {
+            if r.path.starts_with("/broken") {
+                Err("the session store is down".into())
+            } else {
+                Ok(None)
+            }
+        });
+    let mut manager = manager;
+    manager.register(Gate).unwrap();
+    let server = Running::start_config(manager, skipping(), ok_routes()).await;
+
+    // The handler runs despite the failure...
+    let response = server.get("/broken/ok").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "ok");
+    // ...and the plugins after the failing callback are still asked.
+    let gated = server.get("/broken/gated").await;
+    assert_eq!(gated.status(), 403);
+    assert_eq!(
+        gated.json::<serde_json::Value>().await.unwrap()["error"],
+        "gated"
+    );
+    assert_eq!(server.get("/broken/ok").await.status(), 200);
+
+    let text = server.get("/metrics").await.text().await.unwrap();
+    assert_eq!(
+        metric(
+            &text,
+            r#"plinth_request_start_skipped_total{plugin="flaky"}"#
+        ),
+        Some(3),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            r#"plinth_hook_failures_total{plugin="flaky",hook="request:start",kind="bail"}"#
+        ),
+        Some(3),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_skip_a_failing_plugin_is_blamed_counted_and_failed_without_failing_its_request() {
+    let mut manager = Manager::new();
+    manager.register(Broken).unwrap();
+    manager.register(Gate).unwrap();
+    let server = Running::start_config(manager, skipping(), ok_routes()).await;
+
+    assert_eq!(server.get("/broken/ok").await.status(), 200);
+    // Its callbacks are gone since its first fault; the others go on.
+    assert_eq!(server.get("/broken/ok").await.status(), 200);
+    assert_eq!(server.get("/broken/gated").await.status(), 403);
+
+    // The manager fails it at its next operation.
+    server.manager.lock().await.apply_faults().await;
+    let plugins = server.plugins().await;
+    let broken = plugins.iter().find(|p| p["name"] == "broken").unwrap();
+    assert_eq!(broken["hooks"]["failures"], 1, "{broken}");
+    assert_eq!(broken["hooks"]["skipped"], 1, "{broken}");
+    assert_eq!(broken["state"], "failed", "{broken}");
+    let reason = broken["reason"].as_str().unwrap();
+    assert!(reason.contains("the session store is down"), "{reason}");
+    let gate = plugins.iter().find(|p| p["name"] == "gate").unwrap();
+    assert_eq!(gate["state"], "active");
+    assert_eq!(gate["hooks"]["skipped"], 0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_layer_alone_skips_or_fails_as_configured() {
+    use tower::ServiceExt;
+    let hooks = plinth_hooks::Registry::new();
+    let start = hooks.hook(&REQUEST_START).unwrap();
+    start.tap(PluginUrn::new("panics").unwrap(), |_| panic!("boom"));
+    start.tap(PluginUrn::new("gate").unwrap(), |r| {
+        (r.path == "/gated").then(|| plinth_server::Rejection::new(403, "gated"))
+    });
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "home" }))
+        .route("/gated", axum::routing::get(|| async { "never" }));
+    let call = |app: axum::Router, path: &'static str| async move {
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        app.oneshot(request).await.unwrap().status().as_u16()
+    };
+    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
+    assert_eq!(layer.start_failure_policy(), StartFailurePolicy::Fail);
+    let failing = app.clone().layer(layer);
+    assert_eq!(call(failing.clone(), "/").await, 500);
+    assert_eq!(call(failing, "/gated").await, 500);
+
+    let skipping = app.layer(
+        plinth_server::RequestHooksLayer::new(&hooks)
+            .unwrap()
+            .on_start_failure(StartFailurePolicy::Skip),
+    );
+    assert_eq!(call(skipping.clone(), "/").await, 200);
+    assert_eq!(call(skipping, "/gated").await, 403);
 }

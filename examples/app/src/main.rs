@@ -3,11 +3,14 @@
 //! and a graceful shutdown on SIGTERM or Ctrl-C.
 //!
 //! ```text
-//! cargo run -p plinth-example-app [-- --port N | --addr HOST:PORT] [--config FILE.json]
+//! cargo run -p plinth-example-app [-- --port N | --addr HOST:PORT] [--config FILE.json] [--plugins DIR]...
 //! ```
 //!
 //! Listens on 127.0.0.1:3000 unless told otherwise (`--port`, `--addr`,
-//! `PLINTH_ADDR`, or `server.addr` in the configuration file). The admin
+//! `PLINTH_ADDR`, or `server.addr` in the configuration file). Plugin
+//! folders (`plinth.toml` plugins, found at start and on `POST
+//! /api/admin/reload`) are the `plugins` folder beside this example unless
+//! `--plugins`, `PLINTH_PLUGIN_DIRS` or `server.pluginDirs` name others. The admin
 //! token comes from `PLINTH_ADMIN_TOKEN` or `server.adminToken`; without
 //! either, one is generated and printed. The audit log goes to `AUDIT_LOG`,
 //! by default `audit.log` in a fresh temporary folder.
@@ -24,12 +27,14 @@ type Error = Box<dyn std::error::Error>;
 struct Args {
     addr: Option<SocketAddr>,
     config: Option<PathBuf>,
+    plugins: Vec<PathBuf>,
 }
 
 fn args() -> Result<Args, Error> {
     let mut parsed = Args {
         addr: None,
         config: None,
+        plugins: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -41,8 +46,11 @@ fn args() -> Result<Args, Error> {
             }
             "--addr" => parsed.addr = Some(value()?.parse()?),
             "--config" => parsed.config = Some(value()?.into()),
+            "--plugins" => parsed.plugins.push(value()?.into()),
             "-h" | "--help" => {
-                println!("usage: app [--port N | --addr HOST:PORT] [--config FILE.json]");
+                println!(
+                    "usage: app [--port N | --addr HOST:PORT] [--config FILE.json] [--plugins DIR]..."
+                );
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (try --help)").into()),
@@ -78,6 +86,13 @@ async fn main() -> Result<(), Error> {
     if let Some(addr) = args.addr {
         server_config.addr = addr;
     }
+    let plugin_dirs_set = std::env::var_os("PLINTH_PLUGIN_DIRS").is_some()
+        || config.pointer("/server/pluginDirs").is_some();
+    if !args.plugins.is_empty() {
+        server_config.plugin_dirs = args.plugins;
+    } else if !plugin_dirs_set {
+        server_config.plugin_dirs = vec![web::default_plugin_dir()];
+    }
     let generated = match server_config.admin_token {
         Some(_) => None,
         None => {
@@ -109,6 +124,13 @@ async fn main() -> Result<(), Error> {
         (None, _) => println!("admin token: set by the application"),
     }
     println!("audit log: {}", audit_log.display());
+    let folders: Vec<String> = server
+        .plugin_folders()
+        .dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    println!("plugin folders: {}", folders.join(", "));
     println!(
         "try: curl -X POST http://{addr}/api/users/ada/action -H 'content-type: application/json' -d '{{\"action\":\"edit\",\"payload\":{{}}}}'"
     );

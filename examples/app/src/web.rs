@@ -93,6 +93,17 @@ async fn login(
     Ok(Json(json!({ "loggedIn": true })))
 }
 
+/// The folder of plugin folders shipped with the example (`plugins`
+/// beside its `Cargo.toml`), where the app looks when told of no other.
+///
+/// ```
+/// let dir = plinth_example_app::web::default_plugin_dir();
+/// assert!(dir.join("theme-dark/plinth.toml").is_file());
+/// ```
+pub fn default_plugin_dir() -> std::path::PathBuf {
+    FsPath::new(env!("CARGO_MANIFEST_DIR")).join("plugins")
+}
+
 /// The application's manager: the four plugins registered (not started),
 /// the mail service provided, `config` as the application configuration
 /// with the audit log at `audit_log` unless the configuration names one.

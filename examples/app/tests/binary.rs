@@ -34,6 +34,7 @@ fn start(dir: &std::path::Path, token: Option<&str>, config: Value) -> App {
         .env("AUDIT_LOG", dir.join("audit.log"))
         .env_remove("PLINTH_ADDR")
         .env_remove("PLINTH_ADMIN_TOKEN")
+        .env_remove("PLINTH_PLUGIN_DIRS")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if let Some(token) = token {
@@ -176,7 +177,9 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
             "audit-logger",
             "rate-limiter",
             "user-activity",
-            "welcome-email"
+            "welcome-email",
+            // From the example's own plugins folder, found at start.
+            "theme-dark"
         ]
     );
     assert!(
@@ -270,6 +273,88 @@ async fn without_a_token_the_app_generates_one_and_prints_it() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["success"], true);
+    app.sigterm();
+    assert!(app.wait().success());
+}
+
+async fn admin(client: &reqwest::Client, method: reqwest::Method, url: String) -> Value {
+    let response = client
+        .request(method, url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn state_of<'a>(plugins: &'a Value, name: &str) -> Option<&'a str> {
+    plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .map(|p| p["state"].as_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let write = |folder: &str, manifest: &str| {
+        std::fs::create_dir_all(plugins.join(folder)).unwrap();
+        std::fs::write(plugins.join(folder).join("plinth.toml"), manifest).unwrap();
+    };
+    write(
+        "theme-light",
+        "[plugin]\nname = \"theme-light\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"sun.svg\"\n",
+    );
+    let config = json!({ "server": { "pluginDirs": [plugins] } });
+    let mut app = start(dir.path(), Some(TOKEN), config);
+    let client = client();
+    let base = app.base.clone();
+    wait_ready(&client, &base).await;
+
+    // The configured folder replaces the example's own.
+    let listed = admin(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/api/admin/plugins"),
+    )
+    .await;
+    assert_eq!(state_of(&listed, "theme-light"), Some("active"));
+    assert_eq!(state_of(&listed, "theme-dark"), None);
+    assert_eq!(state_of(&listed, "badges"), None);
+
+    // A plugin arrives while the app runs: a reload adds and starts it.
+    write(
+        "@acme/badges",
+        "[plugin]\nname = \"@acme/badges\"\nversion = \"0.1.0\"\n\n[dependencies]\ntheme-light = \"^1\"\n\n[entities.assets]\nbadge = \"star.svg\"\n",
+    );
+    let report = admin(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/api/admin/reload"),
+    )
+    .await;
+    assert_eq!(report["added"], json!(["@acme/badges"]), "{report}");
+    assert_eq!(report["unchanged"], json!(["theme-light"]), "{report}");
+    assert_eq!(report["failed"], json!([]), "{report}");
+    let listed = admin(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/api/admin/plugins"),
+    )
+    .await;
+    assert_eq!(
+        state_of(&listed, "@acme/badges"),
+        Some("active"),
+        "{listed}"
+    );
+    assert_eq!(state_of(&listed, "theme-light"), Some("active"));
+    // The app's own plugins were left alone.
+    assert_eq!(state_of(&listed, "rate-limiter"), Some("active"));
+
     app.sigterm();
     assert!(app.wait().success());
 }

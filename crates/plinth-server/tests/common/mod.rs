@@ -37,10 +37,19 @@ impl Running {
         routes: axum::Router,
     ) -> Running {
         let config = ServerConfig {
-            addr: "127.0.0.1:0".parse().unwrap(),
             admin_token: token.map(|t| AdminToken::new(t).unwrap()),
             ..ServerConfig::default()
         };
+        Self::start_config(manager, config, routes).await
+    }
+
+    /// A server with `config`, on a free loopback port whatever its address.
+    pub async fn start_config(
+        manager: Manager,
+        mut config: ServerConfig,
+        routes: axum::Router,
+    ) -> Running {
+        config.addr = "127.0.0.1:0".parse().unwrap();
         let server = Server::new(manager, config).unwrap().routes(routes);
         let manager = server.manager().clone();
         let listener = server.bind().await.unwrap();
@@ -145,6 +154,46 @@ impl Plugin for Limiter {
             let mut seen = seen.lock().unwrap();
             *seen += 1;
             (*seen > max).then(|| Rejection::too_many_requests(Duration::from_millis(retry)))
+        });
+        Ok(())
+    }
+}
+
+/// Fails in `request:start` (an error, not a panic) on every path under
+/// `/broken`, before the other plugins (priority -10).
+pub struct Broken;
+
+impl Plugin for Broken {
+    fn metadata(&self) -> Metadata {
+        Metadata::new("broken", "1.0.0")
+    }
+
+    fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        ctx.hooks().on(&REQUEST_START)?.priority(-10).try_tap(|r| {
+            if r.path.starts_with("/broken") {
+                Err("the session store is down".into())
+            } else {
+                Ok(None)
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Answers `request:start` with 403 on every path ending in `/gated`,
+/// after the others (priority 20).
+pub struct Gate;
+
+impl Plugin for Gate {
+    fn metadata(&self) -> Metadata {
+        Metadata::new("gate", "1.0.0")
+    }
+
+    fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        ctx.hooks().on(&REQUEST_START)?.priority(20).tap(|r| {
+            r.path
+                .ends_with("/gated")
+                .then(|| Rejection::new(403, "gated"))
         });
         Ok(())
     }

@@ -17,13 +17,31 @@ use tokio::time::MissedTickBehavior;
 use crate::hooks::{REQUEST_COMPLETE, USER_ACTION};
 use plinth::runtime::{Context, Metadata, Plugin};
 
-/// One audit line.
-#[derive(Debug, Clone, Serialize)]
-struct Entry {
+/// One audit line, serialized straight from the borrowed data: no copy of
+/// the payload, no `Value` tree per entry.
+#[derive(Serialize)]
+struct Line<'a, A: Serialize, D: Serialize> {
     /// Milliseconds since the Unix epoch.
     timestamp: u64,
-    action: String,
-    data: Value,
+    action: A,
+    data: &'a D,
+}
+
+/// `user:<action>`, written without building the string first.
+struct UserActionName<'a>(&'a str);
+
+impl Serialize for UserActionName<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("user:{}", self.0))
+    }
+}
+
+/// What an audit line records of a user action.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionData<'a> {
+    user_id: &'a str,
+    payload: &'a Value,
 }
 
 #[derive(Deserialize)]
@@ -33,9 +51,21 @@ struct Config {
     flush_interval_ms: u64,
 }
 
+/// Lines not yet written: JSON lines, ready to append.
+#[derive(Default)]
+struct Pending {
+    text: Vec<u8>,
+    lines: usize,
+}
+
+/// The largest written buffer kept for reuse.
+const SPARE_LIMIT: usize = 64 << 20;
+
 #[derive(Default)]
 struct Buffer {
-    pending: Mutex<Vec<Entry>>,
+    pending: Mutex<Pending>,
+    /// A written buffer, emptied, for the next interval.
+    spare: Mutex<Vec<u8>>,
     path: Mutex<PathBuf>,
     /// Serialises flushes, so that entries put back after a failure stay
     /// ahead of the ones a concurrent flush would write.
@@ -43,46 +73,69 @@ struct Buffer {
 }
 
 impl Buffer {
-    fn push(&self, action: String, data: Value) {
+    /// Appends one line; nothing is added if `data` cannot be serialized.
+    fn push(&self, action: impl Serialize, data: &impl Serialize) -> serde_json::Result<()> {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        lock(&self.pending).push(Entry {
+        let line = Line {
             timestamp,
             action,
             data,
-        });
+        };
+        let mut pending = lock(&self.pending);
+        let before = pending.text.len();
+        if let Err(e) = serde_json::to_writer(&mut pending.text, &line) {
+            pending.text.truncate(before);
+            return Err(e);
+        }
+        pending.text.push(b'\n');
+        pending.lines += 1;
+        Ok(())
     }
 
-    /// Appends every pending entry to the file; on failure puts them back
+    /// Appends every pending line to the file; on failure puts them back
     /// in front of those that arrived meanwhile. A write that fails halfway
-    /// may duplicate lines on retry, never lose them.
+    /// may duplicate lines on retry, never lose them. The written buffer is
+    /// kept for the next interval's lines (up to [`SPARE_LIMIT`]), so that
+    /// a busy server does not grow, fault in and free a fresh one each time.
     fn flush(&self) -> io::Result<usize> {
         let _one_at_a_time = lock(&self.flushing);
-        let batch = std::mem::take(&mut *lock(&self.pending));
-        if batch.is_empty() {
+        let spare = std::mem::take(&mut *lock(&self.spare));
+        let batch = std::mem::replace(
+            &mut *lock(&self.pending),
+            Pending {
+                text: spare,
+                lines: 0,
+            },
+        );
+        if batch.lines == 0 {
+            *lock(&self.spare) = batch.text;
             return Ok(0);
         }
-        match self.write(&batch) {
-            Ok(()) => Ok(batch.len()),
+        match self.write(&batch.text) {
+            Ok(()) => {
+                let mut text = batch.text;
+                if text.capacity() <= SPARE_LIMIT {
+                    text.clear();
+                    *lock(&self.spare) = text;
+                }
+                Ok(batch.lines)
+            }
             Err(e) => {
                 let mut pending = lock(&self.pending);
                 let newer = std::mem::replace(&mut *pending, batch);
-                pending.extend(newer);
+                pending.text.extend_from_slice(&newer.text);
+                pending.lines += newer.lines;
                 Err(e)
             }
         }
     }
 
-    fn write(&self, batch: &[Entry]) -> io::Result<()> {
-        let mut text = String::new();
-        for entry in batch {
-            text.push_str(&serde_json::to_string(entry).map_err(io::Error::other)?);
-            text.push('\n');
-        }
+    fn write(&self, text: &[u8]) -> io::Result<()> {
         let path = lock(&self.path).clone();
         let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
-        file.write_all(text.as_bytes())?;
+        file.write_all(text)?;
         file.flush()
     }
 }
@@ -131,7 +184,7 @@ impl AuditLogger {
     /// assert_eq!(plinth_example_app::plugins::AuditLogger::default().pending(), 0);
     /// ```
     pub fn pending(&self) -> usize {
-        lock(&self.buffer.pending).len()
+        lock(&self.buffer.pending).lines
     }
 }
 
@@ -159,19 +212,20 @@ impl Plugin for AuditLogger {
         let buffer = self.buffer.clone();
         // Priority 1: record the action as it came in, before other
         // plugins transform it; passed on unchanged.
-        ctx.hooks().on(&USER_ACTION)?.priority(1).tap(move |a| {
-            buffer.push(
-                format!("user:{}", a.action),
-                json!({ "userId": a.user_id, "payload": a.payload }),
-            );
-            a
+        ctx.hooks().on(&USER_ACTION)?.priority(1).try_tap(move |a| {
+            let data = ActionData {
+                user_id: &a.user_id,
+                payload: &a.payload,
+            };
+            buffer.push(UserActionName(&a.action), &data)?;
+            Ok(())
         });
         let buffer = self.buffer.clone();
         ctx.hooks()
             .on(&REQUEST_COMPLETE)?
             .priority(100)
             .try_tap(move |r| {
-                buffer.push("request:complete".into(), serde_json::to_value(r)?);
+                buffer.push("request:complete", r)?;
                 Ok(())
             });
 
@@ -189,7 +243,7 @@ impl Plugin for AuditLogger {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!("flushed {n} audit entries"),
                     Err(e) => tracing::warn!(
-                        pending = lock(&buffer.pending).len(),
+                        pending = lock(&buffer.pending).lines,
                         "audit flush failed, keeping entries: {e}"
                     ),
                 }

@@ -47,27 +47,35 @@ struct Limiter {
 }
 
 impl Limiter {
-    fn key(&self, request: &RequestStart) -> String {
-        let ip = || request.ip.clone().unwrap_or_else(|| "unknown".into());
+    fn key<'r>(&self, request: &'r RequestStart) -> &'r str {
+        let ip = || request.ip.as_deref().unwrap_or("unknown");
         match self.config.key_generator {
             KeyGenerator::Ip => ip(),
-            KeyGenerator::User => request.user_id.clone().unwrap_or_else(ip),
-            KeyGenerator::Custom => request.key.clone().unwrap_or_else(ip),
+            KeyGenerator::User => request.user_id.as_deref().unwrap_or_else(ip),
+            KeyGenerator::Custom => request.key.as_deref().unwrap_or_else(ip),
         }
     }
 
-    /// Counts the request; `false` when its window is already full.
-    /// `Err(retry_after)` when the key's window is full.
-    fn admit(&self, key: String) -> Result<(), Duration> {
+    /// Counts the request; `Err(retry_after)` when the key's window is
+    /// already full. The key is copied only the first time it is seen.
+    fn admit(&self, key: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         if windows.len() > SWEEP_ABOVE {
             windows.retain(|_, w| w.resets_at > now);
         }
-        let window = windows.entry(key).or_insert(Window {
-            count: 0,
-            resets_at: now,
-        });
+        if !windows.contains_key(key) {
+            windows.insert(
+                key.to_string(),
+                Window {
+                    count: 0,
+                    resets_at: now,
+                },
+            );
+        }
+        let Some(window) = windows.get_mut(key) else {
+            unreachable!("inserted above");
+        };
         if window.resets_at <= now {
             window.count = 0;
             // The schema bounds the window; clamp anyway, so that no

@@ -1,0 +1,218 @@
+//! Plugin folders: the directories the server scans for `plinth.toml`
+//! plugins, at start and on `POST /api/admin/reload`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, scan};
+use plinth_runtime::{Manager, ManifestPlugin, PluginState};
+use serde::Serialize;
+
+/// The plugin folders of a server and where their plugins' extensions go:
+/// each directory holds plugin folders (`<dir>/<plugin>/plinth.toml`, or
+/// `<dir>/@scope/<plugin>/plinth.toml`), scanned by
+/// [`plinth_extensions::scan`].
+///
+/// ```
+/// use plinth_server::PluginFolders;
+/// let folders = PluginFolders::new(["plugins"]);
+/// assert_eq!(folders.dirs(), [std::path::PathBuf::from("plugins")]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct PluginFolders {
+    dirs: Vec<PathBuf>,
+    extensions: Arc<ExtensionRegistry>,
+    loaders: Arc<Loaders>,
+}
+
+impl PluginFolders {
+    /// The folders `dirs`, their plugins' extensions in a registry of
+    /// their own, with no module loaders (data-only and extension
+    /// declarations; see [`with`](Self::with) for loaders).
+    ///
+    /// ```
+    /// let folders = plinth_server::PluginFolders::new(Vec::<std::path::PathBuf>::new());
+    /// assert!(folders.dirs().is_empty());
+    /// ```
+    pub fn new<P: Into<PathBuf>>(dirs: impl IntoIterator<Item = P>) -> Self {
+        Self::with(
+            dirs,
+            Arc::new(ExtensionRegistry::new()),
+            Arc::new(Loaders::new()),
+        )
+    }
+
+    /// The folders `dirs`, their plugins' extensions going into
+    /// `extensions`, modules resolved by `loaders`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use plinth_extensions::{ExtensionRegistry, Loaders};
+    /// let registry = Arc::new(ExtensionRegistry::new());
+    /// let folders = plinth_server::PluginFolders::with(["plugins"], registry.clone(), Arc::new(Loaders::new()));
+    /// assert!(Arc::ptr_eq(folders.extensions(), &registry));
+    /// ```
+    pub fn with<P: Into<PathBuf>>(
+        dirs: impl IntoIterator<Item = P>,
+        extensions: Arc<ExtensionRegistry>,
+        loaders: Arc<Loaders>,
+    ) -> Self {
+        PluginFolders {
+            dirs: dirs.into_iter().map(Into::into).collect(),
+            extensions,
+            loaders,
+        }
+    }
+
+    /// The directories scanned, in order (a later one's plugin replaces an
+    /// earlier one's of the same name).
+    ///
+    /// ```
+    /// assert_eq!(plinth_server::PluginFolders::new(["a", "b"]).dirs().len(), 2);
+    /// ```
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// The registry the folders' plugins register their extensions in.
+    ///
+    /// ```
+    /// let folders = plinth_server::PluginFolders::new(["plugins"]);
+    /// assert!(folders.extensions().extension_names("app:tools").is_empty());
+    /// ```
+    pub fn extensions(&self) -> &Arc<ExtensionRegistry> {
+        &self.extensions
+    }
+
+    /// Scans the directories (file system reads: call it off the async
+    /// threads, as the server does).
+    ///
+    /// ```
+    /// let found = plinth_server::PluginFolders::new(["/does/not/exist"]).scan();
+    /// assert!(found.plugins.is_empty() && found.errors.is_empty());
+    /// ```
+    pub fn scan(&self) -> Discovery {
+        scan(&self.dirs)
+    }
+
+    /// Registers the plugins of `discovery` that `manager` does not know
+    /// yet, by name, and starts them (with their new dependencies); the
+    /// plugins it knows are left as they are, even if their manifest
+    /// changed. What happened is in the report; nothing is an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::create_dir_all(dir.path().join("theme"))?;
+    /// std::fs::write(dir.path().join("theme/plinth.toml"), "[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n")?;
+    /// let folders = plinth_server::PluginFolders::new([dir.path()]);
+    /// let mut manager = plinth_runtime::Manager::new();
+    /// let report = folders.add_new(&mut manager, &folders.scan()).await;
+    /// assert_eq!(report.added, ["theme"]);
+    /// let again = folders.add_new(&mut manager, &folders.scan()).await;
+    /// assert!(again.added.is_empty());
+    /// assert_eq!(again.unchanged, ["theme"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn add_new(&self, manager: &mut Manager, discovery: &Discovery) -> ReloadReport {
+        let (mut report, registered) = self.register_new(manager, discovery);
+        // In scan order; enabling one starts its required dependencies
+        // first, so an order between the new plugins need not be found.
+        for name in &registered {
+            if let Err(e) = manager.enable(name).await {
+                tracing::warn!(plugin = %name, "plugin from a folder did not start: {e}");
+            }
+        }
+        for name in registered {
+            match manager.state(&name) {
+                Some(PluginState::Active) => report.added.push(name),
+                _ => {
+                    let reason = manager
+                        .reason(&name)
+                        .map_or_else(|| "not started".to_string(), ToString::to_string);
+                    report.failed.push(NotAdded {
+                        plugin: name,
+                        reason,
+                    });
+                }
+            }
+        }
+        report
+    }
+
+    /// Registers (without starting) the plugins of `discovery` that
+    /// `manager` does not know yet; the report without `added`, and the
+    /// names registered.
+    pub(crate) fn register_new(
+        &self,
+        manager: &mut Manager,
+        discovery: &Discovery,
+    ) -> (ReloadReport, Vec<String>) {
+        let mut report = ReloadReport {
+            errors: discovery.errors.iter().map(ToString::to_string).collect(),
+            ..ReloadReport::default()
+        };
+        let mut registered = Vec::new();
+        for found in &discovery.plugins {
+            let name = found.name().to_string();
+            if manager.state(&name).is_some() {
+                report.unchanged.push(name);
+                continue;
+            }
+            let plugin = ManifestPlugin::new(
+                found.manifest.clone(),
+                self.extensions.clone(),
+                self.loaders.clone(),
+            );
+            match manager.register(plugin) {
+                Ok(()) => registered.push(name),
+                Err(e) => report.failed.push(NotAdded {
+                    plugin: name,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        (report, registered)
+    }
+}
+
+/// What a scan of the plugin folders added (`POST /api/admin/reload`
+/// answers it as JSON).
+///
+/// ```
+/// let report = plinth_server::ReloadReport::default();
+/// assert_eq!(
+///     serde_json::to_value(&report)?,
+///     serde_json::json!({ "added": [], "failed": [], "unchanged": [], "errors": [] })
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReloadReport {
+    /// Plugins found for the first time, registered and now active.
+    pub added: Vec<String>,
+    /// Plugins found for the first time that could not be registered, or
+    /// were registered but did not start (they stay listed, `failed`, and
+    /// can be enabled once the cause is fixed).
+    pub failed: Vec<NotAdded>,
+    /// Plugins already known, left as they were.
+    pub unchanged: Vec<String>,
+    /// Manifests that could not be used, each with its file and why.
+    pub errors: Vec<String>,
+}
+
+/// A plugin that a scan found but could not add or start.
+///
+/// ```
+/// let n = plinth_server::NotAdded { plugin: "x".into(), reason: "missing dependency \"y\"".into() };
+/// assert_eq!(serde_json::to_value(&n)?["plugin"], "x");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotAdded {
+    /// Its name.
+    pub plugin: String,
+    /// Why.
+    pub reason: String,
+}
