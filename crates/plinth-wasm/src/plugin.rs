@@ -81,6 +81,13 @@ impl WasmPlugin {
                 });
             }
         }
+        Ok(WasmPlugin::checked(runtime, manifest))
+    }
+
+    /// A plugin for a manifest whose module is known to be `wasm`.
+    pub(crate) fn checked(runtime: Arc<Inner>, manifest: ManifestPlugin) -> WasmPlugin {
+        let m = manifest.manifest();
+        let name = m.name.clone();
         let (caps, denied) = runtime.policy.effective(&name, &m.permissions);
         let host = &runtime.limits;
         let asked = &m.sandbox;
@@ -113,7 +120,7 @@ impl WasmPlugin {
                 .min(host.max_max_restarts),
         };
         let counters = runtime.counters(&name);
-        Ok(WasmPlugin {
+        WasmPlugin {
             runtime,
             manifest,
             caps,
@@ -125,7 +132,7 @@ impl WasmPlugin {
             counters,
             compiled: None,
             pool: RwLock::new(None),
-        })
+        }
     }
 
     fn name(&self) -> &str {

@@ -428,9 +428,50 @@ impl WasmRuntime {
         )
     }
 
-    /// Registers every discovered plugin: those with a `wasm` module as
-    /// [`WasmPlugin`]s, the others as [`ManifestPlugin`]s. A plugin that
-    /// cannot be registered is reported and the others go on.
+    /// Registers one plugin found in a folder: as a [`WasmPlugin`] when its
+    /// manifest's module is a `wasm` one, else as a [`ManifestPlugin`].
+    ///
+    /// # Errors
+    /// [`ManagerError`] when the manager refuses it (a name already
+    /// registered, bad metadata).
+    ///
+    /// ```
+    /// # use std::{path::Path, sync::Arc};
+    /// use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
+    /// use plinth_runtime::Manager;
+    /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
+    /// let m = Manifest::parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\nmodule = \"a.wasm\"\n", Path::new("plugins/a/plinth.toml"))?;
+    /// let mut manager = Manager::new();
+    /// runtime.register(&mut manager, m, &Arc::new(ExtensionRegistry::new()), &Arc::new(Loaders::new()))?;
+    /// assert!(manager.state("a").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register<S>(
+        &self,
+        manager: &mut Manager<S>,
+        manifest: impl Into<Arc<Manifest>>,
+        extensions: &Arc<ExtensionRegistry>,
+        loaders: &Arc<Loaders>,
+    ) -> Result<(), ManagerError>
+    where
+        S: EmptyEntities + FromEntityData<Value> + 'static,
+    {
+        let found = ManifestPlugin::new(manifest, extensions.clone(), loaders.clone());
+        let sandboxed = found
+            .manifest()
+            .module
+            .as_ref()
+            .is_some_and(|m| m.kind() == "wasm");
+        if sandboxed {
+            manager.register(WasmPlugin::checked(self.inner.clone(), found))
+        } else {
+            manager.register(found)
+        }
+    }
+
+    /// Registers every discovered plugin with [`register`](Self::register),
+    /// in scan order. A plugin that cannot be registered is reported and
+    /// the others go on.
     pub fn register_discovered<S>(
         &self,
         manager: &mut Manager<S>,
@@ -441,30 +482,14 @@ impl WasmRuntime {
     where
         S: EmptyEntities + FromEntityData<Value> + 'static,
     {
-        let mut errors = Vec::new();
-        for found in &discovery.plugins {
-            let manifest = found.manifest.clone();
-            let sandboxed = manifest.module.as_ref().is_some_and(|m| m.kind() == "wasm");
-            let registered = if sandboxed {
-                match self.plugin(manifest, extensions.clone(), loaders.clone()) {
-                    Ok(plugin) => manager.register(plugin),
-                    Err(e) => {
-                        tracing::warn!("{e}");
-                        continue;
-                    }
-                }
-            } else {
-                manager.register(ManifestPlugin::new(
-                    manifest,
-                    extensions.clone(),
-                    loaders.clone(),
-                ))
-            };
-            if let Err(e) = registered {
-                errors.push(e);
-            }
-        }
-        errors
+        discovery
+            .plugins
+            .iter()
+            .filter_map(|found| {
+                self.register(manager, found.manifest.clone(), extensions, loaders)
+                    .err()
+            })
+            .collect()
     }
 
     /// The counters of the sandboxed plugin `plugin`, once it has been
