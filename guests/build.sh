@@ -133,3 +133,17 @@ for manifest in "$guests"/*/plinth.toml; do
   module="$(module_of "$manifest")"
   printf '  %8d bytes  %s\n' "$(wc -c <"$dir/$module")" "${dir#"$root"/}/$module" >&2
 done
+
+# The example application runs the audit logger and the rate limiter
+# sandboxed too: its plugins folder gets each one's manifest, component and
+# schema (copies, so that the app's folder is self-contained, as an
+# operator's would be).
+app_plugins="$root/examples/app/plugins"
+for guest in audit-logger rate-limiter; do
+  to="$app_plugins/$guest-wasm"
+  mkdir -p "$to"
+  for file in "$guests/$guest"/plinth.toml "$guests/$guest"/*.wasm "$guests/$guest"/*.json; do
+    [[ -f $file ]] && cp "$file" "$to/"
+  done
+  say "copied $guest into ${to#"$root"/}"
+done
