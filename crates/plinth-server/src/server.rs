@@ -479,6 +479,12 @@ impl Server {
                         for refused in &report.failed {
                             tracing::warn!(plugin = %refused.plugin, "not registered: {}", refused.reason);
                         }
+                        for taken in &report.unchanged {
+                            tracing::warn!(
+                                plugin = %taken,
+                                "a plugin folder uses the name of a plugin already registered; the folder is ignored"
+                            );
+                        }
                     }
                     Err(e) => tracing::error!("scanning the plugin folders: {e}"),
                 }
