@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, scan};
-use plinth_runtime::{Manager, ManifestPlugin, PluginState};
+use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, Manifest, scan};
+use plinth_runtime::{Manager, ManagerError, ManifestPlugin, PluginState};
 use serde::Serialize;
 
 /// The plugin folders of a server and where their plugins' extensions go:
@@ -18,11 +18,44 @@ use serde::Serialize;
 /// let folders = PluginFolders::new(["plugins"]);
 /// assert_eq!(folders.dirs(), [std::path::PathBuf::from("plugins")]);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PluginFolders {
     dirs: Vec<PathBuf>,
-    extensions: Arc<ExtensionRegistry>,
-    loaders: Arc<Loaders>,
+    pub(crate) extensions: Arc<ExtensionRegistry>,
+    pub(crate) loaders: Arc<Loaders>,
+    registrar: Arc<Registrar>,
+}
+
+/// Registers one plugin found in a folder with the manager.
+type Registrar = dyn Fn(
+        &mut Manager,
+        Arc<Manifest>,
+        &Arc<ExtensionRegistry>,
+        &Arc<Loaders>,
+    ) -> Result<(), ManagerError>
+    + Send
+    + Sync;
+
+impl std::fmt::Debug for PluginFolders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginFolders")
+            .field("dirs", &self.dirs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default registrar: every found plugin as a [`ManifestPlugin`].
+fn as_manifest_plugin(
+    manager: &mut Manager,
+    manifest: Arc<Manifest>,
+    extensions: &Arc<ExtensionRegistry>,
+    loaders: &Arc<Loaders>,
+) -> Result<(), ManagerError> {
+    manager.register(ManifestPlugin::new(
+        manifest,
+        extensions.clone(),
+        loaders.clone(),
+    ))
 }
 
 impl PluginFolders {
@@ -61,7 +94,36 @@ impl PluginFolders {
             dirs: dirs.into_iter().map(Into::into).collect(),
             extensions,
             loaders,
+            registrar: Arc::new(as_manifest_plugin),
         }
+    }
+
+    /// Registers each found plugin with `registrar` instead of as a
+    /// [`ManifestPlugin`]: how an application runs the plugins whose
+    /// manifest names code (a sandbox's `register`, say).
+    ///
+    /// ```
+    /// use plinth_runtime::ManifestPlugin;
+    /// let folders = plinth_server::PluginFolders::new(["plugins"]).with_registrar(
+    ///     |manager, manifest, extensions, loaders| {
+    ///         manager.register(ManifestPlugin::new(manifest, extensions.clone(), loaders.clone()))
+    ///     },
+    /// );
+    /// ```
+    pub fn with_registrar(
+        mut self,
+        registrar: impl Fn(
+            &mut Manager,
+            Arc<Manifest>,
+            &Arc<ExtensionRegistry>,
+            &Arc<Loaders>,
+        ) -> Result<(), ManagerError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.registrar = Arc::new(registrar);
+        self
     }
 
     /// The directories scanned, in order (a later one's plugin replaces an
@@ -160,12 +222,12 @@ impl PluginFolders {
                 report.unchanged.push(name);
                 continue;
             }
-            let plugin = ManifestPlugin::new(
+            match (self.registrar)(
+                manager,
                 found.manifest.clone(),
-                self.extensions.clone(),
-                self.loaders.clone(),
-            );
-            match manager.register(plugin) {
+                &self.extensions,
+                &self.loaders,
+            ) {
                 Ok(()) => registered.push(name),
                 Err(e) => report.failed.push(NotAdded {
                     plugin: name,

@@ -173,7 +173,8 @@ pub struct HookFigures {
 /// # }).unwrap();
 /// ```
 pub struct Metrics {
-    registry: Registry,
+    // Written only when a collector is added; read on each scrape.
+    registry: RwLock<Registry>,
     calls: Family<HookLabels, Counter>,
     failures: Family<HookLabels, Counter>,
     latency: Histograms,
@@ -244,7 +245,7 @@ impl Metrics {
             skipped.clone(),
         );
         let metrics = Arc::new(Metrics {
-            registry,
+            registry: RwLock::new(registry),
             calls,
             failures,
             latency,
@@ -281,8 +282,38 @@ impl Metrics {
     pub fn encode(&self) -> String {
         let mut text = String::new();
         // Writing to a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        let registry = self.registry.read().unwrap_or_else(PoisonError::into_inner);
+        let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
         text
+    }
+
+    /// Adds a collector of the application's own, encoded with the
+    /// plugins' metrics on each scrape (a sandbox's counters, say).
+    ///
+    /// ```
+    /// use prometheus_client::collector::Collector;
+    /// use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+    /// use prometheus_client::metrics::counter::ConstCounter;
+    ///
+    /// #[derive(Debug)]
+    /// struct Answers;
+    /// impl Collector for Answers {
+    ///     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+    ///         let counter = ConstCounter::new(42u64);
+    ///         let metric = encoder.encode_descriptor("answers", "Answers given", None, counter.metric_type())?;
+    ///         counter.encode(metric)
+    ///     }
+    /// }
+    /// let metrics = plinth_server::Metrics::install(&plinth_runtime::Manager::new())?;
+    /// metrics.register_collector(Box::new(Answers));
+    /// assert!(metrics.encode().contains("plinth_answers_total 42"));
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn register_collector(&self, collector: Box<dyn prometheus_client::collector::Collector>) {
+        self.registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .register_collector(collector);
     }
 
     /// A plugin's hook calls and failures so far, over all its hooks.

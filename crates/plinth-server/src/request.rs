@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use plinth_hooks::{Action, Bail, Key};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A request about to reach its handler, as `request:start` sees it.
 ///
@@ -100,7 +100,7 @@ pub struct ClientIdentity {
 /// let r = Rejection::too_many_requests(Duration::from_millis(1500));
 /// assert_eq!((r.status, r.retry_after_secs()), (429, Some(2)));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     /// The HTTP status to answer with (a status outside 400..=599 is sent

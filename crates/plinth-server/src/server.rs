@@ -309,11 +309,39 @@ impl Server {
     /// # Ok::<(), plinth_server::ServerError>(())
     /// ```
     pub fn extensions(mut self, extensions: Arc<ExtensionRegistry>, loaders: Arc<Loaders>) -> Self {
-        self.folders = Arc::new(PluginFolders::with(
-            self.config.plugin_dirs.clone(),
-            extensions,
-            loaders,
-        ));
+        let mut folders = (*self.folders).clone();
+        folders.extensions = extensions;
+        folders.loaders = loaders;
+        self.folders = Arc::new(folders);
+        self
+    }
+
+    /// How each plugin found in the plugin folders is registered (at start
+    /// and on reload); by default as a data-only
+    /// [`ManifestPlugin`](plinth_runtime::ManifestPlugin). See
+    /// [`PluginFolders::with_registrar`].
+    ///
+    /// ```
+    /// use plinth_runtime::ManifestPlugin;
+    /// let server = plinth_server::Server::new(plinth_runtime::Manager::new(), Default::default())?
+    ///     .plugin_registrar(|manager, manifest, extensions, loaders| {
+    ///         manager.register(ManifestPlugin::new(manifest, extensions.clone(), loaders.clone()))
+    ///     });
+    /// # Ok::<(), plinth_server::ServerError>(())
+    /// ```
+    pub fn plugin_registrar(
+        mut self,
+        registrar: impl Fn(
+            &mut Manager,
+            Arc<plinth_extensions::Manifest>,
+            &Arc<ExtensionRegistry>,
+            &Arc<Loaders>,
+        ) -> Result<(), plinth_runtime::ManagerError>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.folders = Arc::new((*self.folders).clone().with_registrar(registrar));
         self
     }
 

@@ -88,6 +88,8 @@ mod cache;
 mod error;
 mod grants;
 mod host;
+#[cfg(feature = "prometheus")]
+mod metrics;
 mod plugin;
 mod pool;
 mod runtime;
@@ -97,6 +99,8 @@ pub use bridge::HookBridge;
 pub use cache::CacheOutcome;
 pub use error::{CallFailure, WasmError};
 pub use grants::{Grant, Policy};
+#[cfg(feature = "prometheus")]
+pub use metrics::SandboxCollector;
 pub use plugin::WasmPlugin;
 pub use runtime::{Limits, WasmRuntime, WasmRuntimeBuilder, WasmStats};
 pub use world::{WORLD_PACKAGE, WORLD_VERSION, WORLD_WIT, compatible};

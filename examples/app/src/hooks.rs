@@ -7,7 +7,7 @@
 //! limiter's 429), and `request:complete`, a broadcast.
 
 use plinth::hooks::{Action, Filter, Key, Topic};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use plinth::server::{
@@ -22,7 +22,7 @@ pub use plinth::server::{
 /// assert_eq!(a.action, "delete");
 /// ```
 /// Serialised as the tutorial's clients read it: `{userId, action, payload}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserAction {
     /// Who.

@@ -24,4 +24,5 @@
 
 pub mod hooks;
 pub mod plugins;
+pub mod sandbox;
 pub mod web;

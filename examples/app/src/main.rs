@@ -101,9 +101,24 @@ async fn main() -> Result<(), Error> {
             Some(text)
         }
     };
+    // Sandboxed plugins of the plugin folders: their data beside the audit
+    // log, their compiled components cached across runs.
+    let data_root = audit_log
+        .parent()
+        .map_or_else(|| PathBuf::from("plugin-data"), |d| d.join("plugin-data"));
+    let cache_dir = std::env::temp_dir().join("plinth-app-wasm-cache");
+    let sandbox = plinth_example_app::sandbox::runtime(&data_root, &cache_dir)?;
     let manager = web::manager(config, &audit_log)?;
     let hooks = manager.hooks().clone();
-    let server = Server::new(manager, server_config)?.routes(web::routes(hooks));
+    let registrar = sandbox.clone();
+    let server = Server::new(manager, server_config)?
+        .routes(web::routes(hooks))
+        .plugin_registrar(move |manager, manifest, extensions, loaders| {
+            registrar.register(manager, manifest, extensions, loaders)
+        });
+    server
+        .metrics()
+        .register_collector(Box::new(plinth_wasm::SandboxCollector::new(sandbox)));
     // Handlers first: a signal sent as soon as the address is printed must
     // find them.
     let stop = shutdown_signal()?;
@@ -124,6 +139,7 @@ async fn main() -> Result<(), Error> {
         (None, _) => println!("admin token: set by the application"),
     }
     println!("audit log: {}", audit_log.display());
+    println!("sandboxed plugins' data: {}", data_root.display());
     let folders: Vec<String> = server
         .plugin_folders()
         .dirs()

@@ -178,7 +178,10 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
             "rate-limiter",
             "user-activity",
             "welcome-email",
-            // From the example's own plugins folder, found at start.
+            // From the example's own plugins folder, found at start: two
+            // sandboxed (WebAssembly) plugins and a data-only one.
+            "audit-logger-wasm",
+            "rate-limiter-wasm",
             "theme-dark"
         ]
     );
@@ -188,6 +191,24 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
             .all(|p| p["enabled"] == true && p["state"] == "active")
     );
     assert_eq!(plugins[0]["author"], "plinth");
+
+    // The sandbox's counters are on /metrics, with no capability denied.
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"plinth_sandbox_denied_total{plugin="audit-logger-wasm"} 0"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"plinth_sandbox_calls_total{plugin="rate-limiter-wasm"}"#),
+        "{metrics}"
+    );
 
     // The rate limiter's verdict stops requests: 429 with Retry-After.
     let mut limited = None;
@@ -214,7 +235,7 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
     assert!((1..=600).contains(&retry), "{retry}");
 
     // SIGTERM: in-flight requests finish, request:complete tasks finish,
-    // the plugins stop in reverse order, the audit logger flushes.
+    // the plugins stop in reverse order, the audit loggers flush.
     app.sigterm();
     let status = app.wait();
     assert!(status.success(), "{status:?}");
@@ -249,6 +270,22 @@ async fn the_app_serves_the_tutorial_routes_and_sigterm_loses_no_request() {
             .iter()
             .any(|e| e["action"] == "user:edit" && e["data"]["userId"] == "ada")
     );
+
+    // The sandboxed audit logger, through the directory it was granted,
+    // lost nothing either.
+    let sandboxed = dir
+        .path()
+        .join("plugin-data/audit-logger-wasm/data/audit.log");
+    let log = std::fs::read_to_string(&sandboxed).unwrap();
+    let audited: BTreeSet<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["hook"] == "request:complete")
+        .map(|e| e["event"]["requestId"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &ids {
+        assert!(audited.contains(id), "request {id} missing from\n{log}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
