@@ -108,7 +108,9 @@ measure() {
 # The limiter must not refuse the benchmark's requests (one client address),
 # and the audit logs go to the scratch folder.
 limit='"rate-limiter": { "windowMs": 60000, "maxRequests": 1000000000 }'
-echo "{ \"plugins\": { $limit } }" >"$out/plinth.json"
+# The app's sandboxed rate limiter too.
+wasm_limit='"rate-limiter-wasm": { "windowMs": 60000, "maxRequests": 1000000000 }'
+echo "{ \"plugins\": { $limit, $wasm_limit } }" >"$out/plinth.json"
 echo "{ \"auditLogger\": { \"path\": \"$out/express-audit.log\" }, \"plugins\": { $limit } }" >"$out/express.json"
 
 AUDIT_LOG="$out/plinth-audit.log" PLINTH_ADMIN_TOKEN=load-benchmark-token \
