@@ -33,6 +33,9 @@ pub(crate) struct Counters {
     pub denied: AtomicU64,
     pub instances: AtomicUsize,
     pub memory: AtomicUsize,
+    /// Pools alive: 1 while the plugin runs; more, or 1 after it stopped,
+    /// means a pool is kept alive by a reference cycle.
+    pub pools: AtomicUsize,
 }
 
 /// What every instance of one plugin shares with the host.

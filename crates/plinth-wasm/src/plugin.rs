@@ -253,6 +253,24 @@ impl WasmPlugin {
     }
 }
 
+/// Breaks the one cycle a sandboxed plugin makes: its instances hold the
+/// bus (to publish), and the bus holds its subscriptions, which hold the
+/// instances. A manager dropped without `shutdown` never calls `destroy`,
+/// so dropping the plugin lets go of the bus here.
+impl Drop for WasmPlugin {
+    fn drop(&mut self) {
+        let pool = self
+            .pool
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(pool) = pool {
+            pool.stop();
+            pool.release_bus();
+        }
+    }
+}
+
 /// The component file `module`, which must be a relative path inside the
 /// plugin folder `dir` (links included).
 fn inside(dir: &std::path::Path, module: &str) -> Result<std::path::PathBuf, String> {

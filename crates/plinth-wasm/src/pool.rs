@@ -147,6 +147,7 @@ impl Pool {
         shared: Arc<Shared>,
         limits: CallLimits,
     ) -> Pool {
+        shared.counters.pools.fetch_add(1, Ordering::Relaxed);
         Pool {
             engine,
             pre,
@@ -166,6 +167,15 @@ impl Pool {
 
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Lets go of the bus (see `WasmPlugin`'s `Drop`).
+    pub fn release_bus(&self) {
+        *self
+            .shared
+            .bus
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Makes and initializes an instance.
@@ -397,6 +407,12 @@ impl Pool {
         let _wait = lock(&self.wait);
         self.freed.notify_all();
         failures
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.counters.pools.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -156,6 +156,9 @@ pub struct WasmStats {
     pub instances: usize,
     /// Linear memory of the live instances, in bytes.
     pub memory: usize,
+    /// The plugin's loaded instance pools: 1 while it runs, 0 once it is
+    /// stopped and dropped (more would be a leak).
+    pub pools: usize,
     /// How the component was last obtained.
     pub cache: Option<CacheOutcome>,
 }
@@ -533,6 +536,7 @@ fn stats(c: &Counters, cache: Option<CacheOutcome>) -> WasmStats {
         denied: c.denied.load(Ordering::Relaxed),
         instances: c.instances.load(Ordering::Relaxed),
         memory: c.memory.load(Ordering::Relaxed),
+        pools: c.pools.load(Ordering::Relaxed),
         cache,
     }
 }

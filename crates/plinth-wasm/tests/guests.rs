@@ -237,3 +237,25 @@ fn a_guest_answers_bus_messages_and_contributes_entities() {
     let greetings = snapshot.entities().get("greetings").unwrap();
     assert_eq!(greetings.get("echo"), ["hello from the sandbox"]);
 }
+
+#[test]
+fn a_manager_dropped_without_shutdown_frees_its_sandboxed_plugins() {
+    // The echo guest subscribes to a topic: its instances hold the bus,
+    // which holds its subscription. Dropping the manager must free both.
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "echo");
+    const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO))
+        .policy(Policy::new(tmp.path().join("data")))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let manager = manager(&rt, tmp.path(), json!({}));
+        let stats = rt.stats("echo-wasm").unwrap();
+        assert_eq!((stats.instances, stats.pools), (1, 1));
+        drop(manager);
+        let stats = rt.stats("echo-wasm").unwrap();
+        assert_eq!((stats.instances, stats.memory, stats.pools), (0, 0, 0));
+    }
+}
