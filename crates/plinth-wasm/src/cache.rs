@@ -8,14 +8,19 @@
 //! fails that check and is recompiled rather than handed to wasmtime; wasmtime itself refuses an artifact of another
 //! engine, which is then recompiled too.
 //!
+//! An entry checked (or written) once is not hashed again by this process
+//! while its file keeps its length, modification time and inode.
+//!
 //! The hash is xxh3-128, not a cryptographic one: it guards against
 //! accidents (a torn write, a flipped bit, a stale file), at a cost of
 //! microseconds where SHA-256 took most of a cached start. Forgery is
 //! kept out by the directory's permissions (see `cache_dir`).
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -36,26 +41,87 @@ pub enum CacheOutcome {
 }
 
 /// The compile cache in a directory (created when first written).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct CompileCache {
     dir: PathBuf,
+    /// The engine's part of every entry's name, hashed once.
+    engine_hash: OnceLock<u64>,
+    /// Entries this process wrote or checked, by what identifies their file
+    /// now: a later start of the same plugin need not read and hash the
+    /// artifact again while the file is unchanged (entries are replaced by
+    /// renaming, which changes the file's identity).
+    checked: Mutex<HashMap<PathBuf, Stamp>>,
+}
+
+/// What identifies a file's contents without reading them: its length,
+/// modification time and (on Unix) inode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        })
+    }
 }
 
 impl CompileCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        CompileCache { dir: dir.into() }
+        CompileCache {
+            dir: dir.into(),
+            engine_hash: OnceLock::new(),
+            checked: Mutex::new(HashMap::new()),
+        }
     }
 
     fn entry(&self, engine: &Engine, component: &[u8]) -> PathBuf {
-        let mut engine_hash = Xxh3::new();
-        engine
-            .precompile_compatibility_hash()
-            .hash(&mut engine_hash);
+        let engine_hash = *self.engine_hash.get_or_init(|| {
+            let mut hasher = Xxh3::new();
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+            hasher.finish()
+        });
         self.dir.join(format!(
-            "{:032x}-{:016x}.cwasm",
-            xxh3_128(component),
-            engine_hash.finish()
+            "{:032x}-{engine_hash:016x}.cwasm",
+            xxh3_128(component)
         ))
+    }
+
+    fn checked(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Stamp>> {
+        self.checked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the entry at `path` is the artifact its check file names:
+    /// from the memo when the file is unchanged since, else by hashing it.
+    fn verified(&self, path: &Path, check: &Path) -> bool {
+        let stamp = Stamp::of(path);
+        if stamp.is_some() && self.checked().get(path) == stamp.as_ref() {
+            return true;
+        }
+        let ok = match (std::fs::read(check), hash_file(path)) {
+            (Ok(digest), Ok(hash)) => digest == hash.to_le_bytes(),
+            _ => false,
+        };
+        match (ok, stamp) {
+            (true, Some(stamp)) => {
+                self.checked().insert(path.to_owned(), stamp);
+            }
+            _ => {
+                self.checked().remove(path);
+            }
+        }
+        ok
     }
 
     /// The compiled component for `bytes`, from the cache when a valid
@@ -67,21 +133,20 @@ impl CompileCache {
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry(engine, bytes);
         let check = path.with_extension("check");
-        let existed = match (std::fs::read(&check), hash_file(&path)) {
-            (Ok(digest), Ok(hash)) if digest == hash.to_le_bytes() => {
-                match deserialize_file(engine, &path) {
-                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                    Err(e) => {
-                        tracing::warn!(path = %path.display(), "compile cache entry refused by the engine, recompiling: {e}");
-                        true
-                    }
+        let existed = if self.verified(&path, &check) {
+            match deserialize_file(engine, &path) {
+                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                Err(e) => {
+                    self.checked().remove(&path);
+                    tracing::warn!(path = %path.display(), "compile cache entry refused by the engine, recompiling: {e}");
+                    true
                 }
             }
-            (Err(_), Err(_)) => false,
-            _ => {
-                tracing::warn!(path = %path.display(), "compile cache entry corrupt or incomplete, recompiling");
-                true
-            }
+        } else if path.exists() || check.exists() {
+            tracing::warn!(path = %path.display(), "compile cache entry corrupt or incomplete, recompiling");
+            true
+        } else {
+            false
         };
         let component = Component::new(engine, bytes)?;
         if let Err(e) = self.store(&path, &check, &component) {
@@ -116,6 +181,9 @@ impl CompileCache {
         };
         aside(path, &artifact)?;
         aside(check, &xxh3_128(&artifact).to_le_bytes())?;
+        if let Some(stamp) = Stamp::of(path) {
+            self.checked().insert(path.to_owned(), stamp);
+        }
         Ok(())
     }
 }

@@ -265,6 +265,33 @@ fn the_compile_cache_is_cold_then_warm_and_a_corrupt_entry_is_recompiled() {
 }
 
 #[test]
+fn an_entry_changed_after_this_process_checked_it_is_checked_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "echo", echo(), TAPS_ECHO);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let start = || {
+        let manager = started(&rt, tmp.path());
+        assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+        rt.stats("echo").unwrap().cache
+    };
+    assert_eq!(start(), Some(CacheOutcome::Miss));
+    assert_eq!(start(), Some(CacheOutcome::Hit));
+    let artifact = std::fs::read_dir(tmp.path().join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
+    // Same length, same file, new contents.
+    std::thread::sleep(Duration::from_millis(20));
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x55;
+    std::fs::write(&artifact, &bytes).unwrap();
+    assert_eq!(start(), Some(CacheOutcome::Replaced));
+    assert_eq!(start(), Some(CacheOutcome::Hit));
+}
+
+#[test]
 fn capabilities_are_what_was_asked_for_and_granted() {
     let tmp = tempfile::tempdir().unwrap();
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
