@@ -113,8 +113,14 @@ wasm_limit='"rate-limiter-wasm": { "windowMs": 60000, "maxRequests": 1000000000 
 echo "{ \"plugins\": { $limit, $wasm_limit } }" >"$out/plinth.json"
 echo "{ \"auditLogger\": { \"path\": \"$out/express-audit.log\" }, \"plugins\": { $limit } }" >"$out/express.json"
 
+# The same four plugins as the Express app: the app's plugin folder (its
+# sandboxed duplicates of the audit logger and rate limiter) is left out
+# unless SANDBOXED=1 asks for them on the path too.
+plugin_dir="$out/no-plugin-folder"
+mkdir -p "$plugin_dir"
+if [ "${SANDBOXED:-0}" = 1 ]; then plugin_dir="$root/examples/app/plugins"; fi
 AUDIT_LOG="$out/plinth-audit.log" PLINTH_ADMIN_TOKEN=load-benchmark-token \
-  start_server plinth /readyz "$bin/app" --port 0 --config "$out/plinth.json"
+  start_server plinth /readyz "$bin/app" --port 0 --config "$out/plinth.json" --plugins "$plugin_dir"
 start_server axum /healthz "$bin/bare-axum" --port 0
 start_server express /healthz node "$here/express/server.js" --port 0 --config "$out/express.json"
 
