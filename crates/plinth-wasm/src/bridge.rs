@@ -8,7 +8,6 @@ use plinth_hooks::{Action, Bail, Filter, Handle, Key};
 use plinth_runtime::{ContextError, PluginHooks, Registration};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::error::CallFailure;
 use crate::pool::Pool;
@@ -203,9 +202,4 @@ impl HookBridge {
             self.hooks.keys().cloned().collect::<Vec<_>>().join(", ")
         }
     }
-}
-
-/// A JSON value as it crosses (for bus messages, which are JSON values).
-pub(crate) fn message_json(value: &Value) -> String {
-    value.to_string()
 }

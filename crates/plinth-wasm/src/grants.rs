@@ -142,8 +142,7 @@ impl Grant {
     /// assert!(plinth_wasm::Grant::new().net("localhost").allows_net("localhost:3000"));
     /// ```
     pub fn allows_net(&self, host: &str) -> bool {
-        let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        listed(&self.net, host) || listed(&self.net, bare)
+        listed(&self.net, host) || listed(&self.net, bare_host(host))
     }
 
     /// Whether the environment variable `name` is granted.
@@ -170,6 +169,11 @@ impl Grant {
 
 fn listed(list: &[String], item: &str) -> bool {
     list.iter().any(|g| g == "*" || g == item)
+}
+
+/// `host` of `host:port` (a grant of a bare host covers every port).
+fn bare_host(host: &str) -> &str {
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
 
 /// The application's policy: what it grants each plugin, where granted
@@ -340,7 +344,7 @@ impl Capabilities {
     }
 
     pub fn may_connect(&self, host: &str) -> bool {
-        let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let bare = bare_host(host);
         self.net.iter().any(|h| h == host || h == bare)
     }
 

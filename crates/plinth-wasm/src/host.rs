@@ -46,7 +46,7 @@ pub(crate) struct Shared {
     pub caps: Capabilities,
     pub memory_cap: usize,
     pub deadline: Duration,
-    pub config: RwLock<String>,
+    pub config: String,
     pub bus: RwLock<Option<PluginBus>>,
     pub kv: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     pub counters: Arc<Counters>,
@@ -167,13 +167,7 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         Ok(())
     })?;
     host.func_wrap("config", |cx: Cx<'_>, (): ()| {
-        let config = cx
-            .data()
-            .plugin
-            .config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        Ok((config.clone(),))
+        Ok((cx.data().plugin.config.clone(),))
     })?;
     host.func_wrap(
         "publish",

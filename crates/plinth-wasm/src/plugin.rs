@@ -12,7 +12,6 @@ use plinth_runtime::{Context, ContextError, ManifestPlugin, Metadata, Plugin};
 use serde_json::Value;
 use wasmtime::component::InstancePre;
 
-use crate::bridge::message_json;
 use crate::grants::Capabilities;
 use crate::host::{Counters, Shared, StoreData};
 use crate::pool::{CallLimits, Exports, Pool};
@@ -37,7 +36,6 @@ pub struct WasmPlugin {
     denied: Vec<String>,
     limits: CallLimits,
     memory_cap: usize,
-    deadline: Duration,
     kv: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     counters: Arc<Counters>,
     /// The compiled component, kept across restarts.
@@ -127,7 +125,6 @@ impl WasmPlugin {
             denied,
             limits,
             memory_cap,
-            deadline,
             kv: Arc::default(),
             counters,
             compiled: None,
@@ -233,8 +230,8 @@ impl WasmPlugin {
             span: ctx.span().clone(),
             caps: self.caps.clone(),
             memory_cap: self.memory_cap,
-            deadline: self.deadline,
-            config: RwLock::new(ctx.config_value().to_string()),
+            deadline: Duration::from_millis(self.limits.deadline_ms),
+            config: ctx.config_value().to_string(),
             bus: RwLock::new(Some(ctx.bus().clone())),
             kv: self.kv.clone(),
             counters: self.counters.clone(),
@@ -329,14 +326,13 @@ where
             ctx.bus().subscribe(
                 &Topic::<Value>::named(topic.clone()),
                 move |message: &Value| {
-                    pool.on_message(&name, message_json(message))
-                        .map_err(|kind| {
-                            BoxError::from(call_error(
-                                &pool.shared().name,
-                                format!("on-message({name})"),
-                                kind,
-                            ))
-                        })
+                    pool.on_message(&name, message.to_string()).map_err(|kind| {
+                        BoxError::from(call_error(
+                            &pool.shared().name,
+                            format!("on-message({name})"),
+                            kind,
+                        ))
+                    })
                 },
             )?;
         }
@@ -368,28 +364,16 @@ where
     fn try_entities(&self) -> Result<S, BoxError> {
         let mut extra = DynamicEntities::new();
         if let Some(pool) = self.pool() {
-            let json = pool
-                .entities()
-                .map_err(|kind| call_error(self.name(), "entities", kind))?;
-            let value: Value = serde_json::from_str(&json).map_err(|e| {
-                call_error(self.name(), "entities", CallFailure::Answer(e.to_string()))
-            })?;
+            let failed = |kind| call_error(self.name(), "entities", kind);
+            let bad = |message: String| failed(CallFailure::Answer(message));
+            let json = pool.entities().map_err(failed)?;
+            let value: Value = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
             let Value::Object(types) = value else {
-                return Err(call_error(
-                    self.name(),
-                    "entities",
-                    CallFailure::Answer("not a JSON object of entity types".into()),
-                )
-                .into());
+                return Err(bad("not a JSON object of entity types".into()).into());
             };
             for (ty, entries) in types {
                 let Value::Object(entries) = entries else {
-                    return Err(call_error(
-                        self.name(),
-                        "entities",
-                        CallFailure::Answer(format!("entity type {ty:?} is not an object")),
-                    )
-                    .into());
+                    return Err(bad(format!("entity type {ty:?} is not an object")).into());
                 };
                 let map: Entities<Value> = entries.into_iter().collect();
                 extra.insert(ty.as_str(), map);

@@ -196,13 +196,7 @@ impl Pool {
             entities: optional(&instance, &mut store, e.entities.as_ref())?,
             store,
         };
-        let config = self
-            .shared
-            .config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        match init.call(&mut slot.store, (config,)) {
+        match init.call(&mut slot.store, (self.shared.config.clone(),)) {
             Ok((Ok(()),)) => Ok(slot),
             Ok((Err(message),)) => Err(CallFailure::Guest(message)),
             Err(err) => Err(self.failure(err)),

@@ -201,19 +201,25 @@ fn without_its_grant_the_rate_limiter_is_refused_the_clock_and_counted() {
     assert!(notices.iter().any(|n| n.contains("clocks")), "{notices:?}");
 }
 
+/// The echo guest installed under `root`, and a sandbox offering its hook
+/// and granting nothing.
+fn echo_runtime(root: &Path) -> WasmRuntime {
+    install(root, "echo");
+    const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
+    WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&ECHO))
+        .policy(Policy::new(root.join("data")))
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn a_guest_answers_bus_messages_and_contributes_entities() {
     use plinth_hooks::Topic;
     use std::sync::Mutex;
 
     let tmp = tempfile::tempdir().unwrap();
-    install(tmp.path(), "echo");
-    const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
-    let rt = WasmRuntime::builder()
-        .hooks(HookBridge::new().filter(&ECHO))
-        .policy(Policy::new(tmp.path().join("data")))
-        .build()
-        .unwrap();
+    let rt = echo_runtime(tmp.path());
     let manager = manager(&rt, tmp.path(), json!({}));
     let pongs = Arc::new(Mutex::new(Vec::new()));
     let seen = pongs.clone();
@@ -243,13 +249,7 @@ fn a_manager_dropped_without_shutdown_frees_its_sandboxed_plugins() {
     // The echo guest subscribes to a topic: its instances hold the bus,
     // which holds its subscription. Dropping the manager must free both.
     let tmp = tempfile::tempdir().unwrap();
-    install(tmp.path(), "echo");
-    const ECHO: Key<Filter<Value>> = Key::new("bench:echo");
-    let rt = WasmRuntime::builder()
-        .hooks(HookBridge::new().filter(&ECHO))
-        .policy(Policy::new(tmp.path().join("data")))
-        .build()
-        .unwrap();
+    let rt = echo_runtime(tmp.path());
     for _ in 0..3 {
         let manager = manager(&rt, tmp.path(), json!({}));
         let stats = rt.stats("echo-wasm").unwrap();
