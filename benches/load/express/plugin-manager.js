@@ -6,7 +6,7 @@
 
 const fs = require('fs/promises');
 const path = require('path');
-const { HookRegistry } = require('./hook-registry');
+const { HookRegistry } = require('../../../bench/hooks/hook-registry');
 
 class PluginManager {
   constructor(options) {
