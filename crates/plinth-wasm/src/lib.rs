@@ -85,6 +85,7 @@
 
 mod bridge;
 mod cache;
+mod epoch;
 mod error;
 mod grants;
 mod host;

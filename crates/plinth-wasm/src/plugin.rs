@@ -12,10 +12,11 @@ use plinth_runtime::{Context, ContextError, ManifestPlugin, Metadata, Plugin};
 use serde_json::Value;
 use wasmtime::component::InstancePre;
 
+use crate::epoch::TICK;
 use crate::grants::Capabilities;
 use crate::host::{Counters, Shared, StoreData};
 use crate::pool::{CallLimits, Exports, Pool};
-use crate::runtime::{Inner, TICK};
+use crate::runtime::Inner;
 use crate::{CallFailure, WasmError};
 
 /// A plugin whose code is a WebAssembly component (`[plugin] module =
@@ -237,7 +238,7 @@ impl WasmPlugin {
             counters: self.counters.clone(),
         });
         let pool = Pool::new(
-            self.runtime.engine.clone(),
+            self.runtime.ticker.epoch().clone(),
             pre,
             exports,
             shared,

@@ -22,8 +22,9 @@ use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower,
     TypedFunc,
 };
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Store, Trap};
 
+use crate::epoch::Epoch;
 use crate::error::CallFailure;
 use crate::host::{Shared, StoreData};
 use crate::world::GuestWorld;
@@ -109,7 +110,7 @@ pub(crate) struct CallLimits {
 
 /// One plugin's instances.
 pub(crate) struct Pool {
-    engine: Engine,
+    epoch: Arc<Epoch>,
     pre: InstancePre<StoreData>,
     exports: Exports,
     shared: Arc<Shared>,
@@ -141,7 +142,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(1);
 
 impl Pool {
     pub fn new(
-        engine: Engine,
+        epoch: Arc<Epoch>,
         pre: InstancePre<StoreData>,
         exports: Exports,
         shared: Arc<Shared>,
@@ -149,7 +150,7 @@ impl Pool {
     ) -> Pool {
         shared.counters.pools.fetch_add(1, Ordering::Relaxed);
         Pool {
-            engine,
+            epoch,
             pre,
             exports,
             shared,
@@ -180,7 +181,7 @@ impl Pool {
 
     /// Makes and initializes an instance.
     fn make(&self) -> Result<Slot, CallFailure> {
-        let mut store = Store::new(&self.engine, StoreData::new(self.shared.clone()));
+        let mut store = Store::new(self.epoch.engine(), StoreData::new(self.shared.clone()));
         store.limiter(|data| data);
         self.arm(&mut store);
         let instance = self
@@ -205,7 +206,7 @@ impl Pool {
 
     /// Sets the deadline (and fuel) of the next call.
     fn arm(&self, store: &mut Store<StoreData>) {
-        store.set_epoch_deadline(self.limits.deadline_ticks);
+        self.epoch.arm(store, self.limits.deadline_ticks);
         if let Some(fuel) = self.limits.fuel {
             // Fuel is on in the engine whenever a limit is set.
             let _ = store.set_fuel(fuel);

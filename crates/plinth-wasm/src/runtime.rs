@@ -4,9 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use plinth_core::EmptyEntities;
@@ -18,11 +17,9 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::cache::{CacheOutcome, CompileCache};
+use crate::epoch::Ticker;
 use crate::host::{self, Counters, StoreData};
 use crate::{HookBridge, Policy, WasmError, WasmPlugin};
-
-/// How often the epoch advances: the granularity of call deadlines.
-pub(crate) const TICK: Duration = Duration::from_millis(2);
 
 /// The limits of the sandbox: per-plugin defaults (used when a manifest's
 /// `[sandbox]` says nothing) and caps (a manifest asking for more gets the
@@ -246,7 +243,7 @@ impl WasmRuntimeBuilder {
         let engine = Engine::new(&config).map_err(engine_error)?;
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(engine_error)?;
-        let ticker = Ticker::start(engine.clone());
+        let ticker = Ticker::start(engine.clone(), self.limits.max_deadline);
         Ok(WasmRuntime {
             inner: Arc::new(Inner {
                 engine,
@@ -256,41 +253,9 @@ impl WasmRuntimeBuilder {
                 bridge: self.bridge,
                 limits: self.limits,
                 plugins: Mutex::new(HashMap::new()),
-                _ticker: ticker,
+                ticker,
             }),
         })
-    }
-}
-
-/// Advances the engine's epoch every [`TICK`] until dropped.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Ticker {
-    fn start(engine: Engine) -> Ticker {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("plinth-wasm-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
-        Ticker { stop, thread }
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -306,7 +271,7 @@ pub(crate) struct Inner {
     pub limits: Limits,
     /// Each plugin's counters and last cache outcome, by name.
     plugins: Mutex<HashMap<String, Tally>>,
-    _ticker: Ticker,
+    pub ticker: Ticker,
 }
 
 impl Inner {
