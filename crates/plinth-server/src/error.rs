@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -85,13 +86,86 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_plain_json(req.headers()) {
+            // Other media types (`+json` ones, or none) and their rejections
+            // are axum's.
+            return match Json::<T>::from_request(req, state).await {
+                Ok(Json(value)) => Ok(ApiJson(value)),
+                Err(rejection) => Err(json_rejection(rejection)),
+            };
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+        // Parsed without tracking the path to each value, which only an
+        // error needs: a bad body is parsed again for axum's explanation.
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Ok(ApiJson(value)),
+            Err(_) => match Json::<T>::from_bytes(&bytes) {
+                Ok(Json(value)) => Ok(ApiJson(value)),
+                Err(rejection) => Err(json_rejection(rejection)),
+            },
         }
     }
 }
 
+/// `Content-Type: application/json`, with parameters or not.
+fn is_plain_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::new(rejection.status(), rejection.body_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        #[allow(dead_code)] // only parsed
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Inner {
+        #[allow(dead_code)] // only parsed
+        n: u8,
+    }
+
+    async fn parse(content_type: &str, body: &str) -> Result<ApiJson<Outer>, ApiError> {
+        let request = Request::post("/")
+            .header("content-type", content_type)
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        ApiJson::<Outer>::from_request(request, &()).await
+    }
+
+    #[tokio::test]
+    async fn plain_and_suffixed_json_are_explained_alike() {
+        for content_type in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/vnd.plinth+json",
+        ] {
+            assert!(parse(content_type, r#"{"inner":{"n":7}}"#).await.is_ok());
+            let wrong = parse(content_type, r#"{"inner":{"n":"x"}}"#)
+                .await
+                .unwrap_err();
+            assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+            let message = wrong.body["error"].as_str().unwrap();
+            assert!(message.contains("inner.n"), "{content_type}: {message}");
+            let broken = parse(content_type, "{inner").await.unwrap_err();
+            assert_eq!(broken.status, StatusCode::BAD_REQUEST, "{content_type}");
+        }
+        let text = parse("text/plain", r#"{"inner":{"n":7}}"#).await.unwrap_err();
+        assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
 }

@@ -299,35 +299,37 @@ where
         let shared = self.shared.clone();
         let arrived = Instant::now();
 
-        let id = match request.headers().get(REQUEST_ID_HEADER) {
-            Some(value) if acceptable_request_id(value.as_bytes()) => {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            }
-            _ => generate_request_id(),
+        // A client's acceptable id is echoed with its own header value.
+        let (id, header_value) = match request.headers().get(REQUEST_ID_HEADER) {
+            Some(value) if acceptable_request_id(value.as_bytes()) => (
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                Some(value.clone()),
+            ),
+            _ => (generate_request_id(), None),
         };
         request.extensions_mut().insert(RequestId(id.clone()));
-        let method = request.method().as_str().to_string();
-        let path = request.uri().path().to_string();
+        let identity = request.extensions().get::<ClientIdentity>();
+        // One set of strings serves both hooks: `request:start` gets them
+        // shared, and `request:complete` takes them back when no callback
+        // kept them.
+        let start = Arc::new(RequestStart {
+            request_id: id,
+            method: request.method().as_str().to_owned(),
+            path: request.uri().path().to_owned(),
+            ip: (!shared.start.is_empty())
+                .then(|| request.extensions().get::<ConnectInfo<std::net::SocketAddr>>())
+                .flatten()
+                .map(|c| c.0.ip().to_string()),
+            user_id: identity.and_then(|i| i.user_id.clone()),
+            key: identity.and_then(|i| i.key.clone()),
+        });
 
         Box::pin(async move {
-            let start = (!shared.start.is_empty()).then(|| {
-                let identity = request.extensions().get::<ClientIdentity>();
-                RequestStart {
-                    request_id: id.clone(),
-                    method: method.clone(),
-                    path: path.clone(),
-                    ip: request
-                        .extensions()
-                        .get::<ConnectInfo<std::net::SocketAddr>>()
-                        .map(|c| c.0.ip().to_string()),
-                    user_id: identity.and_then(|i| i.user_id.clone()),
-                    key: identity.and_then(|i| i.key.clone()),
-                }
-            });
             let work = async {
-                if let Some(start) = start {
+                if !shared.start.is_empty() {
+                    let id = &start.request_id;
                     let verdict = match shared.on_start_failure {
-                        StartFailurePolicy::Fail => shared.start.call_async(start).await,
+                        StartFailurePolicy::Fail => shared.start.call_async(start.clone()).await,
                         StartFailurePolicy::Skip => {
                             let skip = |e: plinth_hooks::CallbackError| {
                                 tracing::warn!(
@@ -339,7 +341,10 @@ where
                                     metrics.start_skipped(e.owner.as_str());
                                 }
                             };
-                            shared.start.call_async_skipping(start, skip).await
+                            shared
+                                .start
+                                .call_async_skipping(start.clone(), skip)
+                                .await
                         }
                     };
                     match verdict {
@@ -350,7 +355,7 @@ where
                                 request_id = %id, plugin = %e.owner, hook = %e.hook,
                                 "request:start callback {}", e.fault
                             );
-                            return Ok(internal_error(&id));
+                            return Ok(internal_error(id));
                         }
                     }
                 }
@@ -364,14 +369,16 @@ where
                 },
                 None => work.await?,
             };
-            if let Ok(value) = HeaderValue::from_str(&id) {
+            let header_value = header_value.or_else(|| HeaderValue::from_str(&start.request_id).ok());
+            if let Some(value) = header_value {
                 response.headers_mut().insert(REQUEST_ID_HEADER, value);
             }
             if !shared.complete.is_empty() {
+                let start = Arc::try_unwrap(start).unwrap_or_else(|kept| (*kept).clone());
                 let done = RequestComplete {
-                    request_id: id,
-                    method,
-                    path,
+                    request_id: start.request_id,
+                    method: start.method,
+                    path: start.path,
                     status: response.status().as_u16(),
                     duration_ms: u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX),
                 };

@@ -109,10 +109,10 @@ async fn main() -> Result<(), Error> {
     let cache_dir = std::env::temp_dir().join("plinth-app-wasm-cache");
     let sandbox = plinth_example_app::sandbox::runtime(&data_root, &cache_dir)?;
     let manager = web::manager(config, &audit_log)?;
-    let hooks = manager.hooks().clone();
+    let routes = web::routes(manager.hooks())?;
     let registrar = sandbox.clone();
     let server = Server::new(manager, server_config)?
-        .routes(web::routes(hooks))
+        .routes(routes)
         .plugin_registrar(move |manager, manifest, extensions, loaders| {
             registrar.register(manager, manifest, extensions, loaders)
         });

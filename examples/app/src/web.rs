@@ -9,10 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use plinth::hooks::Registry;
+use plinth::hooks::{Action, Filter, Registry, RegistryError};
 use plinth::runtime::{Manager, ManagerError};
 use plinth::server::{ApiError, ApiJson};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::hooks::{Login, USER_ACTION, USER_LOGIN, UserAction};
@@ -39,13 +39,12 @@ struct ActionBody {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::sync::Arc;
 /// use tower::ServiceExt;
-/// let hooks = Arc::new(plinth::hooks::Registry::new());
+/// let hooks = plinth::hooks::Registry::new();
 /// let request = axum::http::Request::post("/api/users/ada/action")
 ///     .header("content-type", "application/json")
 ///     .body(axum::body::Body::from(r#"{"action":"edit","payload":{"page":7}}"#))?;
-/// let response = plinth_example_app::web::routes(hooks).oneshot(request).await?;
+/// let response = plinth_example_app::web::routes(&hooks)?.oneshot(request).await?;
 /// let body = axum::body::to_bytes(response.into_body(), 1 << 16).await?;
 /// let body: serde_json::Value = serde_json::from_slice(&body)?;
 /// assert_eq!(body, serde_json::json!({
@@ -54,11 +53,35 @@ struct ActionBody {
 /// }));
 /// # Ok(()) }
 /// ```
-pub fn routes(hooks: Arc<Registry>) -> Router {
-    Router::new()
+///
+/// # Errors
+/// When `user:action` or `user:login` is bound to another type in `hooks`.
+pub fn routes(hooks: &Registry) -> Result<Router, RegistryError> {
+    // The hooks are looked up once: taps made later (plugins started,
+    // enabled, reloaded) land on these same hooks.
+    let state = AppHooks {
+        action: hooks.hook(&USER_ACTION)?,
+        login: hooks.hook(&USER_LOGIN)?,
+    };
+    Ok(Router::new()
         .route("/api/users/{id}/action", post(user_action))
         .route("/api/users/{id}/login", post(login))
-        .with_state(hooks)
+        .with_state(state))
+}
+
+/// The hooks the routes call.
+#[derive(Clone)]
+struct AppHooks {
+    action: Arc<Filter<UserAction>>,
+    login: Arc<Action<Login>>,
+}
+
+/// The answer to a user action: serialized straight from the filtered
+/// action, without building a JSON tree first.
+#[derive(Serialize)]
+struct Processed {
+    processed: bool,
+    data: UserAction,
 }
 
 fn hook_failed(e: impl std::fmt::Display) -> ApiError {
@@ -67,27 +90,34 @@ fn hook_failed(e: impl std::fmt::Display) -> ApiError {
 }
 
 async fn user_action(
-    State(hooks): State<Arc<Registry>>,
+    State(hooks): State<AppHooks>,
     Path(user_id): Path<String>,
     ApiJson(body): ApiJson<ActionBody>,
-) -> Result<Json<Value>, ApiError> {
-    let hook = hooks.hook(&USER_ACTION).map_err(hook_failed)?;
+) -> Result<Json<Processed>, ApiError> {
     let action = UserAction {
         user_id,
         action: body.action,
         payload: body.payload,
     };
     // The tutorial's `processUserAction`: the filtered action is the answer.
-    let data = hook.call_async(action).await.map_err(hook_failed)?;
-    Ok(Json(json!({ "processed": true, "data": data })))
+    let data = hooks
+        .action
+        .call_async(action)
+        .await
+        .map_err(hook_failed)?;
+    Ok(Json(Processed {
+        processed: true,
+        data,
+    }))
 }
 
 async fn login(
-    State(hooks): State<Arc<Registry>>,
+    State(hooks): State<AppHooks>,
     Path(user_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let hook = hooks.hook(&USER_LOGIN).map_err(hook_failed)?;
-    hook.call_async(Login { user_id })
+    hooks
+        .login
+        .call_async(Login { user_id })
         .await
         .map_err(hook_failed)?;
     Ok(Json(json!({ "loggedIn": true })))

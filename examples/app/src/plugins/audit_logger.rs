@@ -64,7 +64,7 @@ struct Pending {
 /// busy server then writes chunks of about this size rather than one large
 /// batch per interval: a large write costs more per byte (the buffer and
 /// the page cache's pages leave the CPU caches) and holds memory.
-const FLUSH_AT: usize = 1 << 20;
+const FLUSH_AT: usize = 64 << 10;
 
 /// The largest written buffer kept for reuse.
 const SPARE_LIMIT: usize = 8 << 20;
