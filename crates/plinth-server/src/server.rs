@@ -403,6 +403,23 @@ impl Server {
     /// # Ok::<(), plinth_server::ServerError>(())
     /// ```
     pub fn router(&self) -> Router {
+        Router::new().fallback_service(self.service())
+    }
+
+    /// What [`router`](Self::router) wraps: the routes inside the layers.
+    /// The server serves this directly, without a router around it that
+    /// would only forward each request.
+    fn service(
+        &self,
+    ) -> impl tower::Service<
+        axum::extract::Request,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future = impl Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static {
         let admin = admin::routes(AdminState {
             manager: self.manager.clone(),
             metrics: self.metrics.clone(),
@@ -438,13 +455,12 @@ impl Server {
         // The layers wrap the router once, as one service, rather than
         // through `Router::layer`, which wraps every route in each layer
         // (a boxed service per layer, cloned for every request).
-        let stack = tower::ServiceBuilder::new()
+        tower::ServiceBuilder::new()
             .layer(self.hooks.clone())
             .layer(RequestBodyLimitLayer::new(self.config.body_limit))
             .layer(DefaultBodyLimit::max(self.config.body_limit))
             .layer(CatchPanicLayer::custom(handler_panicked))
-            .service(routes);
-        Router::new().fallback_service(stack)
+            .service(routes)
     }
 
     /// Binds the configured address.
@@ -489,7 +505,7 @@ impl Server {
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let router = self.router();
+        let service = self.service();
         let drain = self.config.drain_timeout;
         let manager = self.manager.clone();
         let phase = self.phase.clone();
@@ -543,7 +559,9 @@ impl Server {
         };
         let serving = axum::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(service),
         )
         .with_graceful_shutdown(graceful)
         .into_future();
