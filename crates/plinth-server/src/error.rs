@@ -2,9 +2,9 @@
 //! `{"error": "..."}`, so that clients never parse plain text.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -165,7 +165,9 @@ mod tests {
             let broken = parse(content_type, "{inner").await.unwrap_err();
             assert_eq!(broken.status, StatusCode::BAD_REQUEST, "{content_type}");
         }
-        let text = parse("text/plain", r#"{"inner":{"n":7}}"#).await.unwrap_err();
+        let text = parse("text/plain", r#"{"inner":{"n":7}}"#)
+            .await
+            .unwrap_err();
         assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 }

@@ -317,7 +317,11 @@ where
             method: request.method().as_str().to_owned(),
             path: request.uri().path().to_owned(),
             ip: (!shared.start.is_empty())
-                .then(|| request.extensions().get::<ConnectInfo<std::net::SocketAddr>>())
+                .then(|| {
+                    request
+                        .extensions()
+                        .get::<ConnectInfo<std::net::SocketAddr>>()
+                })
                 .flatten()
                 .map(|c| c.0.ip().to_string()),
             user_id: identity.and_then(|i| i.user_id.clone()),
@@ -341,10 +345,7 @@ where
                                     metrics.start_skipped(e.owner.as_str());
                                 }
                             };
-                            shared
-                                .start
-                                .call_async_skipping(start.clone(), skip)
-                                .await
+                            shared.start.call_async_skipping(start.clone(), skip).await
                         }
                     };
                     match verdict {
@@ -369,7 +370,8 @@ where
                 },
                 None => work.await?,
             };
-            let header_value = header_value.or_else(|| HeaderValue::from_str(&start.request_id).ok());
+            let header_value =
+                header_value.or_else(|| HeaderValue::from_str(&start.request_id).ok());
             if let Some(value) = header_value {
                 response.headers_mut().insert(REQUEST_ID_HEADER, value);
             }

@@ -51,28 +51,39 @@ pub(crate) struct CompileCache {
     /// artifact again while the file is unchanged (entries are replaced by
     /// renaming, which changes the file's identity).
     checked: Mutex<HashMap<PathBuf, Stamp>>,
+    /// Components this process hashed, by path: the file's stamp when it
+    /// was read, and its hash. A later start of an unchanged file finds
+    /// its entry without reading it.
+    known: Mutex<HashMap<PathBuf, (Stamp, u128)>>,
 }
 
 /// What identifies a file's contents without reading them: its length,
-/// modification time and (on Unix) inode.
+/// modification time and (on Unix) inode and status-change time, which no
+/// one can set back (a rewrite in place that restores the modification
+/// time still moves it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Stamp {
+pub(crate) struct Stamp {
     len: u64,
     modified: Option<std::time::SystemTime>,
     inode: u64,
+    changed: (i64, i64),
 }
 
 impl Stamp {
     fn of(path: &Path) -> Option<Stamp> {
         let meta = std::fs::metadata(path).ok()?;
         #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+        };
         #[cfg(not(unix))]
-        let inode = 0;
+        let (inode, changed) = (0, (0, 0));
         Some(Stamp {
             len: meta.len(),
             modified: meta.modified().ok(),
             inode,
+            changed,
         })
     }
 }
@@ -83,19 +94,58 @@ impl CompileCache {
             dir: dir.into(),
             engine_hash: OnceLock::new(),
             checked: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
         }
     }
 
+    /// The stamp of the component file at `source`, to take before reading
+    /// it (a change after that is then seen as a change).
+    pub fn stamp(source: &Path) -> Option<Stamp> {
+        Stamp::of(source)
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Stamp, u128)>> {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers that the component file at `source`, stamped `stamp`
+    /// before it was read, hashes to `hash`.
+    pub fn remember(&self, source: &Path, stamp: Option<Stamp>, hash: u128) {
+        match stamp {
+            Some(stamp) => self.known().insert(source.to_owned(), (stamp, hash)),
+            None => self.known().remove(source),
+        };
+    }
+
+    /// The compiled component of the file at `source` without reading it:
+    /// when this process hashed that file before, it is unchanged since,
+    /// and its entry is valid. `None` sends the caller the long way
+    /// ([`load`](Self::load)), which also handles every bad entry.
+    pub fn load_known(&self, engine: &Engine, source: &Path) -> Option<Component> {
+        let stamp = Stamp::of(source)?;
+        let hash = match self.known().get(source) {
+            Some((known, hash)) if *known == stamp => *hash,
+            _ => return None,
+        };
+        let path = self.entry_named(engine, hash);
+        if !self.verified(&path, &path.with_extension("check")) {
+            return None;
+        }
+        deserialize_file(engine, &path).ok()
+    }
+
     fn entry(&self, engine: &Engine, component: &[u8]) -> PathBuf {
+        self.entry_named(engine, xxh3_128(component))
+    }
+
+    fn entry_named(&self, engine: &Engine, component_hash: u128) -> PathBuf {
         let engine_hash = *self.engine_hash.get_or_init(|| {
             let mut hasher = Xxh3::new();
             engine.precompile_compatibility_hash().hash(&mut hasher);
             hasher.finish()
         });
-        self.dir.join(format!(
-            "{:032x}-{engine_hash:016x}.cwasm",
-            xxh3_128(component)
-        ))
+        self.dir
+            .join(format!("{component_hash:032x}-{engine_hash:016x}.cwasm"))
     }
 
     fn checked(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Stamp>> {

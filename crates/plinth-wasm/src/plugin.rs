@@ -177,13 +177,8 @@ impl WasmPlugin {
             plugin: name.clone(),
             message,
         })?;
-        let bytes = std::fs::read(&path).map_err(|source| WasmError::Read {
-            plugin: name.clone(),
-            path: path.clone(),
-            source,
-        })?;
         let rt = &self.runtime;
-        let component = rt.compile(&name, &bytes)?;
+        let component = rt.compile(&name, &path)?;
         let world = crate::world::check(&name, &rt.engine, &component)?;
         let exports = Exports::find(&component, &world).map_err(|message| WasmError::World {
             plugin: name.clone(),

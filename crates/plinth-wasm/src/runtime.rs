@@ -3,7 +3,7 @@
 //! and the limits every plugin's own are capped by.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -276,15 +276,34 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// Compiles `bytes`, through the cache when there is one.
-    pub fn compile(&self, plugin: &str, bytes: &[u8]) -> Result<Component, WasmError> {
-        let compiled = match &self.cache {
-            Some(cache) => cache.load(&self.engine, bytes),
-            None => Component::new(&self.engine, bytes).map(|c| (c, CacheOutcome::Compiled)),
+    pub fn compile(&self, plugin: &str, source: &Path) -> Result<Component, WasmError> {
+        let read = || {
+            std::fs::read(source).map_err(|e| WasmError::Read {
+                plugin: plugin.to_owned(),
+                path: source.to_owned(),
+                source: e,
+            })
         };
-        let (component, outcome) = compiled.map_err(|e| WasmError::Compile {
+        let compile_error = |e: wasmtime::Error| WasmError::Compile {
             plugin: plugin.to_owned(),
             message: format!("{e:#}"),
-        })?;
+        };
+        let (component, outcome) = match &self.cache {
+            Some(cache) => match cache.load_known(&self.engine, source) {
+                Some(component) => (component, CacheOutcome::Hit),
+                None => {
+                    let stamp = CompileCache::stamp(source);
+                    let bytes = read()?;
+                    let loaded = cache.load(&self.engine, &bytes).map_err(compile_error)?;
+                    cache.remember(source, stamp, xxhash_rust::xxh3::xxh3_128(&bytes));
+                    loaded
+                }
+            },
+            None => (
+                Component::new(&self.engine, read()?).map_err(compile_error)?,
+                CacheOutcome::Compiled,
+            ),
+        };
         if let Some(entry) = self.lock().get_mut(plugin) {
             entry.1 = Some(outcome);
         }

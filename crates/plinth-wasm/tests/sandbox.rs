@@ -292,6 +292,41 @@ fn an_entry_changed_after_this_process_checked_it_is_checked_again() {
 }
 
 #[test]
+fn a_component_rewritten_in_place_is_read_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two guests of the same length: one echoes, one traps.
+    let echoing = guest("", "(nop)        ", "", "0.1.0");
+    let trapping = guest("", "(unreachable)", "", "0.1.0");
+    assert_eq!(echoing.len(), trapping.len());
+    let dir = plugin_dir(&tmp.path().join("plugins"), "echo", &echoing, TAPS_ECHO);
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    // What the start found, and how many calls trapped so far.
+    let start = || {
+        let manager = started(&rt, tmp.path());
+        let _ = echo_call(&manager, "x");
+        let stats = rt.stats("echo").unwrap();
+        (stats.cache, stats.traps)
+    };
+    assert_eq!(start(), (Some(CacheOutcome::Miss), 0));
+    // The second start finds the entry without reading the component.
+    assert_eq!(start(), (Some(CacheOutcome::Hit), 0));
+    // Same file, same length, the modification time put back: only the
+    // status-change time tells.
+    let file = dir.join("plugin.wasm");
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&file, &trapping).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), modified);
+    assert_eq!(start(), (Some(CacheOutcome::Miss), 1), "the new guest ran");
+}
+
+#[test]
 fn capabilities_are_what_was_asked_for_and_granted() {
     let tmp = tempfile::tempdir().unwrap();
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

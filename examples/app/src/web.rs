@@ -100,11 +100,7 @@ async fn user_action(
         payload: body.payload,
     };
     // The tutorial's `processUserAction`: the filtered action is the answer.
-    let data = hooks
-        .action
-        .call_async(action)
-        .await
-        .map_err(hook_failed)?;
+    let data = hooks.action.call_async(action).await.map_err(hook_failed)?;
     Ok(Json(Processed {
         processed: true,
         data,
