@@ -278,6 +278,25 @@ fn inside(dir: &std::path::Path, module: &str) -> Result<std::path::PathBuf, Str
         ));
     }
     let path = dir.join(relative);
+    // With no link between the folder and the file, the file is inside the
+    // folder (whatever the folder itself is): one `lstat` per part of the
+    // module's path, instead of resolving both paths from the root.
+    let mut walked = dir.to_path_buf();
+    let mut linked = false;
+    for part in relative.components() {
+        walked.push(part);
+        match std::fs::symlink_metadata(&walked) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                linked = true;
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => return Err(format!("module {}: {e}", path.display())),
+        }
+    }
+    if !linked {
+        return Ok(path);
+    }
     let folder = dir
         .canonicalize()
         .map_err(|e| format!("plugin folder {}: {e}", dir.display()))?;
@@ -376,5 +395,49 @@ where
             }
         }
         Ok(self.manifest.read_entities_with(extra)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inside;
+
+    #[test]
+    fn a_module_must_stay_inside_its_plugin_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("plugin");
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("lib/plugin.wasm"), b"").unwrap();
+        std::fs::write(tmp.path().join("elsewhere.wasm"), b"").unwrap();
+        assert_eq!(
+            inside(&dir, "lib/plugin.wasm").unwrap(),
+            dir.join("lib/plugin.wasm")
+        );
+        for bad in [
+            "../elsewhere.wasm",
+            "/etc/passwd",
+            "lib/../../elsewhere.wasm",
+        ] {
+            let err = inside(&dir, bad).unwrap_err();
+            assert!(err.contains("relative path inside"), "{bad}: {err}");
+        }
+        assert!(
+            inside(&dir, "missing.wasm")
+                .unwrap_err()
+                .contains("missing.wasm")
+        );
+        #[cfg(unix)]
+        {
+            // A link that stays inside is followed; one that leaves is refused.
+            std::os::unix::fs::symlink(dir.join("lib/plugin.wasm"), dir.join("near.wasm")).unwrap();
+            std::os::unix::fs::symlink(tmp.path().join("elsewhere.wasm"), dir.join("far.wasm"))
+                .unwrap();
+            std::os::unix::fs::symlink(tmp.path(), dir.join("up")).unwrap();
+            assert!(inside(&dir, "near.wasm").is_ok());
+            let err = inside(&dir, "far.wasm").unwrap_err();
+            assert!(err.contains("outside the plugin folder"), "{err}");
+            let err = inside(&dir, "up/elsewhere.wasm").unwrap_err();
+            assert!(err.contains("outside the plugin folder"), "{err}");
+        }
     }
 }

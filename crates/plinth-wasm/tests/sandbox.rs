@@ -322,7 +322,10 @@ fn a_component_rewritten_in_place_is_read_again() {
         .unwrap()
         .set_modified(modified)
         .unwrap();
-    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), modified);
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        modified
+    );
     assert_eq!(start(), (Some(CacheOutcome::Miss), 1), "the new guest ran");
 }
 
