@@ -70,8 +70,15 @@ pub(crate) struct Stamp {
 }
 
 impl Stamp {
-    fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::metadata(path).ok()?;
+    /// The stamp of the file at `path` (following links).
+    pub fn of(path: &Path) -> Option<Stamp> {
+        std::fs::metadata(path)
+            .ok()
+            .map(|meta| Stamp::from_metadata(&meta))
+    }
+
+    /// The stamp of a file whose metadata was already taken.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Stamp {
         #[cfg(unix)]
         let (inode, changed) = {
             use std::os::unix::fs::MetadataExt;
@@ -79,12 +86,12 @@ impl Stamp {
         };
         #[cfg(not(unix))]
         let (inode, changed) = (0, (0, 0));
-        Some(Stamp {
+        Stamp {
             len: meta.len(),
             modified: meta.modified().ok(),
             inode,
             changed,
-        })
+        }
     }
 }
 
@@ -96,12 +103,6 @@ impl CompileCache {
             checked: Mutex::new(HashMap::new()),
             known: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// The stamp of the component file at `source`, to take before reading
-    /// it (a change after that is then seen as a change).
-    pub fn stamp(source: &Path) -> Option<Stamp> {
-        Stamp::of(source)
     }
 
     fn known(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Stamp, u128)>> {
@@ -117,14 +118,14 @@ impl CompileCache {
         };
     }
 
-    /// The compiled component of the file at `source` without reading it:
-    /// when this process hashed that file before, it is unchanged since,
-    /// and its entry is valid. `None` sends the caller the long way
-    /// ([`load`](Self::load)), which also handles every bad entry.
-    pub fn load_known(&self, engine: &Engine, source: &Path) -> Option<Component> {
-        let stamp = Stamp::of(source)?;
+    /// The compiled component of the file at `source`, stamped `stamp`
+    /// now, without reading it: when this process hashed that file before,
+    /// it is unchanged since, and its entry is valid. `None` sends the
+    /// caller the long way ([`load`](Self::load)), which also handles every
+    /// bad entry.
+    pub fn load_known(&self, engine: &Engine, source: &Path, stamp: &Stamp) -> Option<Component> {
         let hash = match self.known().get(source) {
-            Some((known, hash)) if *known == stamp => *hash,
+            Some((known, hash)) if known == stamp => *hash,
             _ => return None,
         };
         let path = self.entry_named(engine, hash);

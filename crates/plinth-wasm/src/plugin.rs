@@ -173,12 +173,12 @@ impl WasmPlugin {
             .as_ref()
             .map(|m| m.module().to_owned())
             .unwrap_or_default();
-        let path = inside(m.dir(), &module).map_err(|message| WasmError::Module {
+        let (path, metadata) = inside(m.dir(), &module).map_err(|message| WasmError::Module {
             plugin: name.clone(),
             message,
         })?;
         let rt = &self.runtime;
-        let component = rt.compile(&name, &path)?;
+        let component = rt.compile(&name, &path, metadata.as_ref())?;
         let world = crate::world::check(&name, &rt.engine, &component)?;
         let exports = Exports::find(&component, &world).map_err(|message| WasmError::World {
             plugin: name.clone(),
@@ -265,8 +265,12 @@ impl Drop for WasmPlugin {
 }
 
 /// The component file `module`, which must be a relative path inside the
-/// plugin folder `dir` (links included).
-fn inside(dir: &std::path::Path, module: &str) -> Result<std::path::PathBuf, String> {
+/// plugin folder `dir` (links included), with its metadata when no link
+/// was on the way (then the last `lstat` was of the file itself).
+fn inside(
+    dir: &std::path::Path,
+    module: &str,
+) -> Result<(std::path::PathBuf, Option<std::fs::Metadata>), String> {
     let relative = std::path::Path::new(module);
     if relative.is_absolute()
         || !relative
@@ -282,26 +286,26 @@ fn inside(dir: &std::path::Path, module: &str) -> Result<std::path::PathBuf, Str
     // folder (whatever the folder itself is): one `lstat` per part of the
     // module's path, instead of resolving both paths from the root.
     let mut walked = dir.to_path_buf();
-    let mut linked = false;
+    let mut last = None;
     for part in relative.components() {
         walked.push(part);
         match std::fs::symlink_metadata(&walked) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                linked = true;
+                last = None;
                 break;
             }
-            Ok(_) => {}
+            Ok(meta) => last = Some(meta),
             Err(e) => return Err(format!("module {}: {e}", path.display())),
         }
     }
-    if !linked {
-        return Ok(path);
+    if let Some(meta) = last {
+        return Ok((path, Some(meta)));
     }
     let folder = dir
         .canonicalize()
         .map_err(|e| format!("plugin folder {}: {e}", dir.display()))?;
     match path.canonicalize() {
-        Ok(real) if real.starts_with(&folder) => Ok(real),
+        Ok(real) if real.starts_with(&folder) => Ok((real, None)),
         Ok(real) => Err(format!(
             "module {module:?} resolves to {}, outside the plugin folder",
             real.display()
@@ -409,10 +413,9 @@ mod tests {
         std::fs::create_dir_all(dir.join("lib")).unwrap();
         std::fs::write(dir.join("lib/plugin.wasm"), b"").unwrap();
         std::fs::write(tmp.path().join("elsewhere.wasm"), b"").unwrap();
-        assert_eq!(
-            inside(&dir, "lib/plugin.wasm").unwrap(),
-            dir.join("lib/plugin.wasm")
-        );
+        let (path, metadata) = inside(&dir, "lib/plugin.wasm").unwrap();
+        assert_eq!(path, dir.join("lib/plugin.wasm"));
+        assert!(metadata.unwrap().is_file());
         for bad in [
             "../elsewhere.wasm",
             "/etc/passwd",

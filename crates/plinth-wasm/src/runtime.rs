@@ -16,7 +16,7 @@ use serde_json::Value;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::cache::{CacheOutcome, CompileCache};
+use crate::cache::{CacheOutcome, CompileCache, Stamp};
 use crate::epoch::Ticker;
 use crate::host::{self, Counters, StoreData};
 use crate::{HookBridge, Policy, WasmError, WasmPlugin};
@@ -276,7 +276,14 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// Compiles `bytes`, through the cache when there is one.
-    pub fn compile(&self, plugin: &str, source: &Path) -> Result<Component, WasmError> {
+    /// Compiles the component file at `source` (whose metadata, when the
+    /// caller has it, saves a `stat`), through the cache when there is one.
+    pub fn compile(
+        &self,
+        plugin: &str,
+        source: &Path,
+        metadata: Option<&std::fs::Metadata>,
+    ) -> Result<Component, WasmError> {
         let read = || {
             std::fs::read(source).map_err(|e| WasmError::Read {
                 plugin: plugin.to_owned(),
@@ -289,16 +296,23 @@ impl Inner {
             message: format!("{e:#}"),
         };
         let (component, outcome) = match &self.cache {
-            Some(cache) => match cache.load_known(&self.engine, source) {
-                Some(component) => (component, CacheOutcome::Hit),
-                None => {
-                    let stamp = CompileCache::stamp(source);
+            Some(cache) => {
+                // Taken before the file is read: a change after it is then
+                // seen as a change.
+                let stamp =
+                    metadata.map_or_else(|| Stamp::of(source), |m| Some(Stamp::from_metadata(m)));
+                let known = stamp
+                    .as_ref()
+                    .and_then(|stamp| cache.load_known(&self.engine, source, stamp));
+                if let Some(component) = known {
+                    (component, CacheOutcome::Hit)
+                } else {
                     let bytes = read()?;
                     let loaded = cache.load(&self.engine, &bytes).map_err(compile_error)?;
                     cache.remember(source, stamp, xxhash_rust::xxh3::xxh3_128(&bytes));
                     loaded
                 }
-            },
+            }
             None => (
                 Component::new(&self.engine, read()?).map_err(compile_error)?,
                 CacheOutcome::Compiled,
