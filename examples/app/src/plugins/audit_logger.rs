@@ -1,6 +1,7 @@
 //! `audit-logger`: buffers user actions and finished requests, appends them
-//! as JSON lines to a file on an interval and on destroy, and keeps what it
-//! could not write for the next attempt: nothing is lost.
+//! as JSON lines to a file on an interval, whenever 64 KiB are pending, and
+//! on destroy, writing off the runtime's threads; keeps what it could not
+//! write for the next attempt: nothing is lost.
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
