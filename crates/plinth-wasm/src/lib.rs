@@ -72,6 +72,13 @@
 //!   granted hosts, clocks and randomness: each asked for in the manifest
 //!   and granted by the policy. A denied attempt is an error inside the
 //!   guest, a warning on the host, and counted ([`WasmStats::denied`]).
+//! - **Extension points.** An extension the manifest declares with a
+//!   `wasm:` module naming the plugin's own component
+//!   (`[extensions."app:greeting"] hello = "wasm:plugin.wasm"`) is made by
+//!   the guest's `answer` export: the point, the extension, the module's
+//!   object and the connect's data in, the instance as JSON out (or a
+//!   decline). Such points have the type `ExtensionPoint<(), Value, Value>`.
+//!   A stopped plugin answers nothing: its extensions are unregistered.
 //! - **Versions.** A component built against a semver-compatible version
 //!   of the plugin world ([`WORLD_VERSION`], WIT in [`WORLD_WIT`]) runs;
 //!   another is refused naming both versions, as is a component importing

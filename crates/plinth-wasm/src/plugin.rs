@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use plinth_core::{DynamicEntities, EmptyEntities, Entities, FromEntityData};
-use plinth_extensions::{Manifest, register_manifest};
+use plinth_extensions::{
+    ExtensionDecl, ExtensionInfo, ExtensionPoint, Factory, Manifest, register_manifest,
+};
 use plinth_hooks::{BoxError, Topic};
 use plinth_runtime::{Context, ContextError, ManifestPlugin, Metadata, Plugin};
 use serde_json::Value;
@@ -161,6 +163,79 @@ impl WasmPlugin {
             .clone()
     }
 
+    /// The extensions the manifest declares with a `wasm:` module: the
+    /// plugin's own component answers them (`answer`), as JSON, for points
+    /// of type `ExtensionPoint<(), Value, Value>`.
+    fn answered(&self) -> impl Iterator<Item = &ExtensionDecl> {
+        self.manifest
+            .manifest()
+            .extensions
+            .iter()
+            .filter(|decl| decl.module.kind() == "wasm")
+    }
+
+    /// Registers a factory per extension the component answers, in place of
+    /// the lazy one `register_manifest` put there (a `wasm:` module has no
+    /// loader: the plugin's running instances are the module). Each holds
+    /// the pool weakly: a stopped plugin answers nothing.
+    fn register_answers(&self) -> Result<(), WasmError> {
+        let m = self.manifest.manifest();
+        let own = m.module.as_ref().map(|m| m.module()).unwrap_or_default();
+        let Some(pool) = self.pool() else {
+            return Ok(());
+        };
+        for decl in self.answered() {
+            if decl.module.module() != own {
+                return Err(WasmError::Module {
+                    plugin: m.name.clone(),
+                    message: format!(
+                        "extension {:?} of point {:?} names module {:?}; a sandboxed plugin answers extension points from its own component, {own:?}",
+                        decl.name,
+                        decl.point,
+                        decl.module.module()
+                    ),
+                });
+            }
+            let pool = Arc::downgrade(&pool);
+            let object = decl.module.object().map(str::to_owned);
+            let factory = Factory::optional(move |data: &Value, _: &(), info: &ExtensionInfo| {
+                let pool = pool.upgrade().ok_or("the sandboxed plugin has stopped")?;
+                let plugin = &pool.shared().name;
+                let answer = pool
+                    .answer(info.point(), info.name(), object.as_deref(), data.to_string())
+                    .map_err(|kind| call_error(plugin, format!("answer({})", info.point()), kind))?;
+                answer
+                    .map(|json| {
+                        serde_json::from_str(&json).map_err(|e| {
+                            BoxError::from(format!(
+                                "plugin {plugin:?}: answer({}) is not JSON: {e}",
+                                info.point()
+                            ))
+                        })
+                    })
+                    .transpose()
+            });
+            self.manifest.extensions().register_with(
+                &ExtensionPoint::<(), Value, Value>::named(decl.point.clone()),
+                &decl.name,
+                factory,
+                decl.activation,
+            );
+        }
+        Ok(())
+    }
+
+    /// Removes the factories [`register_answers`](Self::register_answers)
+    /// made (they are not the plugin's lazy extensions, which
+    /// `remove_owner` removes).
+    fn unregister_answers(&self) {
+        for decl in self.answered() {
+            self.manifest
+                .extensions()
+                .unregister(&decl.point, &decl.name);
+        }
+    }
+
     /// Reads, compiles (or loads from the cache) and checks the component.
     fn compile(&mut self) -> Result<(InstancePre<StoreData>, Exports), WasmError> {
         if let Some(compiled) = &self.compiled {
@@ -252,6 +327,7 @@ impl WasmPlugin {
 /// so dropping the plugin lets go of the bus here.
 impl Drop for WasmPlugin {
     fn drop(&mut self) {
+        self.unregister_answers();
         let pool = self
             .pool
             .get_mut()
@@ -326,6 +402,7 @@ where
         self.start(ctx)?;
         let m = self.manifest.manifest();
         register_manifest(m, self.manifest.extensions(), self.manifest.loaders());
+        self.register_answers()?;
         Ok(())
     }
 
@@ -361,6 +438,7 @@ where
     fn destroy(&mut self) -> Result<(), BoxError> {
         let name = self.name().to_owned();
         self.manifest.extensions().remove_owner(&name);
+        self.unregister_answers();
         let pool = self
             .pool
             .write()

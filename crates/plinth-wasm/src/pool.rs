@@ -34,6 +34,8 @@ type Destroy = TypedFunc<(), (Result<(), String>,)>;
 type OnHook = TypedFunc<(String, String), (Result<String, String>,)>;
 type OnMessage = TypedFunc<(String, String), (Result<(), String>,)>;
 type EntitiesFn = TypedFunc<(), (String,)>;
+type AnswerFn =
+    TypedFunc<(String, String, Option<String>, String), (Result<Option<String>, String>,)>;
 
 /// The guest's exports, looked up once per component.
 #[derive(Clone)]
@@ -43,6 +45,7 @@ pub(crate) struct Exports {
     on_hook: ComponentExportIndex,
     on_message: Option<ComponentExportIndex>,
     entities: Option<ComponentExportIndex>,
+    answer: Option<ComponentExportIndex>,
 }
 
 impl Exports {
@@ -59,6 +62,7 @@ impl Exports {
             on_hook: required("on-hook")?,
             on_message: get("on-message"),
             entities: get("entities"),
+            answer: get("answer"),
         })
     }
 }
@@ -70,6 +74,7 @@ struct Slot {
     on_hook: OnHook,
     on_message: Option<OnMessage>,
     entities: Option<EntitiesFn>,
+    answer: Option<AnswerFn>,
 }
 
 fn typed<P, R>(
@@ -195,6 +200,7 @@ impl Pool {
             on_hook: typed(&instance, &mut store, &e.on_hook)?,
             on_message: optional(&instance, &mut store, e.on_message.as_ref())?,
             entities: optional(&instance, &mut store, e.entities.as_ref())?,
+            answer: optional(&instance, &mut store, e.answer.as_ref())?,
             store,
         };
         match init.call(&mut slot.store, (self.shared.config.clone(),)) {
@@ -376,6 +382,34 @@ impl Pool {
         self.with_slot(|slot| match &slot.entities {
             Some(f) => Ok(Ok(f.call(&mut slot.store, ())?.0)),
             None => Ok(Ok("{}".to_owned())),
+        })
+    }
+
+    /// Makes an instance of an extension the plugin declares: the guest's
+    /// JSON answer, or `None` when it declines.
+    pub fn answer(
+        &self,
+        point: &str,
+        extension: &str,
+        object: Option<&str>,
+        data: String,
+    ) -> Result<Option<String>, CallFailure> {
+        self.with_slot(|slot| match &slot.answer {
+            Some(f) => Ok(f
+                .call(
+                    &mut slot.store,
+                    (
+                        point.to_owned(),
+                        extension.to_owned(),
+                        object.map(str::to_owned),
+                        data,
+                    ),
+                )?
+                .0),
+            None => Ok(Err(
+                "declares an extension with a `wasm:` module but its component exports no `answer`"
+                    .to_owned(),
+            )),
         })
     }
 

@@ -245,6 +245,33 @@ fn a_guest_answers_bus_messages_and_contributes_entities() {
 }
 
 #[test]
+fn a_guest_answers_the_extension_points_its_manifest_declares() {
+    use plinth_extensions::{ConnectOptions, ExtensionPoint};
+
+    const ECHOED: ExtensionPoint<(), Value, Value> = ExtensionPoint::new("demo:echo");
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = echo_runtime(tmp.path());
+    let registry = Arc::new(ExtensionRegistry::new());
+    let mut manager = Manager::new();
+    let errors = rt.register_discovered(
+        &mut manager,
+        &scan([tmp.path().join("plugins")]),
+        &registry,
+        &Arc::new(Loaders::new()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    block_on(manager.initialize_all()).unwrap();
+    let data = json!({ "lang": "rust" });
+    let connection = registry
+        .connect_blocking(&(), &ECHOED, ConnectOptions::new().data(&data))
+        .unwrap();
+    assert_eq!(
+        connection.single(),
+        Some(json!({ "point": "demo:echo", "extension": "echo", "object": "mirror", "data": data }))
+    );
+}
+
+#[test]
 fn a_manager_dropped_without_shutdown_frees_its_sandboxed_plugins() {
     // The echo guest subscribes to a topic: its instances hold the bus,
     // which holds its subscription. Dropping the manager must free both.

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::executor::block_on;
-use plinth_extensions::{ExtensionRegistry, Loaders, scan};
+use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Loaders, scan};
 use plinth_hooks::{Filter, Hook, Key};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{CacheOutcome, Grant, HookBridge, Limits, Policy, WasmRuntime};
+use serde_json::{Value, json};
 
 use common::*;
 
@@ -327,6 +328,88 @@ fn a_component_rewritten_in_place_is_read_again() {
         modified
     );
     assert_eq!(start(), (Some(CacheOutcome::Miss), 1), "the new guest ran");
+}
+
+#[test]
+fn a_sandboxed_plugin_answers_the_extension_points_it_declares() {
+    let tmp = tempfile::tempdir().unwrap();
+    let extensions = r#"
+[extensions."app:greeting"]
+echoed = "wasm:plugin.wasm"
+declined = { module = "wasm:plugin.wasm", object = "decline" }
+"#;
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "greeter",
+        answering(),
+        &format!("{TAPS_ECHO}{extensions}"),
+    );
+    // The same declaration in a plugin whose component has no `answer`.
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "mute",
+        echo(),
+        "[extensions.\"app:quiet\"]\nsilent = \"wasm:plugin.wasm\"\n",
+    );
+    // And one naming another module than its own component.
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "stray",
+        echo(),
+        "[extensions.\"app:quiet\"]\nelsewhere = \"wasm:other.wasm\"\n",
+    );
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let registry = Arc::new(ExtensionRegistry::new());
+    let mut manager = Manager::new();
+    let discovery = scan([tmp.path().join("plugins")]);
+    let errors = rt.register_discovered(
+        &mut manager,
+        &discovery,
+        &registry,
+        &Arc::new(Loaders::new()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let _ = block_on(manager.initialize_all());
+
+    const GREETING: ExtensionPoint<(), Value, Value> = ExtensionPoint::new("app:greeting");
+    let data = json!({ "to": "ada", "n": 7 });
+    let all = registry
+        .connect_blocking(&(), &GREETING, ConnectOptions::new().data(&data).multi(true))
+        .unwrap();
+    // The declining extension is skipped, without an error.
+    assert_eq!(all.instances(), [data.clone()]);
+    let named = registry
+        .connect_blocking(&(), &GREETING, ConnectOptions::new().data(&data).name("declined"))
+        .unwrap();
+    assert_eq!(named.single(), None);
+
+    // A component without `answer`: the connect fails naming the plugin.
+    const QUIET: ExtensionPoint<(), Value, Value> = ExtensionPoint::new("app:quiet");
+    let mut errors = Vec::new();
+    let options = ConnectOptions::new()
+        .data(&data)
+        .name("silent")
+        .on_error(|e| errors.push(e.to_string()));
+    let quiet = registry.connect_blocking(&(), &QUIET, options).unwrap();
+    assert_eq!(quiet.single(), None);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].contains("mute") && errors[0].contains("exports no `answer`"),
+        "{}",
+        errors[0]
+    );
+    // Another module than the plugin's own component fails its start.
+    assert_eq!(manager.state("stray"), Some(PluginState::Failed));
+    assert!(reason(&manager, "stray").contains("answers extension points from its own component"));
+
+    // Disabled, the plugin answers nothing: its extensions are gone.
+    block_on(manager.disable("greeter")).unwrap();
+    assert!(registry.extension_names("app:greeting").is_empty());
+    block_on(manager.enable("greeter")).unwrap();
+    let again = registry
+        .connect_blocking(&(), &GREETING, ConnectOptions::new().data(&data).multi(true))
+        .unwrap();
+    assert_eq!(again.instances(), [data]);
 }
 
 #[test]

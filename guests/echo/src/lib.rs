@@ -2,8 +2,9 @@
 //! useful guest, for benchmarking the cost of a call into the sandbox
 //! (JSON across the boundary, the SDK's parse and serialize, the guest
 //! allocator). It also answers each bus message on `echo:ping` with one on
-//! `echo:pong`, and contributes one entity, for the tests of the bus and
-//! of entities.
+//! `echo:pong`, contributes one entity, and answers the extension points
+//! its manifest declares with what it was asked, for the tests of the bus,
+//! of entities and of extension points.
 
 use plinth_guest::{Plugin, Value, host, json};
 
@@ -28,6 +29,21 @@ impl Plugin for Echo {
 
     fn entities(&self) -> Value {
         json!({ "greetings": { "echo": "hello from the sandbox" } })
+    }
+
+    fn answer(
+        &mut self,
+        point: &str,
+        extension: &str,
+        object: Option<&str>,
+        data: Value,
+    ) -> Result<Option<Value>, String> {
+        Ok(Some(json!({
+            "point": point,
+            "extension": extension,
+            "object": object,
+            "data": data,
+        })))
     }
 }
 

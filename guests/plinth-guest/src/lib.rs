@@ -127,6 +127,22 @@ pub trait Plugin: Sized + 'static {
     fn entities(&self) -> Value {
         json!({})
     }
+
+    /// Makes an instance of an extension the plugin's manifest declares with
+    /// a `wasm:` module: extension `extension` of point `point` (`object`
+    /// is the module's object, when the manifest names one), for a connect
+    /// with `data`. `Ok(None)` declines: a single connect moves on to the
+    /// next extension. By default every extension declines.
+    fn answer(
+        &mut self,
+        point: &str,
+        extension: &str,
+        object: Option<&str>,
+        data: Value,
+    ) -> Result<Option<Value>, String> {
+        let _ = (point, extension, object, data);
+        Ok(None)
+    }
 }
 
 /// Exports a [`Plugin`] type as the component's `guest` interface. Use it
@@ -247,6 +263,22 @@ impl<P: Plugin> Guest for Adapter<P> {
         with_plugin::<P, _>(|plugin| {
             let message = parse(&message, || format!("the message on {topic}"))?;
             plugin.on_message(&topic, message)
+        })
+    }
+
+    fn answer(
+        point: String,
+        extension: String,
+        object: Option<String>,
+        data: String,
+    ) -> Result<Option<String>, String> {
+        install_panic_hook();
+        with_plugin::<P, _>(|plugin| {
+            let data = parse(&data, || format!("the data of {point}"))?;
+            plugin
+                .answer(&point, &extension, object.as_deref(), data)?
+                .map(|answer| serde_json::to_string(&answer).map_err(|e| e.to_string()))
+                .transpose()
         })
     }
 
@@ -526,6 +558,16 @@ mod tests {
         );
         assert_eq!(A::on_message("t".into(), "null".into()), Ok(()));
         assert_eq!(A::entities(), r#"{"counters":{"calls":2}}"#);
+        // Extensions decline unless the plugin answers them.
+        assert_eq!(
+            A::answer("p".into(), "x".into(), None, r#"{"n":1}"#.into()),
+            Ok(None)
+        );
+        assert!(
+            A::answer("p".into(), "x".into(), None, "{".into())
+                .unwrap_err()
+                .starts_with("the data of p is not JSON")
+        );
 
         // A failed destroy keeps the value for another try; a good one
         // drops it.

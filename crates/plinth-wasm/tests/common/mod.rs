@@ -212,3 +212,27 @@ pub fn plugin_dir(root: &Path, name: &str, component: impl AsRef<[u8]>, extra: &
     .unwrap();
     dir
 }
+
+/// Echoes hook payloads, and answers extension points: with no object it
+/// echoes the connect's data as the instance, with an object it declines.
+pub fn answering() -> String {
+    let answer = r#"(func (export "answer") (param $pp i32) (param $pl i32) (param $ep i32) (param $el i32)
+        (param $od i32) (param $op i32) (param $ol i32) (param $dp i32) (param $dl i32) (result i32)
+      (global.set $bump (i32.const 1024))
+      ;; result<option<string>, string> at 48: ok, then the option at 52.
+      (i32.store8 (i32.const 48) (i32.const 0))
+      (if (local.get $od)
+        (then (i32.store8 (i32.const 52) (i32.const 0)))
+        (else
+          (i32.store8 (i32.const 52) (i32.const 1))
+          (i32.store (i32.const 56) (local.get $dp))
+          (i32.store (i32.const 60) (local.get $dl))))
+      (i32.const 48))"#;
+    guest("", "", answer, "0.1.0").replace(
+        r#"(instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)))"#,
+        r#"(func $answer (param "point" string) (param "extension" string) (param "object" (option string)) (param "data" string)
+    (result (result (option string) (error string)))
+    (canon lift (core func $i "answer") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)) (export "answer" (func $answer)))"#,
+    )
+}
