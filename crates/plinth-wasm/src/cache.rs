@@ -69,7 +69,28 @@ pub(crate) struct Stamp {
     changed: (i64, i64),
 }
 
+/// How long ago a file must have last changed for its stamp to be trusted
+/// later: a file written again within the same timestamp tick as it was
+/// stamped keeps its stamp (git's "racily clean" entries, handled the same
+/// way, with the same window as discovery's manifest cache).
+const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Stamp {
+    /// Whether the file last changed long enough ago that a later change
+    /// shows in its stamp.
+    fn settled(&self) -> bool {
+        let Some(limit) = std::time::SystemTime::now().checked_sub(RACY_WINDOW) else {
+            return false;
+        };
+        let changed = u64::try_from(self.changed.0).ok().map(|secs| {
+            std::time::UNIX_EPOCH
+                + std::time::Duration::new(secs, u32::try_from(self.changed.1).unwrap_or(0))
+        });
+        // Outside Unix there is no change time: the modification time alone.
+        let changed = if cfg!(unix) { changed } else { self.modified };
+        matches!((self.modified, changed), (Some(m), Some(c)) if m < limit && c < limit)
+    }
+
     /// The stamp of the file at `path` (following links).
     pub fn of(path: &Path) -> Option<Stamp> {
         std::fs::metadata(path)
@@ -113,8 +134,8 @@ impl CompileCache {
     /// before it was read, hashes to `hash`.
     pub fn remember(&self, source: &Path, stamp: Option<Stamp>, hash: u128) {
         match stamp {
-            Some(stamp) => self.known().insert(source.to_owned(), (stamp, hash)),
-            None => self.known().remove(source),
+            Some(stamp) if stamp.settled() => self.known().insert(source.to_owned(), (stamp, hash)),
+            _ => self.known().remove(source),
         };
     }
 
@@ -165,7 +186,7 @@ impl CompileCache {
             _ => false,
         };
         match (ok, stamp) {
-            (true, Some(stamp)) => {
+            (true, Some(stamp)) if stamp.settled() => {
                 self.checked().insert(path.to_owned(), stamp);
             }
             _ => {
@@ -232,9 +253,9 @@ impl CompileCache {
         };
         aside(path, &artifact)?;
         aside(check, &xxh3_128(&artifact).to_le_bytes())?;
-        if let Some(stamp) = Stamp::of(path) {
-            self.checked().insert(path.to_owned(), stamp);
-        }
+        // Just written: its stamp is not settled yet, so the next start
+        // checks it (and remembers it once it is).
+        self.checked().remove(path);
         Ok(())
     }
 }

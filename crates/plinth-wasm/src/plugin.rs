@@ -202,8 +202,15 @@ impl WasmPlugin {
                 let pool = pool.upgrade().ok_or("the sandboxed plugin has stopped")?;
                 let plugin = &pool.shared().name;
                 let answer = pool
-                    .answer(info.point(), info.name(), object.as_deref(), data.to_string())
-                    .map_err(|kind| call_error(plugin, format!("answer({})", info.point()), kind))?;
+                    .answer(
+                        info.point(),
+                        info.name(),
+                        object.as_deref(),
+                        data.to_string(),
+                    )
+                    .map_err(|kind| {
+                        call_error(plugin, format!("answer({})", info.point()), kind)
+                    })?;
                 answer
                     .map(|json| {
                         serde_json::from_str(&json).map_err(|e| {

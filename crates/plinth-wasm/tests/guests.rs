@@ -267,7 +267,9 @@ fn a_guest_answers_the_extension_points_its_manifest_declares() {
         .unwrap();
     assert_eq!(
         connection.single(),
-        Some(json!({ "point": "demo:echo", "extension": "echo", "object": "mirror", "data": data }))
+        Some(
+            json!({ "point": "demo:echo", "extension": "echo", "object": "mirror", "data": data })
+        )
     );
 }
 

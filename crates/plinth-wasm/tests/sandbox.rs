@@ -300,6 +300,9 @@ fn a_component_rewritten_in_place_is_read_again() {
     let trapping = guest("", "(unreachable)", "", "0.1.0");
     assert_eq!(echoing.len(), trapping.len());
     let dir = plugin_dir(&tmp.path().join("plugins"), "echo", &echoing, TAPS_ECHO);
+    // Only a file that last changed over two seconds ago is remembered by
+    // its stamp (a change within one timestamp tick could keep it).
+    std::thread::sleep(Duration::from_millis(2100));
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     // What the start found, and how many calls trapped so far.
     let start = || {
@@ -374,12 +377,20 @@ declined = { module = "wasm:plugin.wasm", object = "decline" }
     const GREETING: ExtensionPoint<(), Value, Value> = ExtensionPoint::new("app:greeting");
     let data = json!({ "to": "ada", "n": 7 });
     let all = registry
-        .connect_blocking(&(), &GREETING, ConnectOptions::new().data(&data).multi(true))
+        .connect_blocking(
+            &(),
+            &GREETING,
+            ConnectOptions::new().data(&data).multi(true),
+        )
         .unwrap();
     // The declining extension is skipped, without an error.
     assert_eq!(all.instances(), [data.clone()]);
     let named = registry
-        .connect_blocking(&(), &GREETING, ConnectOptions::new().data(&data).name("declined"))
+        .connect_blocking(
+            &(),
+            &GREETING,
+            ConnectOptions::new().data(&data).name("declined"),
+        )
         .unwrap();
     assert_eq!(named.single(), None);
 
@@ -407,7 +418,11 @@ declined = { module = "wasm:plugin.wasm", object = "decline" }
     assert!(registry.extension_names("app:greeting").is_empty());
     block_on(manager.enable("greeter")).unwrap();
     let again = registry
-        .connect_blocking(&(), &GREETING, ConnectOptions::new().data(&data).multi(true))
+        .connect_blocking(
+            &(),
+            &GREETING,
+            ConnectOptions::new().data(&data).multi(true),
+        )
         .unwrap();
     assert_eq!(again.instances(), [data]);
 }
