@@ -266,6 +266,10 @@ impl Server {
         let metrics = Metrics::install(&manager)?;
         let events = StateEvents::install(&manager)?;
         let hooks = RequestHooksLayer::new(manager.hooks())?
+            // An orchestrator's probes are the server's own: a plugin that
+            // limits, authenticates or audits requests must not keep a
+            // starting server from ever looking ready.
+            .bypass(["/healthz", "/readyz"])
             .timeout(config.request_timeout)
             .on_start_failure(config.request_start_failure)
             .metrics(metrics.clone());

@@ -334,7 +334,7 @@ async fn configuration_is_validated_and_an_active_plugin_restarted() {
     assert_eq!(body["restarted"], json!(["limiter", "dashboard"]));
     assert_eq!(server.state_of("dashboard").await, "active");
     // The listing above was the limiter's one request; the next is refused.
-    assert_eq!(server.get("/healthz").await.status(), 429);
+    assert_eq!(server.get("/metrics").await.status(), 429);
     server.stop().await;
 }
 

@@ -38,7 +38,7 @@ async fn request_start_rejects_with_429_and_retry_after_from_the_limiter_config(
     );
     manager.register(Limiter::default()).unwrap();
     let server = Running::start(manager, None).await;
-    // /readyz went through the limiter too while waiting: count from here.
+    // A fresh limiter: count from here.
     server
         .manager
         .lock()
@@ -49,14 +49,18 @@ async fn request_start_rejects_with_429_and_retry_after_from_the_limiter_config(
     server.manager.lock().await.enable("limiter").await.unwrap();
 
     for _ in 0..2 {
-        assert_eq!(server.get("/healthz").await.status(), 200);
+        assert_eq!(server.get("/metrics").await.status(), 200);
     }
-    let limited = server.get("/healthz").await;
+    let limited = server.get("/metrics").await;
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["retry-after"], "2", "1.5 s rounds up");
     assert!(limited.headers().contains_key("x-request-id"));
     let body: serde_json::Value = limited.json().await.unwrap();
     assert_eq!(body["error"], "Too many requests");
+    // The probes are the server's own: never limited.
+    for probe in ["/healthz", "/readyz"] {
+        assert_eq!(server.get(probe).await.status(), 200, "{probe}");
+    }
     server.stop().await;
 }
 
@@ -70,7 +74,7 @@ async fn request_complete_runs_after_the_response_without_delaying_it() {
     // The recorder's callback is held shut: the response comes anyway.
     let response = server
         .client
-        .get(server.url("/healthz?x=1"))
+        .get(server.url("/metrics?x=1"))
         .header("x-request-id", "client-id-7")
         .send()
         .await
@@ -105,7 +109,7 @@ async fn request_complete_runs_after_the_response_without_delaying_it() {
     let done = found.expect("request:complete reached the plugin");
     assert_eq!(
         (done.method.as_str(), done.path.as_str(), done.status),
-        ("GET", "/healthz", 200)
+        ("GET", "/metrics", 200)
     );
 
     // A client's id that could forge log lines is replaced.
@@ -135,7 +139,7 @@ async fn a_panicking_hook_fails_its_request_only_and_is_blamed() {
 
     // The next request is served; the plugin's hooks are gone and it is
     // marked failed, naming the panic.
-    assert_eq!(server.get("/healthz").await.status(), 200);
+    assert_eq!(server.get("/metrics").await.status(), 200);
     assert_eq!(server.get("/boom").await.status(), 404);
     let mut manager = server.manager.lock().await;
     manager.apply_faults().await;
@@ -169,7 +173,7 @@ async fn metrics_count_calls_per_plugin_and_hook_and_the_lifecycle() {
     manager.register(Limiter::default()).unwrap();
     let server = Running::start(manager, Some(common::TOKEN)).await;
     for _ in 0..3 {
-        server.get("/healthz").await;
+        server.get("/nowhere").await;
     }
     let response = server.get("/metrics").await;
     assert_eq!(response.status(), 200);
