@@ -1,7 +1,7 @@
 //! The request hooks as a tower layer: `request:start` before the inner
 //! service, `request:complete` after it, in the background.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -9,13 +9,9 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use plinth_hooks::Hook;
 use plinth_hooks::{Action, Bail, BoxError, Registry, RegistryError};
-use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
-use tokio_util::task::task_tracker::TaskTrackerToken;
 use tower::{Layer, Service};
 
 use crate::request::{acceptable_request_id, generate_request_id};
@@ -85,10 +81,6 @@ struct Shared {
     tracker: TaskTracker,
     /// Paths whose requests skip the hooks.
     bypass: Arc<[String]>,
-    /// Where finished requests go to `request:complete`: one task per
-    /// layer runs the calls (started on the first request, inside the
-    /// runtime), rather than a task spawned per request.
-    completions: OnceLock<mpsc::UnboundedSender<(RequestComplete, TaskTrackerToken)>>,
     timeout: Option<Duration>,
     on_start_failure: StartFailurePolicy,
     metrics: Option<Arc<Metrics>>,
@@ -104,10 +96,9 @@ struct Shared {
 ///   request goes on ([`on_start_failure`](Self::on_start_failure)); the
 ///   failure is logged with the plugin that caused it (and a plugin
 ///   manager sharing the registry marks that plugin failed).
-/// - `request:complete` runs once the response is ready, never delaying
-///   it, on the layer's background task (calls run concurrently there);
-///   [`tracker`](Self::tracker) lets a server wait for those calls before
-///   shutting its plugins down.
+/// - `request:complete` runs on a spawned task once the response is ready,
+///   never delaying it; [`tracker`](Self::tracker) lets a server wait for
+///   those tasks before shutting its plugins down.
 /// - The request id is the client's `x-request-id` when short and
 ///   printable, else generated; it is in the request's extensions
 ///   ([`RequestId`]) and in the response's `x-request-id`.
@@ -162,7 +153,6 @@ impl RequestHooksLayer {
                 complete: hooks.hook(&REQUEST_COMPLETE)?,
                 tracker: TaskTracker::new(),
                 bypass: Arc::from([]),
-                completions: OnceLock::new(),
                 timeout: None,
                 on_start_failure: StartFailurePolicy::default(),
                 metrics: None,
@@ -276,7 +266,7 @@ impl RequestHooksLayer {
         self.shared.on_start_failure
     }
 
-    /// The `request:complete` calls not finished yet: close and wait on it
+    /// The `request:complete` tasks still running: close and wait on it
     /// before stopping the plugins that listen.
     ///
     /// ```
@@ -433,57 +423,18 @@ where
                     status: response.status().as_u16(),
                     duration_ms: u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX),
                 };
-                // The token counts the call in the tracker until it ends.
-                let token = shared.tracker.token();
-                let completions = shared.completions.get_or_init(|| {
-                    let (send, receive) = mpsc::unbounded_channel();
-                    tokio::spawn(run_completions(shared.complete.clone(), receive));
-                    send
+                let hook = shared.complete.clone();
+                shared.tracker.spawn(async move {
+                    // Failures are the plugins' (the manager's fault queue
+                    // attributes them); the response is already on its way.
+                    if let Err(e) = hook.call_async(done).await {
+                        tracing::warn!("{e}");
+                    }
                 });
-                // Sending fails only once the task is gone (its runtime
-                // shutting down): the request is served, its record lost
-                // with the runtime.
-                let _ = completions.send((done, token));
             }
             Ok(response)
         })
     }
-}
-
-/// Runs `request:complete` for each finished request sent, concurrently
-/// (a slow async callback holds only its own call), until every sender is
-/// gone. Most calls finish when first polled: their callbacks are sync.
-async fn run_completions(
-    hook: Arc<Action<RequestComplete>>,
-    mut finished: mpsc::UnboundedReceiver<(RequestComplete, TaskTrackerToken)>,
-) {
-    let call = |(done, token): (RequestComplete, TaskTrackerToken)| {
-        let hook = hook.clone();
-        async move {
-            // Failures are the plugins' (the manager's fault queue
-            // attributes them); the response is already on its way.
-            if let Err(e) = hook.call_async(done).await {
-                tracing::warn!("{e}");
-            }
-            drop(token);
-        }
-    };
-    let mut running = FuturesUnordered::new();
-    loop {
-        tokio::select! {
-            biased;
-            Some(()) = running.next(), if !running.is_empty() => continue,
-            next = finished.recv() => match next {
-                Some(request) => running.push(call(request)),
-                None => break,
-            },
-        }
-        // Whatever else is queued joins without another wake-up.
-        while let Ok(request) = finished.try_recv() {
-            running.push(call(request));
-        }
-    }
-    while running.next().await.is_some() {}
 }
 
 fn rejected(rejection: &Rejection) -> Response<Body> {
