@@ -10,8 +10,9 @@
 //!   admin API on the plugin manager (list, toggle, enable, disable,
 //!   configuration validated against the plugin's schema, dependency graph)
 //!   behind a bearer token compared in constant time ([`AdminToken`]; no
-//!   token, no admin API), `/healthz`, `/readyz`, `/metrics` ([`Metrics`],
-//!   Prometheus), body limit, request timeout and graceful shutdown
+//!   token, no admin API), `/healthz` and `/readyz` (probes, which skip the
+//!   request hooks: no plugin limits or records them), `/metrics`
+//!   ([`Metrics`], Prometheus), body limit, request timeout and graceful shutdown
 //!   ([`shutdown_signal`]).
 //!
 //! Admin routes (each needs `Authorization: Bearer <token>`):
