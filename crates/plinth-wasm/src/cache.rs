@@ -149,18 +149,19 @@ impl CompileCache {
             Some((known, hash)) if known == stamp => *hash,
             _ => return None,
         };
-        let path = self.entry_named(engine, hash);
+        let path = self.entry(engine, hash);
         if !self.verified(&path, &path.with_extension("check")) {
             return None;
         }
         deserialize_file(engine, &path).ok()
     }
 
-    fn entry(&self, engine: &Engine, component: &[u8]) -> PathBuf {
-        self.entry_named(engine, xxh3_128(component))
+    /// The hash that names a component's entry.
+    pub fn hash(component: &[u8]) -> u128 {
+        xxh3_128(component)
     }
 
-    fn entry_named(&self, engine: &Engine, component_hash: u128) -> PathBuf {
+    fn entry(&self, engine: &Engine, component_hash: u128) -> PathBuf {
         let engine_hash = *self.engine_hash.get_or_init(|| {
             let mut hasher = Xxh3::new();
             engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -196,14 +197,15 @@ impl CompileCache {
         ok
     }
 
-    /// The compiled component for `bytes`, from the cache when a valid
-    /// entry exists.
+    /// The compiled component for `bytes` (whose [`hash`](Self::hash) is
+    /// `hash`), from the cache when a valid entry exists.
     pub fn load(
         &self,
         engine: &Engine,
         bytes: &[u8],
+        hash: u128,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
-        let path = self.entry(engine, bytes);
+        let path = self.entry(engine, hash);
         let check = path.with_extension("check");
         let existed = if self.verified(&path, &check) {
             match deserialize_file(engine, &path) {

@@ -308,8 +308,11 @@ impl Inner {
                     (component, CacheOutcome::Hit)
                 } else {
                     let bytes = read()?;
-                    let loaded = cache.load(&self.engine, &bytes).map_err(compile_error)?;
-                    cache.remember(source, stamp, xxhash_rust::xxh3::xxh3_128(&bytes));
+                    let hash = CompileCache::hash(&bytes);
+                    let loaded = cache
+                        .load(&self.engine, &bytes, hash)
+                        .map_err(compile_error)?;
+                    cache.remember(source, stamp, hash);
                     loaded
                 }
             }
