@@ -402,11 +402,14 @@ where
                 inner.call(request).await.map(|r| r.map(Body::new))
             };
             let mut response = match shared.timeout {
-                Some(limit) => match tokio::time::timeout(limit, work).await {
-                    Ok(result) => result?,
-                    Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "request timed out")
-                        .into_response(),
-                },
+                // From the arrival already read: no second clock read.
+                Some(limit) => {
+                    match tokio::time::timeout_at((arrived + limit).into(), work).await {
+                        Ok(result) => result?,
+                        Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "request timed out")
+                            .into_response(),
+                    }
+                }
                 None => work.await?,
             };
             let header_value =

@@ -194,6 +194,24 @@ async fn metrics_count_calls_per_plugin_and_hook_and_the_lifecycle() {
         .unwrap_or_else(|| panic!("{text}"));
     let n: u64 = calls.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(n >= 3, "{calls}");
+    // The latency histogram counts every call, cumulatively up to +Inf.
+    let series = r#"plugin="limiter",hook="request:start",kind="bail""#;
+    let value = |prefix: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let count = value(&format!("plinth_hook_duration_seconds_count{{{series}}}"));
+    let inf = value(&format!(
+        "plinth_hook_duration_seconds_bucket{{le=\"+Inf\",{series}}}"
+    ));
+    assert_eq!((count, inf), (n, n));
+    let smallest = value(&format!(
+        "plinth_hook_duration_seconds_bucket{{le=\"0.000008192\",{series}}}"
+    ));
+    assert!(smallest <= n);
     for line in [
         r#"plinth_plugin_state{plugin="limiter",state="active"} 1"#,
         r#"plinth_plugin_transitions_total{plugin="limiter",from="initializing",to="active"} 1"#,
