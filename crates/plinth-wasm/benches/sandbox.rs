@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use futures::executor::block_on;
 use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
 use plinth_hooks::{Filter, Key};
@@ -75,6 +75,21 @@ fn setup() -> Setup {
 }
 
 fn start(setup: &Setup) -> Manager {
+    let mut manager = Manager::new();
+    start_into(setup, &mut manager);
+    manager
+}
+
+/// The application before any plugin: a manager with the hooks it offers.
+fn application() -> Manager {
+    let manager = Manager::new();
+    manager.hooks().hook(&ECHO).unwrap();
+    manager.hooks().hook(&RAW).unwrap();
+    manager
+}
+
+/// Reads the plugin's manifest and starts it in `manager`.
+fn start_into(setup: &Setup, manager: &mut Manager) {
     let manifest = Manifest::from_path(setup.dir.join("plinth.toml")).unwrap();
     let plugin = setup
         .runtime
@@ -84,10 +99,8 @@ fn start(setup: &Setup) -> Manager {
             Arc::new(Loaders::new()),
         )
         .unwrap();
-    let mut manager = Manager::new();
     manager.register(plugin).unwrap();
     block_on(manager.initialize_all()).unwrap();
-    manager
 }
 
 type OnHook = TypedFunc<(String, String), (Result<String, String>,)>;
@@ -201,6 +214,25 @@ fn cached_load(c: &mut Criterion) {
                 .unwrap();
             (answer, manager)
         })
+    });
+    // The same start into an application that already runs: its manager
+    // and the hooks it offers are made before the timing, as the bare
+    // side's engine and linker are (and plinth's runtime, on both).
+    group.bench_function("plinth_plugin_start_into_application", |b| {
+        b.iter_batched(
+            application,
+            |mut manager| {
+                start_into(&setup, &mut manager);
+                let answer = manager
+                    .hooks()
+                    .hook(&ECHO)
+                    .unwrap()
+                    .call(payload.clone())
+                    .unwrap();
+                (answer, manager)
+            },
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }
