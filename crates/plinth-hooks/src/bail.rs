@@ -233,20 +233,8 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn call_async(&self, payload: impl Into<Arc<T>>) -> Result<Option<R>, CallbackError> {
-        let payload = payload.into();
-        let (_call, state) = self.core.load_for_call();
-        self.core.refuse_wrappers(&state)?;
-        for slot in state.slots.iter() {
-            let started = Core::start(&state);
-            let result = match &slot.callback {
-                BailFn::Sync(f) => self.core.run(|| f(&payload)),
-                BailFn::Async(f) => self.core.run_async(|| f(payload.clone())).await,
-            };
-            if let Some(done) = self.settle(&state, &slot.meta, started, result) {
-                return done;
-            }
-        }
-        Ok(None)
+        self.chain_async(payload.into(), None::<fn(CallbackError)>)
+            .await
     }
 
     /// [`call_async`](Self::call_async), except that a failing or panicking
@@ -276,7 +264,16 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
         payload: impl Into<Arc<T>>,
         mut skipped: impl FnMut(CallbackError),
     ) -> Result<Option<R>, CallbackError> {
-        let payload = payload.into();
+        self.chain_async(payload.into(), Some(&mut skipped)).await
+    }
+
+    /// The async chain: stops at the first value, and at the first failure
+    /// unless `skipped` takes it.
+    async fn chain_async(
+        &self,
+        payload: Arc<T>,
+        mut skipped: Option<impl FnMut(CallbackError)>,
+    ) -> Result<Option<R>, CallbackError> {
         let (_call, state) = self.core.load_for_call();
         self.core.refuse_wrappers(&state)?;
         for slot in state.slots.iter() {
@@ -285,10 +282,13 @@ impl<T: Send + Sync + 'static, R: Send + 'static> Bail<T, R> {
                 BailFn::Sync(f) => self.core.run(|| f(&payload)),
                 BailFn::Async(f) => self.core.run_async(|| f(payload.clone())).await,
             };
-            match self.settle(&state, &slot.meta, started, result) {
-                Some(Err(e)) => skipped(e),
-                Some(done) => return done,
-                None => {}
+            match (
+                self.settle(&state, &slot.meta, started, result),
+                &mut skipped,
+            ) {
+                (Some(Err(e)), Some(skip)) => skip(e),
+                (Some(done), _) => return done,
+                (None, _) => {}
             }
         }
         Ok(None)
