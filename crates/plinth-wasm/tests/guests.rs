@@ -55,11 +55,21 @@ fn runtime(root: &Path) -> WasmRuntime {
 }
 
 fn manager(rt: &WasmRuntime, root: &Path, config: Value) -> Manager {
+    manager_with(rt, root, config, &Arc::new(ExtensionRegistry::new()))
+}
+
+/// [`manager`], registering the plugins' extensions in `registry`.
+fn manager_with(
+    rt: &WasmRuntime,
+    root: &Path,
+    config: Value,
+    registry: &Arc<ExtensionRegistry>,
+) -> Manager {
     let mut manager = Manager::new().with_config(config);
     let errors = rt.register_discovered(
         &mut manager,
         &scan([root.join("plugins")]),
-        &Arc::new(ExtensionRegistry::new()),
+        registry,
         &Arc::new(Loaders::new()),
     );
     assert!(errors.is_empty(), "{errors:?}");
@@ -252,15 +262,7 @@ fn a_guest_answers_the_extension_points_its_manifest_declares() {
     let tmp = tempfile::tempdir().unwrap();
     let rt = echo_runtime(tmp.path());
     let registry = Arc::new(ExtensionRegistry::new());
-    let mut manager = Manager::new();
-    let errors = rt.register_discovered(
-        &mut manager,
-        &scan([tmp.path().join("plugins")]),
-        &registry,
-        &Arc::new(Loaders::new()),
-    );
-    assert!(errors.is_empty(), "{errors:?}");
-    block_on(manager.initialize_all()).unwrap();
+    let _manager = manager_with(&rt, tmp.path(), json!({}), &registry);
     let data = json!({ "lang": "rust" });
     let connection = registry
         .connect_blocking(&(), &ECHOED, ConnectOptions::new().data(&data))

@@ -38,13 +38,18 @@ fn limits() -> Limits {
 
 /// A manager with every plugin folder under `root/plugins`, started.
 fn started(rt: &WasmRuntime, root: &Path) -> Manager {
+    started_with(rt, root, &Arc::new(ExtensionRegistry::new()))
+}
+
+/// [`started`], registering the plugins' extensions in `registry`.
+fn started_with(rt: &WasmRuntime, root: &Path, registry: &Arc<ExtensionRegistry>) -> Manager {
     let mut manager = Manager::new();
     let discovery = scan([root.join("plugins")]);
     assert!(discovery.errors.is_empty(), "{:?}", discovery.errors);
     let errors = rt.register_discovered(
         &mut manager,
         &discovery,
-        &Arc::new(ExtensionRegistry::new()),
+        registry,
         &Arc::new(Loaders::new()),
     );
     assert!(errors.is_empty(), "{errors:?}");
@@ -363,16 +368,7 @@ declined = { module = "wasm:plugin.wasm", object = "decline" }
     );
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     let registry = Arc::new(ExtensionRegistry::new());
-    let mut manager = Manager::new();
-    let discovery = scan([tmp.path().join("plugins")]);
-    let errors = rt.register_discovered(
-        &mut manager,
-        &discovery,
-        &registry,
-        &Arc::new(Loaders::new()),
-    );
-    assert!(errors.is_empty(), "{errors:?}");
-    let _ = block_on(manager.initialize_all());
+    let mut manager = started_with(&rt, tmp.path(), &registry);
 
     const GREETING: ExtensionPoint<(), Value, Value> = ExtensionPoint::new("app:greeting");
     let data = json!({ "to": "ada", "n": 7 });
