@@ -26,15 +26,46 @@ pub struct PluginFolders {
     registrar: Arc<Registrar>,
 }
 
-/// Registers one plugin found in a folder with the manager.
-type Registrar = dyn Fn(
+/// Registers one plugin found in a folder with the manager: any
+/// `Fn(&mut Manager, Arc<Manifest>, &Arc<ExtensionRegistry>, &Arc<Loaders>)
+/// -> Result<(), ManagerError>` that is `Send + Sync + 'static` is one (a
+/// sandbox's `register`, for example).
+///
+/// ```
+/// use std::sync::Arc;
+/// use plinth_server::PluginRegistrar;
+/// fn takes(_: impl PluginRegistrar) {}
+/// takes(|manager: &mut plinth_runtime::Manager, manifest, extensions: &Arc<_>, loaders: &Arc<_>| {
+///     manager.register(plinth_runtime::ManifestPlugin::new(manifest, extensions.clone(), loaders.clone()))
+/// });
+/// ```
+pub trait PluginRegistrar:
+    Fn(
         &mut Manager,
         Arc<Manifest>,
         &Arc<ExtensionRegistry>,
         &Arc<Loaders>,
     ) -> Result<(), ManagerError>
     + Send
-    + Sync;
+    + Sync
+    + 'static
+{
+}
+
+impl<F> PluginRegistrar for F where
+    F: Fn(
+            &mut Manager,
+            Arc<Manifest>,
+            &Arc<ExtensionRegistry>,
+            &Arc<Loaders>,
+        ) -> Result<(), ManagerError>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+type Registrar = dyn PluginRegistrar;
 
 impl std::fmt::Debug for PluginFolders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,18 +141,7 @@ impl PluginFolders {
     ///     },
     /// );
     /// ```
-    pub fn with_registrar(
-        mut self,
-        registrar: impl Fn(
-            &mut Manager,
-            Arc<Manifest>,
-            &Arc<ExtensionRegistry>,
-            &Arc<Loaders>,
-        ) -> Result<(), ManagerError>
-        + Send
-        + Sync
-        + 'static,
-    ) -> Self {
+    pub fn with_registrar(mut self, registrar: impl PluginRegistrar) -> Self {
         self.registrar = Arc::new(registrar);
         self
     }

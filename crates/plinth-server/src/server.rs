@@ -333,18 +333,7 @@ impl Server {
     ///     });
     /// # Ok::<(), plinth_server::ServerError>(())
     /// ```
-    pub fn plugin_registrar(
-        mut self,
-        registrar: impl Fn(
-            &mut Manager,
-            Arc<plinth_extensions::Manifest>,
-            &Arc<ExtensionRegistry>,
-            &Arc<Loaders>,
-        ) -> Result<(), plinth_runtime::ManagerError>
-        + Send
-        + Sync
-        + 'static,
-    ) -> Self {
+    pub fn plugin_registrar(mut self, registrar: impl crate::PluginRegistrar) -> Self {
         self.folders = Arc::new((*self.folders).clone().with_registrar(registrar));
         self
     }
