@@ -203,17 +203,13 @@ fn cached_load(c: &mut Criterion) {
             (answer.unwrap(), store, component)
         })
     });
+    // The first call, handing back the manager for an untimed teardown.
+    let first_call = |manager: Manager| {
+        let hook = manager.hooks().hook(&ECHO).unwrap();
+        (hook.call(payload.clone()).unwrap(), manager)
+    };
     group.bench_function("plinth_plugin_start", |b| {
-        b.iter_with_large_drop(|| {
-            let manager = start(&setup);
-            let answer = manager
-                .hooks()
-                .hook(&ECHO)
-                .unwrap()
-                .call(payload.clone())
-                .unwrap();
-            (answer, manager)
-        })
+        b.iter_with_large_drop(|| first_call(start(&setup)))
     });
     // The same start into an application that already runs: its manager
     // and the hooks it offers are made before the timing, as the bare
@@ -223,13 +219,7 @@ fn cached_load(c: &mut Criterion) {
             application,
             |mut manager| {
                 start_into(&setup, &mut manager);
-                let answer = manager
-                    .hooks()
-                    .hook(&ECHO)
-                    .unwrap()
-                    .call(payload.clone())
-                    .unwrap();
-                (answer, manager)
+                first_call(manager)
             },
             BatchSize::SmallInput,
         )
