@@ -86,13 +86,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axums = |parsed: Result<Json<T>, JsonRejection>| {
+            parsed
+                .map(|Json(value)| ApiJson(value))
+                .map_err(json_rejection)
+        };
         if !is_plain_json(req.headers()) {
             // Other media types (`+json` ones, or none) and their rejections
             // are axum's.
-            return match Json::<T>::from_request(req, state).await {
-                Ok(Json(value)) => Ok(ApiJson(value)),
-                Err(rejection) => Err(json_rejection(rejection)),
-            };
+            return axums(Json::<T>::from_request(req, state).await);
         }
         let bytes = Bytes::from_request(req, state)
             .await
@@ -101,10 +103,7 @@ where
         // error needs: a bad body is parsed again for axum's explanation.
         match serde_json::from_slice(&bytes) {
             Ok(value) => Ok(ApiJson(value)),
-            Err(_) => match Json::<T>::from_bytes(&bytes) {
-                Ok(Json(value)) => Ok(ApiJson(value)),
-                Err(rejection) => Err(json_rejection(rejection)),
-            },
+            Err(_) => axums(Json::<T>::from_bytes(&bytes)),
         }
     }
 }
