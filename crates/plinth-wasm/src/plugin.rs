@@ -178,24 +178,11 @@ impl WasmPlugin {
     /// the lazy one `register_manifest` put there (a `wasm:` module has no
     /// loader: the plugin's running instances are the module). Each holds
     /// the pool weakly: a stopped plugin answers nothing.
-    fn register_answers(&self) -> Result<(), WasmError> {
-        let m = self.manifest.manifest();
-        let own = m.module.as_ref().map(|m| m.module()).unwrap_or_default();
+    fn register_answers(&self) {
         let Some(pool) = self.pool() else {
-            return Ok(());
+            return;
         };
         for decl in self.answered() {
-            if decl.module.module() != own {
-                return Err(WasmError::Module {
-                    plugin: m.name.clone(),
-                    message: format!(
-                        "extension {:?} of point {:?} names module {:?}; a sandboxed plugin answers extension points from its own component, {own:?}",
-                        decl.name,
-                        decl.point,
-                        decl.module.module()
-                    ),
-                });
-            }
             let pool = Arc::downgrade(&pool);
             let object = decl.module.object().map(str::to_owned);
             let factory = Factory::optional(move |data: &Value, _: &(), info: &ExtensionInfo| {
@@ -229,7 +216,25 @@ impl WasmPlugin {
                 decl.activation,
             );
         }
-        Ok(())
+    }
+
+    /// Refuses a `wasm:` extension naming another module than the plugin's
+    /// own component: checked before anything starts.
+    fn check_answers(&self) -> Result<(), WasmError> {
+        let m = self.manifest.manifest();
+        let own = m.module.as_ref().map(|m| m.module()).unwrap_or_default();
+        match self.answered().find(|decl| decl.module.module() != own) {
+            None => Ok(()),
+            Some(decl) => Err(WasmError::Module {
+                plugin: m.name.clone(),
+                message: format!(
+                    "extension {:?} of point {:?} names module {:?}; a sandboxed plugin answers extension points from its own component, {own:?}",
+                    decl.name,
+                    decl.point,
+                    decl.module.module()
+                ),
+            }),
+        }
     }
 
     /// Removes the factories [`register_answers`](Self::register_answers)
@@ -406,10 +411,11 @@ where
     }
 
     fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        self.check_answers()?;
         self.start(ctx)?;
         let m = self.manifest.manifest();
         register_manifest(m, self.manifest.extensions(), self.manifest.loaders());
-        self.register_answers()?;
+        self.register_answers();
         Ok(())
     }
 
