@@ -10,10 +10,11 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use plinth_hooks::Hook;
-use plinth_hooks::{Action, Bail, BoxError, Registry, RegistryError};
+use plinth_hooks::{Bail, BoxError, Registry, RegistryError};
 use tokio_util::task::TaskTracker;
 use tower::{Layer, Service};
 
+use crate::complete::Completions;
 use crate::request::{acceptable_request_id, generate_request_id};
 use crate::{
     ApiError, ClientIdentity, Metrics, REQUEST_COMPLETE, REQUEST_START, Rejection, RequestComplete,
@@ -77,8 +78,7 @@ impl std::str::FromStr for StartFailurePolicy {
 #[derive(Clone)]
 struct Shared {
     start: Arc<Bail<RequestStart, Rejection>>,
-    complete: Arc<Action<RequestComplete>>,
-    tracker: TaskTracker,
+    complete: Arc<Completions>,
     /// Paths whose requests skip the hooks.
     bypass: Arc<[String]>,
     timeout: Option<Duration>,
@@ -96,9 +96,12 @@ struct Shared {
 ///   request goes on ([`on_start_failure`](Self::on_start_failure)); the
 ///   failure is logged with the plugin that caused it (and a plugin
 ///   manager sharing the registry marks that plugin failed).
-/// - `request:complete` runs on a spawned task once the response is ready,
-///   never delaying it; [`tracker`](Self::tracker) lets a server wait for
-///   those tasks before shutting its plugins down.
+/// - `request:complete` runs once the response is ready, never delaying
+///   it: the events go to a queue that one task per layer drains, in the
+///   order the responses were ready (a call waiting on an async callback
+///   is driven on beside the queue, holding nothing back);
+///   [`tracker`](Self::tracker) lets a server wait for every queued event
+///   before shutting its plugins down.
 /// - The request id is the client's `x-request-id` when short and
 ///   printable, else generated; it is in the request's extensions
 ///   ([`RequestId`]) and in the response's `x-request-id`.
@@ -150,8 +153,7 @@ impl RequestHooksLayer {
         Ok(RequestHooksLayer {
             shared: Arc::new(Shared {
                 start: hooks.hook(&REQUEST_START)?,
-                complete: hooks.hook(&REQUEST_COMPLETE)?,
-                tracker: TaskTracker::new(),
+                complete: Arc::new(Completions::new(hooks.hook(&REQUEST_COMPLETE)?)),
                 bypass: Arc::from([]),
                 timeout: None,
                 on_start_failure: StartFailurePolicy::default(),
@@ -266,7 +268,7 @@ impl RequestHooksLayer {
         self.shared.on_start_failure
     }
 
-    /// The `request:complete` tasks still running: close and wait on it
+    /// The `request:complete` events not yet done: close and wait on it
     /// before stopping the plugins that listen.
     ///
     /// ```
@@ -278,7 +280,7 @@ impl RequestHooksLayer {
     /// # Ok(()) }
     /// ```
     pub fn tracker(&self) -> &TaskTracker {
-        &self.shared.tracker
+        self.shared.complete.tracker()
     }
 }
 
@@ -362,7 +364,7 @@ where
                         .get::<ConnectInfo<std::net::SocketAddr>>()
                 })
                 .flatten()
-                .map(|c| c.0.ip().to_string()),
+                .map(|c| c.0.ip()),
             user_id: identity.and_then(|i| i.user_id.clone()),
             key: identity.and_then(|i| i.key.clone()),
         });
@@ -426,14 +428,7 @@ where
                     status: response.status().as_u16(),
                     duration_ms: u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX),
                 };
-                let hook = shared.complete.clone();
-                shared.tracker.spawn(async move {
-                    // Failures are the plugins' (the manager's fault queue
-                    // attributes them); the response is already on its way.
-                    if let Err(e) = hook.call_async(done).await {
-                        tracing::warn!("{e}");
-                    }
-                });
+                shared.complete.push(done);
             }
             Ok(response)
         })

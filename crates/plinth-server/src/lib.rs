@@ -62,6 +62,7 @@
 
 mod admin;
 mod auth;
+mod complete;
 mod dashboard;
 mod error;
 mod events;

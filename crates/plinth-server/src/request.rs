@@ -2,6 +2,7 @@
 //! and keys. Applications tap them through their plugins; the
 //! [`RequestHooksLayer`](crate::RequestHooksLayer) calls them.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -13,8 +14,8 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use plinth_server::RequestStart;
-/// let r = RequestStart::new("GET", "/").with_ip("127.0.0.1");
-/// assert_eq!(r.ip.as_deref(), Some("127.0.0.1"));
+/// let r = RequestStart::new("GET", "/").with_ip([127, 0, 0, 1]);
+/// assert!(r.ip.is_some_and(|ip| ip.is_loopback()));
 /// assert_eq!(r.request_id, "");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -26,8 +27,9 @@ pub struct RequestStart {
     pub method: String,
     /// The path, without the query.
     pub path: String,
-    /// The client's address, when the server knows it.
-    pub ip: Option<String>,
+    /// The client's address, when the server knows it. Serialized as
+    /// text (`"127.0.0.1"`, `"::1"`) for sandboxed plugins.
+    pub ip: Option<IpAddr>,
     /// The authenticated user, when a layer outside the request hooks
     /// put a [`ClientIdentity`] on the request.
     pub user_id: Option<String>,
@@ -54,9 +56,10 @@ impl RequestStart {
     ///
     /// ```
     /// # use plinth_server::RequestStart;
-    /// assert_eq!(RequestStart::new("GET", "/").with_ip("::1").ip.as_deref(), Some("::1"));
+    /// use std::net::Ipv6Addr;
+    /// assert_eq!(RequestStart::new("GET", "/").with_ip(Ipv6Addr::LOCALHOST).ip, Some(Ipv6Addr::LOCALHOST.into()));
     /// ```
-    pub fn with_ip(mut self, ip: impl Into<String>) -> Self {
+    pub fn with_ip(mut self, ip: impl Into<IpAddr>) -> Self {
         self.ip = Some(ip.into());
         self
     }
@@ -197,9 +200,9 @@ pub struct RequestComplete {
 /// use plinth_server::{Rejection, RequestStart, REQUEST_START};
 /// let hooks = Registry::new();
 /// hooks.hook(&REQUEST_START)?.tap(PluginUrn::new("limiter")?, |r: &RequestStart| {
-///     (r.ip.as_deref() == Some("10.0.0.1")).then(|| Rejection::too_many_requests(Duration::from_secs(1)))
+///     (r.ip == Some([10, 0, 0, 1].into())).then(|| Rejection::too_many_requests(Duration::from_secs(1)))
 /// });
-/// let verdict = hooks.hook(&REQUEST_START)?.call(&RequestStart::new("GET", "/").with_ip("10.0.0.1"))?;
+/// let verdict = hooks.hook(&REQUEST_START)?.call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 1]))?;
 /// assert_eq!(verdict.map(|r| r.status), Some(429));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

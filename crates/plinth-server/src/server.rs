@@ -581,7 +581,7 @@ impl Server {
         tracker.close();
         if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
             tracing::warn!(
-                "{} request:complete tasks still running after {drain:?}",
+                "{} request:complete events not yet done after {drain:?}",
                 tracker.len()
             );
         }

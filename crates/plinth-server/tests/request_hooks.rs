@@ -381,3 +381,110 @@ async fn the_layer_alone_skips_or_fails_as_configured() {
     assert_eq!(call(skipping.clone(), "/").await, 200);
     assert_eq!(call(skipping, "/gated").await, 403);
 }
+
+/// One request through `app`, answered.
+async fn answered(app: axum::Router, path: &str) -> u16 {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(path)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.oneshot(request).await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn request_complete_runs_in_answer_order_and_a_waiting_callback_holds_nothing_back() {
+    use plinth_hooks::Tap;
+    use plinth_server::REQUEST_COMPLETE;
+    use std::sync::{Arc, Mutex};
+
+    let hooks = plinth_hooks::Registry::new();
+    let complete = hooks.hook(&REQUEST_COMPLETE).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    complete.tap(
+        Tap::new(PluginUrn::new("log").unwrap()).priority(0),
+        move |r| s.lock().unwrap().push(r.path.clone()),
+    );
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (g, s) = (gate.clone(), seen.clone());
+    complete.tap_async(PluginUrn::new("slow").unwrap(), move |r| {
+        let (gate, seen) = (g.clone(), s.clone());
+        async move {
+            if r.path == "/slow" {
+                let _permit = gate.acquire().await?;
+                seen.lock().unwrap().push("slow done".into());
+            }
+            Ok(())
+        }
+    });
+    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
+    let app = axum::Router::new()
+        .route("/{*any}", axum::routing::get(|| async { "ok" }))
+        .layer(layer.clone());
+    for path in ["/slow", "/a", "/b"] {
+        assert_eq!(answered(app.clone(), path).await, 200);
+    }
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["/slow", "/a", "/b"],
+        "in order, and the events behind the waiting one ran"
+    );
+    assert_eq!(
+        layer.tracker().len(),
+        1,
+        "the waiting event is still tracked"
+    );
+
+    gate.add_permits(1);
+    layer.tracker().close();
+    tokio::time::timeout(Duration::from_secs(10), layer.tracker().wait())
+        .await
+        .expect("the tracker waits for the parked event, then reports it done");
+    assert_eq!(seen.lock().unwrap().last().unwrap(), "slow done");
+}
+
+#[test]
+fn a_layer_outliving_its_first_runtime_still_completes_requests() {
+    use plinth_server::REQUEST_COMPLETE;
+    use std::sync::{Arc, Mutex};
+
+    let hooks = plinth_hooks::Registry::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    hooks
+        .hook(&REQUEST_COMPLETE)
+        .unwrap()
+        .tap(PluginUrn::new("log").unwrap(), move |r| {
+            s.lock().unwrap().push(r.path.clone())
+        });
+    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
+    let app = axum::Router::new()
+        .route("/{*any}", axum::routing::get(|| async { "ok" }))
+        .layer(layer.clone());
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let serve = |path: &'static str| {
+        let (app, layer) = (app.clone(), layer.clone());
+        async move {
+            assert_eq!(answered(app, path).await, 200);
+            // Until the event is done: the tracker counts it meanwhile.
+            while !layer.tracker().is_empty() {
+                tokio::task::yield_now().await;
+            }
+        }
+    };
+    // The queue's task starts on the first runtime and goes down with it.
+    runtime().block_on(serve("/first"));
+    runtime().block_on(serve("/second"));
+    assert_eq!(*seen.lock().unwrap(), ["/first", "/second"]);
+}

@@ -14,8 +14,8 @@
 //! manager.register(RateLimiter::default())?;
 //! manager.initialize_all().await?;
 //! let start = manager.hooks().hook(&REQUEST_START)?;
-//! assert!(start.call(&RequestStart::new("GET", "/").with_ip("10.0.0.1"))?.is_none());
-//! assert_eq!(start.call(&RequestStart::new("GET", "/").with_ip("10.0.0.1"))?.unwrap().status, 429);
+//! assert!(start.call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 1]))?.is_none());
+//! assert_eq!(start.call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 1]))?.unwrap().status, 429);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```

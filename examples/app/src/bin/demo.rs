@@ -70,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // What the request layer does: the first rejection stops the request.
     let start = manager.hooks().hook(&REQUEST_START)?;
     for n in 1..=3 {
-        match start.call(&RequestStart::new("GET", "/").with_ip("10.0.0.1"))? {
+        match start.call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 1]))? {
             None => println!("request {n}: admitted"),
             Some(rejection) => println!(
                 "request {n}: {} {} (retry after {} s)",
@@ -88,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Disabling the rate limiter removes its verdicts; enabling restores them.
     println!("disabled: {:?}", manager.disable("rate-limiter").await?);
-    let verdict = start.call(&RequestStart::new("GET", "/").with_ip("10.0.0.1"))?;
+    let verdict = start.call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 1]))?;
     println!(
         "request 4 without the limiter: {}",
         verdict.map_or("admitted", |_| "rejected")

@@ -2,6 +2,7 @@
 //! ones over the limit, first in `request:start` (priority 0).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -38,43 +39,63 @@ struct Window {
     resets_at: Instant,
 }
 
-/// Beyond this many tracked keys, expired windows are dropped.
+/// Beyond this many tracked clients, expired windows are dropped.
 const SWEEP_ABOVE: usize = 10_000;
+
+/// Who a request counts against: an address (the address is kept as it
+/// came, never formatted), or a name the application chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client<'r> {
+    /// `None` when the server did not know the address.
+    Address(Option<IpAddr>),
+    Named(&'r str),
+}
+
+#[derive(Default)]
+struct Windows {
+    by_address: HashMap<Option<IpAddr>, Window>,
+    by_name: HashMap<String, Window>,
+}
 
 struct Limiter {
     config: Config,
-    windows: Mutex<HashMap<String, Window>>,
+    windows: Mutex<Windows>,
 }
 
 impl Limiter {
-    fn key<'r>(&self, request: &'r RequestStart) -> &'r str {
-        let ip = || request.ip.as_deref().unwrap_or("unknown");
-        match self.config.key_generator {
-            KeyGenerator::Ip => ip(),
-            KeyGenerator::User => request.user_id.as_deref().unwrap_or_else(ip),
-            KeyGenerator::Custom => request.key.as_deref().unwrap_or_else(ip),
-        }
+    fn client<'r>(&self, request: &'r RequestStart) -> Client<'r> {
+        let named = match self.config.key_generator {
+            KeyGenerator::Ip => None,
+            KeyGenerator::User => request.user_id.as_deref(),
+            KeyGenerator::Custom => request.key.as_deref(),
+        };
+        named.map_or(Client::Address(request.ip), Client::Named)
     }
 
-    /// Counts the request; `Err(retry_after)` when the key's window is
-    /// already full. The key is copied only the first time it is seen.
-    fn admit(&self, key: &str) -> Result<(), Duration> {
+    /// Counts the request; `Err(retry_after)` when the client's window is
+    /// already full. A name is copied only the first time it is seen.
+    fn admit(&self, client: Client<'_>) -> Result<(), Duration> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, w| w.resets_at > now);
+        if windows.by_address.len() + windows.by_name.len() > SWEEP_ABOVE {
+            windows.by_address.retain(|_, w| w.resets_at > now);
+            windows.by_name.retain(|_, w| w.resets_at > now);
         }
-        if !windows.contains_key(key) {
-            windows.insert(
-                key.to_string(),
-                Window {
-                    count: 0,
-                    resets_at: now,
-                },
-            );
-        }
-        let Some(window) = windows.get_mut(key) else {
-            unreachable!("inserted above");
+        let fresh = || Window {
+            count: 0,
+            resets_at: now,
+        };
+        let window = match client {
+            Client::Address(ip) => windows.by_address.entry(ip).or_insert_with(fresh),
+            Client::Named(name) => {
+                if !windows.by_name.contains_key(name) {
+                    windows.by_name.insert(name.to_string(), fresh());
+                }
+                let Some(window) = windows.by_name.get_mut(name) else {
+                    unreachable!("inserted above");
+                };
+                window
+            }
         };
         if window.resets_at <= now {
             window.count = 0;
@@ -109,8 +130,8 @@ impl Limiter {
 /// let kit = TestContext::for_plugin(&plugin).config(json!({ "maxRequests": 1 })).build()?;
 /// plugin.initialize(kit.context())?;
 /// let start = kit.hooks().hook(&REQUEST_START)?;
-/// assert!(start.call(&RequestStart::new("GET", "/").with_ip("1.2.3.4"))?.is_none());
-/// assert_eq!(start.call(&RequestStart::new("GET", "/").with_ip("1.2.3.4"))?.map(|r| r.status), Some(429));
+/// assert!(start.call(&RequestStart::new("GET", "/").with_ip([1, 2, 3, 4]))?.is_none());
+/// assert_eq!(start.call(&RequestStart::new("GET", "/").with_ip([1, 2, 3, 4]))?.map(|r| r.status), Some(429));
 /// # Ok::<(), plinth::hooks::BoxError>(())
 /// ```
 #[derive(Default)]
@@ -143,7 +164,7 @@ impl Plugin for RateLimiter {
     fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
         let limiter = Arc::new(Limiter {
             config: ctx.config()?,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows::default()),
         });
         self.limiter = Some(limiter.clone());
         // Priority 0 runs before the default 10: the tutorial's intent, which
@@ -153,7 +174,7 @@ impl Plugin for RateLimiter {
             .priority(0)
             .tap(move |request: &RequestStart| {
                 limiter
-                    .admit(limiter.key(request))
+                    .admit(limiter.client(request))
                     .err()
                     .map(Rejection::too_many_requests)
             });
@@ -198,54 +219,66 @@ mod tests {
         let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 2 }));
         assert!(!limited(
             &kit,
-            RequestStart::new("GET", "/").with_ip("127.0.0.1")
+            RequestStart::new("GET", "/").with_ip([127, 0, 0, 1])
         ));
         assert!(!limited(
             &kit,
-            RequestStart::new("GET", "/").with_ip("127.0.0.1")
+            RequestStart::new("GET", "/").with_ip([127, 0, 0, 1])
         ));
         assert!(limited(
             &kit,
-            RequestStart::new("GET", "/").with_ip("127.0.0.1")
+            RequestStart::new("GET", "/").with_ip([127, 0, 0, 1])
         ));
     }
 
     #[test]
     fn tracks_keys_separately() {
         let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 2 }));
-        limited(&kit, RequestStart::new("GET", "/").with_ip("127.0.0.1"));
-        limited(&kit, RequestStart::new("GET", "/").with_ip("127.0.0.1"));
+        limited(&kit, RequestStart::new("GET", "/").with_ip([127, 0, 0, 1]));
+        limited(&kit, RequestStart::new("GET", "/").with_ip([127, 0, 0, 1]));
         assert!(!limited(
             &kit,
-            RequestStart::new("GET", "/").with_ip("192.168.1.1")
+            RequestStart::new("GET", "/").with_ip([192, 168, 1, 1])
         ));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_new_window_starts_when_the_old_one_ends() {
         let (_p, kit) = started(json!({ "windowMs": 1000, "maxRequests": 1 }));
-        assert!(!limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
-        assert!(limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
+        assert!(!limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip([10, 0, 0, 1])
+        ));
+        assert!(limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip([10, 0, 0, 1])
+        ));
         tokio::time::advance(Duration::from_millis(999)).await;
-        assert!(limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
+        assert!(limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip([10, 0, 0, 1])
+        ));
         tokio::time::advance(Duration::from_millis(1)).await;
-        assert!(!limited(&kit, RequestStart::new("GET", "/").with_ip("a")));
+        assert!(!limited(
+            &kit,
+            RequestStart::new("GET", "/").with_ip([10, 0, 0, 1])
+        ));
     }
 
     #[test]
     fn the_user_key_generator_falls_back_to_the_address() {
         let (_p, kit) = started(json!({ "maxRequests": 1, "keyGenerator": "user" }));
-        let as_user = |u: &str, ip: &str| RequestStart {
+        let as_user = |u: &str, ip: [u8; 4]| RequestStart {
             user_id: Some(u.into()),
             ..RequestStart::new("GET", "/").with_ip(ip)
         };
-        assert!(!limited(&kit, as_user("ada", "1.1.1.1")));
+        assert!(!limited(&kit, as_user("ada", [1, 1, 1, 1])));
         assert!(
-            limited(&kit, as_user("ada", "2.2.2.2")),
+            limited(&kit, as_user("ada", [2, 2, 2, 2])),
             "same user, other address"
         );
         assert!(
-            !limited(&kit, RequestStart::new("GET", "/").with_ip("1.1.1.1")),
+            !limited(&kit, RequestStart::new("GET", "/").with_ip([1, 1, 1, 1])),
             "anonymous: keyed by address"
         );
     }
@@ -288,12 +321,12 @@ mod tests {
             None
         });
         assert!(
-            hook.call(&RequestStart::new("GET", "/").with_ip("x"))
+            hook.call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 2]))
                 .unwrap()
                 .is_none()
         );
         let verdict = hook
-            .call(&RequestStart::new("GET", "/").with_ip("x"))
+            .call(&RequestStart::new("GET", "/").with_ip([10, 0, 0, 2]))
             .unwrap()
             .unwrap();
         assert_eq!(verdict.status, 429);

@@ -1,0 +1,113 @@
+//! `request:complete` off the request path: a queue per layer, drained by
+//! one task, instead of a task spawned per request.
+//!
+//! A spawned task costs a request an allocation, a place in the runtime's
+//! task list (a lock) and a trip through the scheduler; a queued event
+//! costs a few atomic operations, and under load the task drains many per
+//! wake-up. The events run in the order their responses were ready, which
+//! is the order an audit log wants. A call whose async callbacks are still
+//! waiting is parked beside the queue and driven on, so one slow callback
+//! holds back neither the events behind it nor the responses.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use plinth_hooks::{Action, Hook};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::task::TaskTracker;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+
+use crate::RequestComplete;
+
+/// An event waiting for its callbacks, with the token that keeps the
+/// layer's tracker from reporting it done.
+type Queued = (RequestComplete, TaskTrackerToken);
+
+/// The `request:complete` queue of one layer.
+pub(crate) struct Completions {
+    hook: Arc<Action<RequestComplete>>,
+    /// Waited on at shutdown: each event holds one of its tokens until its
+    /// callbacks are done.
+    tracker: TaskTracker,
+    /// Made, with its task, on the first event: a layer may be built
+    /// outside any runtime.
+    queue: OnceLock<UnboundedSender<Queued>>,
+}
+
+impl Completions {
+    pub(crate) fn new(hook: Arc<Action<RequestComplete>>) -> Self {
+        Completions {
+            hook,
+            tracker: TaskTracker::new(),
+            queue: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.hook.is_empty()
+    }
+
+    pub(crate) fn tracker(&self) -> &TaskTracker {
+        &self.tracker
+    }
+
+    /// Queues `done` for the callbacks. Needs a tokio runtime.
+    pub(crate) fn push(&self, done: RequestComplete) {
+        let queue = self.queue.get_or_init(|| {
+            let (queue, events) = unbounded_channel();
+            tokio::spawn(drain(self.hook.clone(), events));
+            queue
+        });
+        if let Err(refused) = queue.send((done, self.tracker.token())) {
+            // The task went down with the runtime it was started on (a
+            // layer outliving its first runtime): this event gets a task of
+            // its own on the current one.
+            let (done, token) = refused.0;
+            let hook = self.hook.clone();
+            tokio::spawn(async move {
+                complete(&hook, done).await;
+                drop(token);
+            });
+        }
+    }
+}
+
+/// Runs the queued events until every sender is gone, then finishes the
+/// calls still waiting.
+async fn drain(hook: Arc<Action<RequestComplete>>, mut events: UnboundedReceiver<Queued>) {
+    type Waiting<'h> = Pin<Box<dyn Future<Output = ()> + Send + 'h>>;
+    let mut waiting: FuturesUnordered<Waiting<'_>> = FuturesUnordered::new();
+    loop {
+        let next = poll_fn(|cx| {
+            while let Poll::Ready(Some(())) = waiting.poll_next_unpin(cx) {}
+            events.poll_recv(cx)
+        })
+        .await;
+        let Some((done, token)) = next else { break };
+        let mut call: Waiting<'_> = Box::pin(async {
+            complete(&hook, done).await;
+            drop(token);
+        });
+        // Sync callbacks finish on this first poll; only a call waiting on
+        // an async callback is kept.
+        if poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx)))
+            .await
+            .is_pending()
+        {
+            waiting.push(call);
+        }
+    }
+    while waiting.next().await.is_some() {}
+}
+
+async fn complete(hook: &Action<RequestComplete>, done: RequestComplete) {
+    // Failures are the plugins' (a manager's fault queue attributes them);
+    // the response is already on its way.
+    if let Err(e) = hook.call_async(done).await {
+        tracing::warn!("{e}");
+    }
+}
