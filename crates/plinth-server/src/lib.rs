@@ -68,6 +68,7 @@ mod error;
 mod events;
 mod folders;
 mod graph;
+mod guard;
 mod latency;
 mod layer;
 mod metrics;

@@ -19,12 +19,11 @@ use plinth_runtime::Manager;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, watch};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::admin::{self, AdminState};
 use crate::auth::{AdminGate, require_token};
 use crate::dashboard::{self, DashboardState};
+use crate::guard::{EXTRACTORS_DEFAULT_LIMIT, GuardLayer};
 use crate::session::Sessions;
 use crate::{
     AdminToken, ApiError, Metrics, PluginFolders, RequestHooksLayer, ServerError,
@@ -450,9 +449,11 @@ impl Server {
         // (a boxed service per layer, cloned for every request).
         tower::ServiceBuilder::new()
             .layer(self.hooks.clone())
-            .layer(RequestBodyLimitLayer::new(self.config.body_limit))
-            .layer(DefaultBodyLimit::max(self.config.body_limit))
-            .layer(CatchPanicLayer::custom(handler_panicked))
+            .layer(GuardLayer::new(self.config.body_limit))
+            .option_layer(
+                (self.config.body_limit > EXTRACTORS_DEFAULT_LIMIT)
+                    .then(|| DefaultBodyLimit::max(self.config.body_limit)),
+            )
             .service(routes)
     }
 
@@ -615,11 +616,6 @@ async fn serve_metrics(State(metrics): State<Arc<Metrics>>) -> Response {
         metrics.encode(),
     )
         .into_response()
-}
-
-fn handler_panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when
