@@ -185,6 +185,9 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     host.func_wrap("kv-delete", |cx: Cx<'_>, (key,): (String,)| {
         Ok((kv(&cx.data().plugin).remove(&key).is_some(),))
     })?;
+    host.func_wrap("kv-add", |cx: Cx<'_>, (key, delta): (String, i64)| {
+        Ok((kv_add(&mut kv(&cx.data().plugin), key, delta),))
+    })?;
     host.func_wrap("read-file", |cx: Cx<'_>, (path,): (String,)| {
         Ok((read_file(&cx.data().plugin, &path),))
     })?;
@@ -236,6 +239,23 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         Ok((answer,))
     })?;
     Ok(())
+}
+
+/// `kv-add` under the store's lock: the read, the sum and the write are one
+/// step for every instance of the plugin.
+fn kv_add(store: &mut HashMap<String, Vec<u8>>, key: String, delta: i64) -> Result<i64, String> {
+    let current = match store.get(&key) {
+        None => 0,
+        Some(bytes) => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| text.parse::<i64>().ok())
+            .ok_or_else(|| format!("kv-add: the value under {key:?} is not a decimal integer"))?,
+    };
+    let sum = current
+        .checked_add(delta)
+        .ok_or_else(|| format!("kv-add: {current} + {delta} under {key:?} overflows"))?;
+    store.insert(key, sum.to_string().into_bytes());
+    Ok(sum)
 }
 
 fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
@@ -368,4 +388,30 @@ fn http_request(
         .read_to_vec()
         .map_err(|e| e.to_string())?;
     Ok(HttpResponse { status, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kv_add_counts_from_absent_and_refuses_what_is_not_a_count() {
+        let mut store = HashMap::new();
+        assert_eq!(kv_add(&mut store, "n".into(), 2), Ok(2));
+        assert_eq!(kv_add(&mut store, "n".into(), -5), Ok(-3));
+        assert_eq!(
+            store["n"], b"-3",
+            "stored as decimal text, as kv-get reads it"
+        );
+
+        store.insert("text".into(), b"twelve".to_vec());
+        let err = kv_add(&mut store, "text".into(), 1).unwrap_err();
+        assert!(err.contains("\"text\" is not a decimal integer"), "{err}");
+        assert_eq!(store["text"], b"twelve", "unchanged");
+
+        store.insert("max".into(), i64::MAX.to_string().into_bytes());
+        let err = kv_add(&mut store, "max".into(), 1).unwrap_err();
+        assert!(err.contains("overflows"), "{err}");
+        assert_eq!(store["max"], i64::MAX.to_string().as_bytes());
+    }
 }

@@ -13,14 +13,14 @@ pub const WORLD_PACKAGE: &str = "plinth:plugin";
 /// The version of the plugin world this host implements.
 ///
 /// ```
-/// assert_eq!(plinth_wasm::WORLD_VERSION.to_string(), "0.1.0");
+/// assert_eq!(plinth_wasm::WORLD_VERSION.to_string(), "0.1.1");
 /// ```
-pub const WORLD_VERSION: Version = Version::new(0, 1, 0);
+pub const WORLD_VERSION: Version = Version::new(0, 1, 1);
 
 /// The WIT text of the plugin world, for guest tool chains.
 ///
 /// ```
-/// assert!(plinth_wasm::WORLD_WIT.contains("package plinth:plugin@0.1.0;"));
+/// assert!(plinth_wasm::WORLD_WIT.contains("package plinth:plugin@0.1.1;"));
 /// ```
 pub const WORLD_WIT: &str = include_str!("../wit/plugin.wit");
 
@@ -33,18 +33,22 @@ pub(crate) struct GuestWorld {
 }
 
 /// Whether a guest built against `guest` runs on this host: semver
-/// compatible, which for 0.x means the same minor version.
+/// compatible, which for 0.x means the same minor version, and not newer
+/// (a newer guest may import what this host does not have).
 ///
 /// ```
 /// use semver::Version;
 /// use plinth_wasm::compatible;
-/// assert!(compatible(&Version::new(0, 1, 7)));
+/// assert!(compatible(&Version::new(0, 1, 0)));
+/// assert!(compatible(&Version::new(0, 1, 1)));
+/// assert!(!compatible(&Version::new(0, 1, 7)), "newer than the host");
 /// assert!(!compatible(&Version::new(0, 2, 0)));
 /// assert!(!compatible(&Version::new(1, 0, 0)));
 /// ```
 pub fn compatible(guest: &Version) -> bool {
     guest.major == WORLD_VERSION.major
         && (WORLD_VERSION.major != 0 || guest.minor == WORLD_VERSION.minor)
+        && guest <= &WORLD_VERSION
 }
 
 /// `plinth:plugin/<interface>@<version>` split, or `None` for a name of
@@ -62,11 +66,17 @@ fn version_of(plugin: &str, name: &str, version: &str) -> Result<Version, WasmEr
     if compatible(&guest) {
         Ok(guest)
     } else {
+        let why = if guest > WORLD_VERSION && compatible(&Version::new(guest.major, guest.minor, 0))
+        {
+            "newer than this host's"
+        } else {
+            "which this host does not run; the host implements"
+        };
         Err(WasmError::World {
             plugin: plugin.to_owned(),
             message: format!(
                 "built against plugin world {WORLD_PACKAGE}@{guest}, \
-                 which this host ({WORLD_PACKAGE}@{WORLD_VERSION}) does not run"
+                 {why} {WORLD_PACKAGE}@{WORLD_VERSION}"
             ),
         })
     }

@@ -167,6 +167,36 @@ fn the_rate_limiter_limits_per_client_with_its_configuration() {
 }
 
 #[test]
+fn the_rate_limiter_counts_exactly_across_its_instances_under_concurrency() {
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "rate-limiter");
+    let rt = runtime(tmp.path());
+    let manager = manager(
+        &rt,
+        tmp.path(),
+        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 200, "windowMs": 3_600_000}}}),
+    );
+    let hook = manager.hooks().hook(&REQUEST_START).unwrap();
+    let start = json!({"requestId": "r", "method": "GET", "path": "/", "ip": "10.0.0.9", "userId": null, "key": null});
+    // Four threads on a pool of two instances, one client: each count is
+    // the store's atomic add, so none is lost between two instances.
+    let passed: usize = std::thread::scope(|threads| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                threads.spawn(|| {
+                    (0..100)
+                        .filter(|_| hook.call(&start).unwrap().is_none())
+                        .count()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    assert_eq!(passed, 200, "exactly maxRequests of 400 got through");
+    assert_eq!(rt.stats("rate-limiter-wasm").unwrap().traps, 0);
+}
+
+#[test]
 fn a_configuration_outside_the_guests_schema_fails_its_start_with_the_pointer() {
     let tmp = tempfile::tempdir().unwrap();
     install(tmp.path(), "rate-limiter");

@@ -416,6 +416,15 @@ pub mod host {
         pub fn delete(key: &str) -> bool {
             wit::kv_delete(key)
         }
+
+        /// Adds `delta` to the integer stored under `key` as decimal text
+        /// (absent: 0) and returns the sum, as one step for all of the
+        /// plugin's instances: the way to count across a pool. Fails,
+        /// changing nothing, when the value is not a decimal integer or the
+        /// sum overflows.
+        pub fn add(key: &str, delta: i64) -> Result<i64, String> {
+            wit::kv_add(key, delta)
+        }
     }
 
     /// Files under the directories the plugin was granted. A path starts

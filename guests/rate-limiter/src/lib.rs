@@ -12,12 +12,11 @@
 //!
 //! The counts live in the plugin's key-value store under
 //! `<client>:<window index>` (`now_ms() / windowMs`), so every instance of
-//! the plugin sees them. The clock needs the `clocks` permission. The
-//! store has no atomic increment: when two instances count the same client
-//! at the same moment one count can be lost, so under concurrency a client
-//! may get slightly more than `maxRequests` through; `instances = 1` makes
-//! the count exact at the cost of one call at a time. A client's count of
-//! the previous window is dropped at its first request in a new one.
+//! the plugin sees them, and are counted with the store's atomic add: two
+//! instances counting the same client at the same moment both count, so
+//! exactly `maxRequests` get through in a window however many instances
+//! serve. The clock needs the `clocks` permission. A client's count of the
+//! previous window is dropped at its first request in a new one.
 //!
 //! Configuration: `{"windowMs": 60000, "maxRequests": 100}` (the defaults),
 //! checked by `config.schema.json`.
@@ -63,14 +62,6 @@ impl RequestStart {
     }
 }
 
-/// A window's count in the key-value store: decimal text.
-fn count(key: &str) -> u64 {
-    host::kv::get(key)
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(0)
-}
-
 struct RateLimiter {
     config: Config,
 }
@@ -78,12 +69,12 @@ struct RateLimiter {
 impl RateLimiter {
     /// Counts a request of `client` at `now` (ms since the epoch); the 429
     /// answer when the window was already full.
-    fn admit(&self, client: &str, now: u64) -> Value {
+    fn admit(&self, client: &str, now: u64) -> Result<Value, String> {
         let window_ms = self.config.window_ms;
         let window = now / window_ms;
         let key = format!("{client}:{window}");
-        let n = count(&key).saturating_add(1);
-        host::kv::set(&key, n.to_string());
+        // Negative only if something else wrote the key: count as full.
+        let n = u64::try_from(host::kv::add(&key, 1)?).unwrap_or(u64::MAX);
         if n == 1 && window > 0 {
             // The client's first request in this window: its previous
             // window is over, drop its count so the store does not grow
@@ -91,15 +82,15 @@ impl RateLimiter {
             host::kv::delete(&format!("{client}:{}", window - 1));
         }
         if n <= self.config.max_requests {
-            return Value::Null;
+            return Ok(Value::Null);
         }
         let ends = window.saturating_add(1).saturating_mul(window_ms);
         let left_ms = ends.saturating_sub(now);
-        json!({
+        Ok(json!({
             "status": 429,
             "retryAfter": { "secs": left_ms.div_ceil(1000), "nanos": 0 },
             "message": "Too many requests",
-        })
+        }))
     }
 }
 
@@ -126,7 +117,7 @@ impl Plugin for RateLimiter {
         let request: RequestStart =
             serde_json::from_value(payload).map_err(|e| format!("request:start payload: {e}"))?;
         let now = host::now_ms()?;
-        Ok(self.admit(request.client(), now))
+        self.admit(request.client(), now)
     }
 }
 
