@@ -61,7 +61,11 @@ pub(crate) struct Ticker {
 impl Ticker {
     /// Starts the ticker for `engine`, dozing until the first call. Calls'
     /// deadlines must not exceed `longest`.
-    pub fn start(engine: Engine, longest: Duration) -> Ticker {
+    ///
+    /// # Errors
+    /// When the thread cannot be started: without it no deadline would
+    /// ever be enforced, so there is no sandbox to build.
+    pub fn start(engine: Engine, longest: Duration) -> std::io::Result<Ticker> {
         let ticks = longest.as_millis().div_ceil(TICK.as_millis().max(1));
         let epoch = Arc::new(Epoch {
             engine,
@@ -74,12 +78,12 @@ impl Ticker {
         let shared = epoch.clone();
         let thread = std::thread::Builder::new()
             .name("plinth-wasm-epoch".into())
-            .spawn(move || run(&shared))
-            .ok();
-        if let Some(thread) = &thread {
-            let _ = epoch.thread.set(thread.thread().clone());
-        }
-        Ticker { epoch, thread }
+            .spawn(move || run(&shared))?;
+        let _ = epoch.thread.set(thread.thread().clone());
+        Ok(Ticker {
+            epoch,
+            thread: Some(thread),
+        })
     }
 
     /// The state calls arm their deadlines with.
@@ -170,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_call_wakes_the_dozing_ticker_and_it_dozes_again() {
-        let ticker = Ticker::start(engine(), Duration::from_millis(10));
+        let ticker = Ticker::start(engine(), Duration::from_millis(10)).unwrap();
         let epoch = ticker.epoch().clone();
         // Dozing from the start: no call, no ticks.
         std::thread::sleep(TICK * 5);

@@ -229,7 +229,8 @@ impl WasmRuntimeBuilder {
     /// Makes the engine, starts its epoch ticker, defines the host.
     ///
     /// # Errors
-    /// [`WasmError::Engine`] when wasmtime refuses the configuration.
+    /// [`WasmError::Engine`] when wasmtime refuses the configuration, or
+    /// the thread that enforces call deadlines cannot be started.
     ///
     /// ```
     /// let runtime = plinth_wasm::WasmRuntime::builder().build()?;
@@ -243,7 +244,11 @@ impl WasmRuntimeBuilder {
         let engine = Engine::new(&config).map_err(engine_error)?;
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(engine_error)?;
-        let ticker = Ticker::start(engine.clone(), self.limits.max_deadline);
+        let ticker = Ticker::start(engine.clone(), self.limits.max_deadline).map_err(|e| {
+            WasmError::Engine(format!(
+                "cannot start the thread that enforces deadlines: {e}"
+            ))
+        })?;
         Ok(WasmRuntime {
             inner: Arc::new(Inner {
                 engine,
