@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every guest plugin in guests/ from source into a WebAssembly
 # component of the plinth:plugin world, written beside its source as the
-# `module` its plinth.toml names (guests/echo/echo.wasm, ...).
+# `module` its plinth.toml names (guests/echo/echo.wasm, ...): the Rust
+# guests (steps 1 and 2), then the JavaScript and Python ones (step 3).
 #
 # 1. The guests compile to core wasm modules for wasm32-unknown-unknown with
 #    Debian's Rust (rustc-web), building std from source (-Zbuild-std, as
@@ -112,6 +113,8 @@ built=0
 for manifest in "$guests"/*/plinth.toml; do
   dir="$(dirname "$manifest")"
   crate="$(basename "$dir")"
+  # The JavaScript and Python guests are built in step 3.
+  [[ -f $dir/Cargo.toml ]] || continue
   module="$(module_of "$manifest")"
   if [[ -z $module ]]; then
     say "$manifest names no module"
@@ -126,6 +129,43 @@ for manifest in "$guests"/*/plinth.toml; do
     --wit crates/plinth-wasm/wit --world plugin)
   built=$((built + 1))
 done
+
+# --- 3. the JavaScript and Python guests --------------------------------------
+
+# Each bundles its language's engine (about 12 and 18 MB): built here from
+# source, never committed. Their tools come pinned: componentize-js from the
+# guest's package-lock.json, componentize-py from its requirements.txt.
+# Both are built with WASI left out, so the components import the plinth
+# world and nothing else (the world links no WASI).
+wit="$root/crates/plinth-wasm/wit"
+
+say "building guests/echo-js (componentize-js)"
+command -v npm >/dev/null || { say "npm is needed for the JavaScript guest"; exit 1; }
+(cd "$guests/echo-js" && npm ci --no-audit --no-fund --silent \
+  && npx --no-install componentize-js guest.js --wit "$wit" --world-name plugin \
+    -d stdio random clocks http fetch-event -o echo_js.wasm >/dev/null)
+(cd "$root" && "$componentize" --check guests/echo-js/echo_js.wasm --wit crates/plinth-wasm/wit)
+built=$((built + 1))
+
+say "building guests/echo-py (componentize-py)"
+venv="$guests/echo-py/.venv"
+if [[ ! -x $venv/bin/pip ]]; then
+  rm -rf "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    say "installing Debian's python3-venv"
+    sudo=""
+    if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
+    $sudo apt-get update
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+  fi
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$guests/echo-py/requirements.txt"
+(cd "$guests/echo-py" && "$venv/bin/componentize-py" -d "$wit" -w plugin componentize app \
+  --stub-wasi -o echo_py.wasm >/dev/null)
+(cd "$root" && "$componentize" --check guests/echo-py/echo_py.wasm --wit crates/plinth-wasm/wit)
+built=$((built + 1))
 
 say "$built components built in $((SECONDS - started))s:"
 for manifest in "$guests"/*/plinth.toml; do

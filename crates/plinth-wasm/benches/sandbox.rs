@@ -4,7 +4,8 @@
 //! threads.
 //!
 //! The guest is the Rust echo guest (`guests/echo/echo.wasm`) when built,
-//! else the same echo written as component text.
+//! else the same echo written as component text. The JavaScript and Python
+//! guests, where built, are measured too (`language_*`).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -269,9 +270,63 @@ fn threads(c: &mut Criterion) {
     );
 }
 
+/// The JavaScript and Python guests (`guests/echo-js`, `guests/echo-py`),
+/// where built: their first start (compiling a component of megabytes, once,
+/// printed), a start from the compile cache up to the first call, and a
+/// call with the 87-byte payload.
+fn languages(c: &mut Criterion) {
+    const DEMO_ECHO: Key<Filter<Value>> = Key::new("demo:echo");
+    let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests");
+    for (name, module) in [("echo-js", "echo_js.wasm"), ("echo-py", "echo_py.wasm")] {
+        let Ok(component) = std::fs::read(guests.join(name).join(module)) else {
+            eprintln!("{name}: not built (guests/build.sh), not measured");
+            continue;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = common::plugin_dir(
+            &tmp.path().join("plugins"),
+            name,
+            &component,
+            "[hooks]\n\"demo:echo\" = {}\n[sandbox]\ninstances = 2\n",
+        );
+        let setup = Setup {
+            dir,
+            runtime: WasmRuntime::builder()
+                .hooks(HookBridge::new().filter(&DEMO_ECHO))
+                .policy(Policy::new(tmp.path().join("data")))
+                .cache_dir(tmp.path().join("cache"))
+                .build()
+                .unwrap(),
+            _tmp: tmp,
+        };
+        let cold = Instant::now();
+        let manager = start(&setup);
+        eprintln!(
+            "{name}: {} bytes, first start (compiled and cached) {:?}",
+            component.len(),
+            cold.elapsed()
+        );
+        let hook = manager.hooks().hook(&DEMO_ECHO).unwrap();
+        let payload: Value = serde_json::from_str(PAYLOAD).unwrap();
+        let mut group = c.benchmark_group(format!("language_{name}"));
+        group.sample_size(10);
+        group.bench_function("hook_call", |b| {
+            b.iter(|| black_box(hook.call(payload.clone()).unwrap()))
+        });
+        group.bench_function("cached_start_to_first_call", |b| {
+            b.iter_with_large_drop(|| {
+                let manager = start(&setup);
+                let hook = manager.hooks().hook(&DEMO_ECHO).unwrap();
+                (hook.call(payload.clone()).unwrap(), manager)
+            })
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(Duration::from_secs(3));
-    targets = hook_call, cached_load, threads
+    targets = hook_call, cached_load, threads, languages
 }
 criterion_main!(benches);
