@@ -134,33 +134,44 @@ fn the_audit_logger_writes_every_event_through_its_granted_directory_and_loses_n
     assert_eq!(rt.stats("audit-logger-wasm").unwrap().denied, 0);
 }
 
-#[test]
-fn the_rate_limiter_limits_per_client_with_its_configuration() {
-    let tmp = tempfile::tempdir().unwrap();
-    install(tmp.path(), "rate-limiter");
-    let rt = runtime(tmp.path());
+/// The rate limiter installed under `root` and started with `maxRequests`
+/// per hour-long window.
+fn rate_limiter(root: &Path, max_requests: u32) -> (WasmRuntime, Manager) {
+    install(root, "rate-limiter");
+    let rt = runtime(root);
     let manager = manager(
         &rt,
-        tmp.path(),
-        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 3, "windowMs": 3_600_000}}}),
+        root,
+        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": max_requests, "windowMs": 3_600_000}}}),
     );
     assert_eq!(
         manager.state("rate-limiter-wasm"),
         Some(PluginState::Active)
     );
+    (rt, manager)
+}
+
+/// A `request:start` payload from `ip`.
+fn request_from(ip: &str) -> Value {
+    json!({"requestId": "r", "method": "GET", "path": "/", "ip": ip, "userId": null, "key": null})
+}
+
+#[test]
+fn the_rate_limiter_limits_per_client_with_its_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_rt, manager) = rate_limiter(tmp.path(), 3);
     let hook = manager.hooks().hook(&REQUEST_START).unwrap();
-    let start = |ip: &str| json!({"requestId": "r", "method": "GET", "path": "/", "ip": ip, "userId": null, "key": null});
     for _ in 0..3 {
-        assert_eq!(hook.call(&start("10.0.0.1")).unwrap(), None);
+        assert_eq!(hook.call(&request_from("10.0.0.1")).unwrap(), None);
     }
     let limited = hook
-        .call(&start("10.0.0.1"))
+        .call(&request_from("10.0.0.1"))
         .unwrap()
         .expect("the fourth is limited");
     assert_eq!(limited["status"], 429);
     assert!(limited["retryAfter"]["secs"].as_u64().unwrap() >= 1);
     assert_eq!(
-        hook.call(&start("10.0.0.2")).unwrap(),
+        hook.call(&request_from("10.0.0.2")).unwrap(),
         None,
         "another client is not"
     );
@@ -169,15 +180,9 @@ fn the_rate_limiter_limits_per_client_with_its_configuration() {
 #[test]
 fn the_rate_limiter_counts_exactly_across_its_instances_under_concurrency() {
     let tmp = tempfile::tempdir().unwrap();
-    install(tmp.path(), "rate-limiter");
-    let rt = runtime(tmp.path());
-    let manager = manager(
-        &rt,
-        tmp.path(),
-        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": 200, "windowMs": 3_600_000}}}),
-    );
+    let (rt, manager) = rate_limiter(tmp.path(), 200);
     let hook = manager.hooks().hook(&REQUEST_START).unwrap();
-    let start = json!({"requestId": "r", "method": "GET", "path": "/", "ip": "10.0.0.9", "userId": null, "key": null});
+    let start = request_from("10.0.0.9");
     // Four threads on a pool of two instances, one client: each count is
     // the store's atomic add, so none is lost between two instances.
     let passed: usize = std::thread::scope(|threads| {
