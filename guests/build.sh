@@ -2,7 +2,8 @@
 # Builds every guest plugin in guests/ from source into a WebAssembly
 # component of the plinth:plugin world, written beside its source as the
 # `module` its plinth.toml names (guests/echo/echo.wasm, ...): the Rust
-# guests (steps 1 and 2), then the JavaScript and Python ones (step 3).
+# guests (steps 1 and 2), the C guest (step 3), then the JavaScript and
+# Python ones (step 4).
 #
 # 1. The guests compile to core wasm modules for wasm32-unknown-unknown with
 #    Debian's Rust (rustc-web), building std from source (-Zbuild-std, as
@@ -113,7 +114,7 @@ built=0
 for manifest in "$guests"/*/plinth.toml; do
   dir="$(dirname "$manifest")"
   crate="$(basename "$dir")"
-  # The JavaScript and Python guests are built in step 3.
+  # The C, JavaScript and Python guests are built in steps 3 and 4.
   [[ -f $dir/Cargo.toml ]] || continue
   module="$(module_of "$manifest")"
   if [[ -z $module ]]; then
@@ -130,7 +131,31 @@ for manifest in "$guests"/*/plinth.toml; do
   built=$((built + 1))
 done
 
-# --- 3. the JavaScript and Python guests --------------------------------------
+# --- 3. the C guest ------------------------------------------------------------
+
+# Debian's clang and wasi-libc, as a reactor (no `_start`), with the world's
+# C bindings from tools/componentize. It calls no libc function that reaches
+# the system, so the module imports no WASI; small like the Rust guests, its
+# component is committed and must rebuild byte for byte.
+if ! command -v clang-16 >/dev/null || [[ ! -f /usr/lib/wasm32-wasi/libc.a ]]; then
+  say "installing Debian's clang-16 and wasi-libc"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang-16 wasi-libc
+fi
+say "building guests/echo-c (clang-16, wasi-libc)"
+c_out="$guests/target/echo-c"
+rm -rf "$c_out"
+"$componentize" --c-bindings "$c_out" --wit "$root/crates/plinth-wasm/wit" --world plugin >/dev/null
+clang-16 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+  -I "$c_out" -o "$c_out/echo_c.core.wasm" \
+  "$guests/echo-c/echo.c" "$c_out/plugin.c" "$c_out/plugin_component_type.o"
+(cd "$root" && "$componentize" "guests/target/echo-c/echo_c.core.wasm" -o guests/echo-c/echo_c.wasm \
+  --wit crates/plinth-wasm/wit --world plugin)
+built=$((built + 1))
+
+# --- 4. the JavaScript and Python guests --------------------------------------
 
 # Each bundles its language's engine (about 12 and 18 MB): built here from
 # source, never committed. Their tools come pinned: componentize-js from the

@@ -4,8 +4,8 @@
 //! threads.
 //!
 //! The guest is the Rust echo guest (`guests/echo/echo.wasm`) when built,
-//! else the same echo written as component text. The JavaScript and Python
-//! guests, where built, are measured too (`language_*`).
+//! else the same echo written as component text. The C, JavaScript and
+//! Python guests, where built, are measured too (`language_*`).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -270,14 +270,18 @@ fn threads(c: &mut Criterion) {
     );
 }
 
-/// The JavaScript and Python guests (`guests/echo-js`, `guests/echo-py`),
-/// where built: their first start (compiling a component of megabytes, once,
+/// The C, JavaScript and Python guests (`guests/echo-c`, `guests/echo-js`,
+/// `guests/echo-py`), where built: their first start (compiling a component of megabytes, once,
 /// printed), a start from the compile cache up to the first call, and a
 /// call with the 87-byte payload.
 fn languages(c: &mut Criterion) {
     const DEMO_ECHO: Key<Filter<Value>> = Key::new("demo:echo");
     let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests");
-    for (name, module) in [("echo-js", "echo_js.wasm"), ("echo-py", "echo_py.wasm")] {
+    for (name, module) in [
+        ("echo-c", "echo_c.wasm"),
+        ("echo-js", "echo_js.wasm"),
+        ("echo-py", "echo_py.wasm"),
+    ] {
         let Ok(component) = std::fs::read(guests.join(name).join(module)) else {
             eprintln!("{name}: not built (guests/build.sh), not measured");
             continue;

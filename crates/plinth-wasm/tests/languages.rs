@@ -1,8 +1,10 @@
-//! Guests written in JavaScript (componentize-js) and Python
-//! (componentize-py), built from source by `guests/build.sh`. Their
-//! components are megabytes, so they are not committed: where one is not
-//! built the test says so and passes, unless `PLINTH_REQUIRE_GUESTS=1`
-//! (CI sets it after building them), where a missing one fails.
+//! Guests written in C (clang and wasi-libc), JavaScript (componentize-js)
+//! and Python (componentize-py), built from source by `guests/build.sh`,
+//! each the same plugin. The C component is small and committed, as the
+//! Rust ones are. The JavaScript and Python components are megabytes, so
+//! they are not committed: where one is not built the test says so and
+//! passes, unless `PLINTH_REQUIRE_GUESTS=1` (CI sets it after building
+//! them), where a missing one fails.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -152,4 +154,9 @@ fn a_javascript_guest_runs_like_any_plugin_and_starts_again_from_the_cache() {
 #[test]
 fn a_python_guest_runs_like_any_plugin_and_starts_again_from_the_cache() {
     runs_like_any_plugin("echo-py", "echo_py.wasm", "Python");
+}
+
+#[test]
+fn a_c_guest_runs_like_any_plugin_and_starts_again_from_the_cache() {
+    runs_like_any_plugin("echo-c", "echo_c.wasm", "C");
 }

@@ -1,11 +1,13 @@
 //! `componentize`: turns a core wasm module built with `wit-bindgen` into a
 //! validated WebAssembly component, checks a component against a WIT world,
-//! and prints the world a component implements.
+//! prints the world a component implements, and writes a world's C
+//! bindings for C guests.
 //!
 //! ```text
 //! componentize MODULE.wasm -o COMPONENT.wasm [--wit DIR [--world NAME]]
 //! componentize --check COMPONENT.wasm --wit DIR [--world NAME]
 //! componentize --print-wit COMPONENT.wasm
+//! componentize --c-bindings OUT_DIR --wit DIR [--world NAME]
 //! ```
 //!
 //! The first form reads the module's `component-type` custom sections (the
@@ -14,7 +16,9 @@
 //! *targets* the world: it imports nothing the world does not offer and
 //! exports everything the world asks for, with the same types. `--check`
 //! does only that check on an existing component; `--print-wit` prints the
-//! component's decoded world as WIT.
+//! component's decoded world as WIT. `--c-bindings` writes the world's C
+//! header, source and component-type object (wit-bindgen's C generator, the
+//! release the Rust guests use), which a C guest compiles in.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +36,9 @@ usage:
       check that a component targets the world NAME of the WIT package in DIR
       (its only world when NAME is not given)
   componentize --print-wit COMPONENT.wasm
-      print the world a component implements, as WIT";
+      print the world a component implements, as WIT
+  componentize --c-bindings OUT_DIR --wit DIR [--world NAME]
+      write the world's C bindings (NAME.h, NAME.c, NAME_component_type.o)";
 
 /// What the command line asks for.
 #[derive(Debug, Default)]
@@ -43,6 +49,7 @@ struct Args {
     world: Option<String>,
     check: bool,
     print_wit: bool,
+    c_bindings: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -65,6 +72,7 @@ fn parse_args() -> Result<Args> {
             }
             Some("--check") => args.check = true,
             Some("--print-wit") => args.print_wit = true,
+            Some("--c-bindings") => args.c_bindings = Some(value("--c-bindings")?.into()),
             Some("-h" | "--help") => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -159,8 +167,39 @@ fn check(component: &[u8], dir: &Path, world: Option<&str>) -> Result<String> {
     ))
 }
 
+/// Writes the C bindings of the world `world` of the WIT package in `dir`
+/// into `out`; the names of the files written.
+fn c_bindings(dir: &Path, world: Option<&str>, out: &Path) -> Result<Vec<String>> {
+    let mut resolve = Resolve::default();
+    let (pkg, _) = resolve
+        .push_dir(dir)
+        .with_context(|| format!("reading the WIT in {}", dir.display()))?;
+    let world_id = resolve.select_world(&[pkg], world)?;
+    let mut files = wit_bindgen_core::Files::default();
+    wit_bindgen_c::Opts::default()
+        .build()
+        .generate(&mut resolve, world_id, &mut files)?;
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let mut written = Vec::new();
+    for (name, contents) in files.iter() {
+        let path = out.join(name);
+        std::fs::write(&path, contents).with_context(|| path.display().to_string())?;
+        written.push(name.to_owned());
+    }
+    Ok(written)
+}
+
 fn run() -> Result<()> {
     let args = parse_args()?;
+    if let Some(out) = args.c_bindings.as_deref() {
+        let dir = args
+            .wit
+            .as_deref()
+            .context("--c-bindings needs --wit DIR")?;
+        let written = c_bindings(dir, args.world.as_deref(), out)?;
+        println!("{}: {}", out.display(), written.join(", "));
+        return Ok(());
+    }
     let input = args.input.as_deref().context(USAGE)?;
     let bytes = read(input)?;
 
