@@ -15,7 +15,7 @@
 #
 #   benches/load/run.sh            (from anywhere; not part of CI)
 #
-# Env: ROUNDS (default 3: the servers take turns, and the report gives
+# Env: ROUNDS (default 5: the servers take turns, and the report gives
 # each one's medians), SECONDS_EACH (measured seconds per server and round,
 # default 5), WARMUP (before a server's first round, default 3; 1 before
 # the others), CONNECTIONS (default 32), CLIENT (busy, the default: the
@@ -28,7 +28,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${SECONDS_EACH:-5}"
-rounds="${ROUNDS:-3}"
+rounds="${ROUNDS:-5}"
 warmup="${WARMUP:-3}"
 connections="${CONNECTIONS:-32}"
 out="${KEEP:-$(mktemp -d)}"
