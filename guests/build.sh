@@ -137,12 +137,16 @@ done
 # C bindings from tools/componentize. It calls no libc function that reaches
 # the system, so the module imports no WASI; small like the Rust guests, its
 # component is committed and must rebuild byte for byte.
-if ! command -v clang-16 >/dev/null || [[ ! -f /usr/lib/wasm32-wasi/libc.a ]]; then
-  say "installing Debian's clang-16 and wasi-libc"
+# (clang links every wasm32-wasi module with compiler-rt's builtins, a
+# package neither of the others depends on.)
+builtins=/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a
+if ! command -v clang-16 >/dev/null || [[ ! -f /usr/lib/wasm32-wasi/libc.a || ! -f $builtins ]]; then
+  say "installing Debian's clang-16, wasi-libc and libclang-rt-16-dev-wasm32"
   sudo=""
   if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
   $sudo apt-get update
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang-16 wasi-libc
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    clang-16 wasi-libc libclang-rt-16-dev-wasm32
 fi
 say "building guests/echo-c (clang-16, wasi-libc)"
 c_out="$guests/target/echo-c"

@@ -25,6 +25,8 @@ class Guest(exports.Guest):
 
     def initialize(self, config: str) -> None:
         settings = json.loads(config) or {}
+        if not isinstance(settings, dict):
+            raise Err("invalid echo-py configuration: expected an object")
         if "greeting" in settings:
             greeting = settings["greeting"]
             if not isinstance(greeting, str) or not greeting:

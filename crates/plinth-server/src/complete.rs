@@ -4,19 +4,28 @@
 //! A spawned task costs a request an allocation, a place in the runtime's
 //! task list (a lock) and a trip through the scheduler; a queued event
 //! costs a few atomic operations, and under load the task drains many per
-//! wake-up. The events run in the order their responses were ready, which
-//! is the order an audit log wants. A call whose async callbacks are still
-//! waiting is parked beside the queue and driven on, so one slow callback
-//! holds back neither the events behind it nor the responses.
+//! wake-up. The events start in the order their responses were ready,
+//! which is the order an audit log wants: every callback up to an event's
+//! first async callback that has to wait runs before the next event's. A
+//! call whose async callback has to wait is parked beside the queue and
+//! driven on, so one slow callback holds back neither the events behind it
+//! nor the responses (its later callbacks then run after theirs).
+//!
+//! The queue serves the runtime it was started on. An event from another
+//! runtime, or after that runtime is gone, runs on a task of its own where
+//! it was served, as every event did before. A panicking callback (under a
+//! hook configuration that lets panics through) loses its own event only.
 
 use std::future::{Future, poll_fn};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use plinth_hooks::{Action, Hook};
+use tokio::runtime::{self, Handle};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -33,9 +42,9 @@ pub(crate) struct Completions {
     /// Waited on at shutdown: each event holds one of its tokens until its
     /// callbacks are done.
     tracker: TaskTracker,
-    /// Made, with its task, on the first event: a layer may be built
-    /// outside any runtime.
-    queue: OnceLock<UnboundedSender<Queued>>,
+    /// Made, with its task, on the first event (a layer may be built
+    /// outside any runtime), with the runtime the task runs on.
+    queue: OnceLock<(runtime::Id, UnboundedSender<Queued>)>,
 }
 
 impl Completions {
@@ -57,22 +66,28 @@ impl Completions {
 
     /// Queues `done` for the callbacks. Needs a tokio runtime.
     pub(crate) fn push(&self, done: RequestComplete) {
-        let queue = self.queue.get_or_init(|| {
+        let here = Handle::current().id();
+        let (home, queue) = self.queue.get_or_init(|| {
             let (queue, events) = unbounded_channel();
             tokio::spawn(drain(self.hook.clone(), events));
-            queue
+            (here, queue)
         });
-        if let Err(refused) = queue.send((done, self.tracker.token())) {
-            // The task went down with the runtime it was started on (a
-            // layer outliving its first runtime): this event gets a task of
-            // its own on the current one.
-            let (done, token) = refused.0;
-            let hook = self.hook.clone();
-            tokio::spawn(async move {
-                complete(&hook, done).await;
-                drop(token);
-            });
+        let mut event = (done, self.tracker.token());
+        if *home == here {
+            match queue.send(event) {
+                Ok(()) => return,
+                // The queue's runtime was shut down.
+                Err(refused) => event = refused.0,
+            }
         }
+        // Another runtime than the queue's, or the queue is gone: a task of
+        // its own, on the runtime that served the request.
+        let (done, token) = event;
+        let hook = self.hook.clone();
+        tokio::spawn(async move {
+            complete(&hook, done).await;
+            drop(token);
+        });
     }
 }
 
@@ -106,8 +121,14 @@ async fn drain(hook: Arc<Action<RequestComplete>>, mut events: UnboundedReceiver
 
 async fn complete(hook: &Action<RequestComplete>, done: RequestComplete) {
     // Failures are the plugins' (a manager's fault queue attributes them);
-    // the response is already on its way.
-    if let Err(e) = hook.call_async(done).await {
-        tracing::warn!("{e}");
+    // the response is already on its way. A panic let through by the hook's
+    // configuration must not take the queue's task, and the events in it,
+    // down with it.
+    match AssertUnwindSafe(hook.call_async(done)).catch_unwind().await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("{e}"),
+        Err(_) => tracing::error!(
+            "a request:complete callback panicked (the hook lets panics through); that event is dropped"
+        ),
     }
 }

@@ -488,3 +488,93 @@ fn a_layer_outliving_its_first_runtime_still_completes_requests() {
     runtime().block_on(serve("/second"));
     assert_eq!(*seen.lock().unwrap(), ["/first", "/second"]);
 }
+
+#[test]
+fn a_layer_shared_by_two_runtimes_completes_each_ones_requests_where_served() {
+    use plinth_server::REQUEST_COMPLETE;
+    use std::sync::{Arc, Mutex};
+
+    let hooks = plinth_hooks::Registry::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    hooks
+        .hook(&REQUEST_COMPLETE)
+        .unwrap()
+        .tap(PluginUrn::new("log").unwrap(), move |r| {
+            s.lock().unwrap().push(r.path.clone())
+        });
+    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
+    let app = axum::Router::new()
+        .route("/{*any}", axum::routing::get(|| async { "ok" }))
+        .layer(layer.clone());
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    // The queue starts on `first`, which is then never driven again.
+    let first = runtime();
+    first.block_on(async {
+        assert_eq!(answered(app.clone(), "/first").await, 200);
+        while !layer.tracker().is_empty() {
+            tokio::task::yield_now().await;
+        }
+    });
+    // An event of `second` must not wait in a queue nobody drains.
+    runtime().block_on(async {
+        assert_eq!(answered(app.clone(), "/second").await, 200);
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !layer.tracker().is_empty() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the second runtime's event ran where it was served");
+    });
+    drop(first);
+    assert_eq!(*seen.lock().unwrap(), ["/first", "/second"]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_panicking_request_complete_callback_loses_its_own_event_only() {
+    use plinth_hooks::{Config, PanicPolicy};
+    use plinth_server::REQUEST_COMPLETE;
+    use std::sync::{Arc, Mutex};
+
+    // A registry that lets panics through to the caller.
+    let hooks = plinth_hooks::Registry::with_config(Config {
+        panics: PanicPolicy::Propagate,
+    });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    hooks
+        .hook(&REQUEST_COMPLETE)
+        .unwrap()
+        .tap(PluginUrn::new("log").unwrap(), move |r| {
+            assert_ne!(r.path, "/boom", "a callback that panics");
+            s.lock().unwrap().push(r.path.clone());
+        });
+    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
+    let app = axum::Router::new()
+        .route("/{*any}", axum::routing::get(|| async { "ok" }))
+        .layer(layer.clone());
+    for path in ["/a", "/boom", "/b"] {
+        assert_eq!(answered(app.clone(), path).await, 200);
+    }
+    layer.tracker().close();
+    tokio::time::timeout(Duration::from_secs(10), layer.tracker().wait())
+        .await
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["/a", "/b"]);
+    // The queue is still there for the next ones.
+    layer.tracker().reopen();
+    assert_eq!(answered(app, "/c").await, 200);
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(*seen.lock().unwrap(), ["/a", "/b", "/c"]);
+}

@@ -41,6 +41,7 @@ pub(crate) struct GuestWorld {
 /// use plinth_wasm::compatible;
 /// assert!(compatible(&Version::new(0, 1, 0)));
 /// assert!(compatible(&Version::new(0, 1, 1)));
+/// assert!(compatible(&Version::parse("0.1.1+build.7").unwrap()));
 /// assert!(!compatible(&Version::new(0, 1, 7)), "newer than the host");
 /// assert!(!compatible(&Version::new(0, 2, 0)));
 /// assert!(!compatible(&Version::new(1, 0, 0)));
@@ -48,7 +49,8 @@ pub(crate) struct GuestWorld {
 pub fn compatible(guest: &Version) -> bool {
     guest.major == WORLD_VERSION.major
         && (WORLD_VERSION.major != 0 || guest.minor == WORLD_VERSION.minor)
-        && guest <= &WORLD_VERSION
+        // Precedence ignores build metadata: `0.1.1+x` is `0.1.1`.
+        && guest.cmp_precedence(&WORLD_VERSION).is_le()
 }
 
 /// `plinth:plugin/<interface>@<version>` split, or `None` for a name of
@@ -66,8 +68,8 @@ fn version_of(plugin: &str, name: &str, version: &str) -> Result<Version, WasmEr
     if compatible(&guest) {
         Ok(guest)
     } else {
-        let why = if guest > WORLD_VERSION && compatible(&Version::new(guest.major, guest.minor, 0))
-        {
+        let newer = guest.cmp_precedence(&WORLD_VERSION).is_gt();
+        let why = if newer && compatible(&Version::new(guest.major, guest.minor, 0)) {
             "newer than this host's"
         } else {
             "which this host does not run; the host implements"

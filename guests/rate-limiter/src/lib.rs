@@ -16,7 +16,9 @@
 //! instances counting the same client at the same moment both count, so
 //! exactly `maxRequests` get through in a window however many instances
 //! serve. The clock needs the `clocks` permission. A client's count of the
-//! previous window is dropped at its first request in a new one.
+//! window before the previous one is dropped at its first request in a new
+//! window: the previous window's count stays, so that a request that read
+//! the clock just before the window turned still counts against it.
 //!
 //! Configuration: `{"windowMs": 60000, "maxRequests": 100}` (the defaults),
 //! checked by `config.schema.json`.
@@ -75,11 +77,11 @@ impl RateLimiter {
         let key = format!("{client}:{window}");
         // Negative only if something else wrote the key: count as full.
         let n = u64::try_from(host::kv::add(&key, 1)?).unwrap_or(u64::MAX);
-        if n == 1 && window > 0 {
-            // The client's first request in this window: its previous
-            // window is over, drop its count so the store does not grow
-            // with every window.
-            host::kv::delete(&format!("{client}:{}", window - 1));
+        if n == 1 && window > 1 {
+            // The client's first request in this window: the window before
+            // the previous one is over for every request, drop its count so
+            // the store does not grow with every window.
+            host::kv::delete(&format!("{client}:{}", window - 2));
         }
         if n <= self.config.max_requests {
             return Ok(Value::Null);
