@@ -21,7 +21,7 @@
 # the others), CONNECTIONS (default 32), CLIENT (busy, the default: the
 # generator spins on its sockets and never sleeps; or hyper),
 # CARGO_BUILD_JOBS (default 1), KEEP=dir (keep the results and the
-# servers' logs there).
+# servers' logs there; never the audit logs, about a gigabyte a run).
 # Every run is bounded in time and sends traffic to 127.0.0.1 only.
 set -euo pipefail
 
@@ -32,8 +32,11 @@ rounds="${ROUNDS:-5}"
 warmup="${WARMUP:-3}"
 connections="${CONNECTIONS:-32}"
 out="${KEEP:-$(mktemp -d)}"
+# The servers' audit logs (about a gigabyte a run) go here, deleted even
+# when KEEP keeps the results.
+scratch="$(mktemp -d)"
 mkdir -p "$out"
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$out"' EXIT
+trap 'rm -rf "$scratch"; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 
 command -v taskset >/dev/null || { echo "taskset (util-linux) is needed" >&2; exit 1; }
 command -v node >/dev/null || { echo "node is needed for the Express baseline" >&2; exit 1; }
@@ -68,7 +71,7 @@ stop_servers() {
   done
   pids=()
 }
-trap 'stop_servers; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
+trap 'stop_servers; rm -rf "$scratch"; [ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 
 # Starts "$@" pinned to core 0 as server $1, its first stdout line naming
 # its address, and waits until the path $2 answers.
@@ -111,7 +114,7 @@ limit='"rate-limiter": { "windowMs": 60000, "maxRequests": 1000000000 }'
 # The app's sandboxed rate limiter too.
 wasm_limit='"rate-limiter-wasm": { "windowMs": 60000, "maxRequests": 1000000000 }'
 echo "{ \"plugins\": { $limit, $wasm_limit } }" >"$out/plinth.json"
-echo "{ \"auditLogger\": { \"path\": \"$out/express-audit.log\" }, \"plugins\": { $limit } }" >"$out/express.json"
+echo "{ \"auditLogger\": { \"path\": \"$scratch/express-audit.log\" }, \"plugins\": { $limit } }" >"$out/express.json"
 
 # The same four plugins as the Express app: the app's plugin folder (its
 # sandboxed duplicates of the audit logger and rate limiter) is left out
@@ -119,7 +122,7 @@ echo "{ \"auditLogger\": { \"path\": \"$out/express-audit.log\" }, \"plugins\": 
 plugin_dir="$out/no-plugin-folder"
 mkdir -p "$plugin_dir"
 if [ "${SANDBOXED:-0}" = 1 ]; then plugin_dir="$root/examples/app/plugins"; fi
-AUDIT_LOG="$out/plinth-audit.log" PLINTH_ADMIN_TOKEN=load-benchmark-token \
+AUDIT_LOG="$scratch/plinth-audit.log" PLINTH_ADMIN_TOKEN=load-benchmark-token \
   start_server plinth /readyz "$bin/app" --port 0 --config "$out/plinth.json" --plugins "$plugin_dir"
 start_server axum /healthz "$bin/bare-axum" --port 0
 start_server express /healthz node "$here/express/server.js" --port 0 --config "$out/express.json"
