@@ -391,45 +391,79 @@ async fn answered(app: axum::Router, path: &str) -> u16 {
     app.oneshot(request).await.unwrap().status().as_u16()
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn request_complete_runs_in_answer_order_and_a_waiting_callback_holds_nothing_back() {
-    use plinth_hooks::Tap;
-    use plinth_server::REQUEST_COMPLETE;
-    use std::sync::{Arc, Mutex};
+/// The paths `request:complete` was called with, in the order it was.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
-    let hooks = plinth_hooks::Registry::new();
-    let complete = hooks.hook(&REQUEST_COMPLETE).unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+/// Taps `request:complete` of `hooks` with a "log" plugin (priority 0, so
+/// first) that records each path, except `/boom`, on which it panics; and
+/// a router answering every path inside a request layer on `hooks`.
+fn logged(
+    hooks: &plinth_hooks::Registry,
+) -> (Seen, plinth_server::RequestHooksLayer, axum::Router) {
+    use plinth_hooks::Tap;
+    let seen = Seen::default();
     let s = seen.clone();
-    complete.tap(
+    hooks.hook(&plinth_server::REQUEST_COMPLETE).unwrap().tap(
         Tap::new(PluginUrn::new("log").unwrap()).priority(0),
-        move |r| s.lock().unwrap().push(r.path.clone()),
+        move |r| {
+            assert_ne!(r.path, "/boom", "a callback that panics");
+            s.lock().unwrap().push(r.path.clone());
+        },
     );
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let (g, s) = (gate.clone(), seen.clone());
-    complete.tap_async(PluginUrn::new("slow").unwrap(), move |r| {
-        let (gate, seen) = (g.clone(), s.clone());
-        async move {
-            if r.path == "/slow" {
-                let _permit = gate.acquire().await?;
-                seen.lock().unwrap().push("slow done".into());
-            }
-            Ok(())
-        }
-    });
-    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
+    let layer = plinth_server::RequestHooksLayer::new(hooks).unwrap();
     let app = axum::Router::new()
         .route("/{*any}", axum::routing::get(|| async { "ok" }))
         .layer(layer.clone());
-    for path in ["/slow", "/a", "/b"] {
-        assert_eq!(answered(app.clone(), path).await, 200);
+    (seen, layer, app)
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Until the layer's tracker counts no event still to be done.
+async fn drained(layer: &plinth_server::RequestHooksLayer) {
+    while !layer.tracker().is_empty() {
+        tokio::task::yield_now().await;
     }
+}
+
+/// Until `seen` holds `n` paths, for a second at most.
+async fn until_seen(seen: &Seen, n: usize) {
     for _ in 0..200 {
-        if seen.lock().unwrap().len() == 3 {
-            break;
+        if seen.lock().unwrap().len() == n {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn request_complete_runs_in_answer_order_and_a_waiting_callback_holds_nothing_back() {
+    let hooks = plinth_hooks::Registry::new();
+    let (seen, layer, app) = logged(&hooks);
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let (g, s) = (gate.clone(), seen.clone());
+    hooks
+        .hook(&plinth_server::REQUEST_COMPLETE)
+        .unwrap()
+        .tap_async(PluginUrn::new("slow").unwrap(), move |r| {
+            let (gate, seen) = (g.clone(), s.clone());
+            async move {
+                if r.path == "/slow" {
+                    let _permit = gate.acquire().await?;
+                    seen.lock().unwrap().push("slow done".into());
+                }
+                Ok(())
+            }
+        });
+    for path in ["/slow", "/a", "/b"] {
+        assert_eq!(answered(app.clone(), path).await, 200);
+    }
+    until_seen(&seen, 3).await;
     assert_eq!(
         *seen.lock().unwrap(),
         ["/slow", "/a", "/b"],
@@ -451,86 +485,36 @@ async fn request_complete_runs_in_answer_order_and_a_waiting_callback_holds_noth
 
 #[test]
 fn a_layer_outliving_its_first_runtime_still_completes_requests() {
-    use plinth_server::REQUEST_COMPLETE;
-    use std::sync::{Arc, Mutex};
-
-    let hooks = plinth_hooks::Registry::new();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    hooks
-        .hook(&REQUEST_COMPLETE)
-        .unwrap()
-        .tap(PluginUrn::new("log").unwrap(), move |r| {
-            s.lock().unwrap().push(r.path.clone())
-        });
-    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
-    let app = axum::Router::new()
-        .route("/{*any}", axum::routing::get(|| async { "ok" }))
-        .layer(layer.clone());
-    let runtime = || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    };
+    let (seen, layer, app) = logged(&plinth_hooks::Registry::new());
     let serve = |path: &'static str| {
         let (app, layer) = (app.clone(), layer.clone());
         async move {
             assert_eq!(answered(app, path).await, 200);
             // Until the event is done: the tracker counts it meanwhile.
-            while !layer.tracker().is_empty() {
-                tokio::task::yield_now().await;
-            }
+            drained(&layer).await;
         }
     };
     // The queue's task starts on the first runtime and goes down with it.
-    runtime().block_on(serve("/first"));
-    runtime().block_on(serve("/second"));
+    current_thread().block_on(serve("/first"));
+    current_thread().block_on(serve("/second"));
     assert_eq!(*seen.lock().unwrap(), ["/first", "/second"]);
 }
 
 #[test]
 fn a_layer_shared_by_two_runtimes_completes_each_ones_requests_where_served() {
-    use plinth_server::REQUEST_COMPLETE;
-    use std::sync::{Arc, Mutex};
-
-    let hooks = plinth_hooks::Registry::new();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    hooks
-        .hook(&REQUEST_COMPLETE)
-        .unwrap()
-        .tap(PluginUrn::new("log").unwrap(), move |r| {
-            s.lock().unwrap().push(r.path.clone())
-        });
-    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
-    let app = axum::Router::new()
-        .route("/{*any}", axum::routing::get(|| async { "ok" }))
-        .layer(layer.clone());
-    let runtime = || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    };
+    let (seen, layer, app) = logged(&plinth_hooks::Registry::new());
     // The queue starts on `first`, which is then never driven again.
-    let first = runtime();
+    let first = current_thread();
     first.block_on(async {
         assert_eq!(answered(app.clone(), "/first").await, 200);
-        while !layer.tracker().is_empty() {
-            tokio::task::yield_now().await;
-        }
+        drained(&layer).await;
     });
     // An event of `second` must not wait in a queue nobody drains.
-    runtime().block_on(async {
+    current_thread().block_on(async {
         assert_eq!(answered(app.clone(), "/second").await, 200);
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while !layer.tracker().is_empty() {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("the second runtime's event ran where it was served");
+        tokio::time::timeout(Duration::from_secs(10), drained(&layer))
+            .await
+            .expect("the second runtime's event ran where it was served");
     });
     drop(first);
     assert_eq!(*seen.lock().unwrap(), ["/first", "/second"]);
@@ -539,26 +523,12 @@ fn a_layer_shared_by_two_runtimes_completes_each_ones_requests_where_served() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_panicking_request_complete_callback_loses_its_own_event_only() {
     use plinth_hooks::{Config, PanicPolicy};
-    use plinth_server::REQUEST_COMPLETE;
-    use std::sync::{Arc, Mutex};
 
     // A registry that lets panics through to the caller.
     let hooks = plinth_hooks::Registry::with_config(Config {
         panics: PanicPolicy::Propagate,
     });
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    hooks
-        .hook(&REQUEST_COMPLETE)
-        .unwrap()
-        .tap(PluginUrn::new("log").unwrap(), move |r| {
-            assert_ne!(r.path, "/boom", "a callback that panics");
-            s.lock().unwrap().push(r.path.clone());
-        });
-    let layer = plinth_server::RequestHooksLayer::new(&hooks).unwrap();
-    let app = axum::Router::new()
-        .route("/{*any}", axum::routing::get(|| async { "ok" }))
-        .layer(layer.clone());
+    let (seen, layer, app) = logged(&hooks);
     for path in ["/a", "/boom", "/b"] {
         assert_eq!(answered(app.clone(), path).await, 200);
     }
@@ -570,11 +540,6 @@ async fn a_panicking_request_complete_callback_loses_its_own_event_only() {
     // The queue is still there for the next ones.
     layer.tracker().reopen();
     assert_eq!(answered(app, "/c").await, 200);
-    for _ in 0..200 {
-        if seen.lock().unwrap().len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_seen(&seen, 3).await;
     assert_eq!(*seen.lock().unwrap(), ["/a", "/b", "/c"]);
 }
