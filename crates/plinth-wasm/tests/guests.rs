@@ -1,11 +1,14 @@
 //! The Rust guests of `guests/` (built from source by `guests/build.sh`,
 //! which CI runs before the tests) in a real manager.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
+use common::{install, start_plugins};
 use futures::executor::block_on;
-use plinth_extensions::{ExtensionRegistry, Loaders, scan};
+use plinth_extensions::ExtensionRegistry;
 use plinth_hooks::{Action, Bail, Filter, Key};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{Grant, HookBridge, Policy, WasmRuntime};
@@ -14,27 +17,6 @@ use serde_json::{Value, json};
 const REQUEST_START: Key<Bail<Value, Value>> = Key::new("request:start");
 const REQUEST_COMPLETE: Key<Action<Value>> = Key::new("request:complete");
 const USER_ACTION: Key<Filter<Value>> = Key::new("user:action");
-
-fn guests() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")
-}
-
-/// Copies the guest folder `name` (manifest, component, schema) into
-/// `root/plugins`, so that the tests never write into the repository.
-fn install(root: &Path, name: &str) {
-    let from = guests().join(name);
-    let to = root.join("plugins").join(name);
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let path = entry.unwrap().path();
-        let keep = path
-            .extension()
-            .is_some_and(|e| e == "wasm" || e == "toml" || e == "json");
-        if keep {
-            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-}
 
 fn runtime(root: &Path) -> WasmRuntime {
     WasmRuntime::builder()
@@ -65,16 +47,7 @@ fn manager_with(
     config: Value,
     registry: &Arc<ExtensionRegistry>,
 ) -> Manager {
-    let mut manager = Manager::new().with_config(config);
-    let errors = rt.register_discovered(
-        &mut manager,
-        &scan([root.join("plugins")]),
-        registry,
-        &Arc::new(Loaders::new()),
-    );
-    assert!(errors.is_empty(), "{errors:?}");
-    block_on(manager.initialize_all()).unwrap();
-    manager
+    start_plugins(Manager::new().with_config(config), rt, root, registry)
 }
 
 fn complete(i: usize) -> Value {

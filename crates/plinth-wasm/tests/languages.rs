@@ -6,11 +6,14 @@
 //! passes, unless `PLINTH_REQUIRE_GUESTS=1` (CI sets it after building
 //! them), where a missing one fails.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
+use common::{guest_dir, install, start_plugins};
 use futures::executor::block_on;
-use plinth_extensions::{ExtensionRegistry, Loaders, scan};
+use plinth_extensions::ExtensionRegistry;
 use plinth_hooks::{Filter, Key};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{CacheOutcome, HookBridge, Policy, WasmRuntime};
@@ -20,27 +23,20 @@ const ECHO: Key<Filter<Value>> = Key::new("demo:echo");
 const COUNT: Key<Filter<Value>> = Key::new("demo:count");
 const GREET: Key<Filter<Value>> = Key::new("demo:greet");
 
-/// The guest folder `name` with its component built, copied under
-/// `root/plugins`; `None` (with a note) where it is not built.
-fn installed(root: &Path, name: &str, module: &str) -> Option<PathBuf> {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../guests")
-        .join(name);
-    if !from.join(module).is_file() {
+/// Copies the guest folder `name` under `root/plugins` when its component
+/// `module` is built; `false` (with a note) where it is not.
+fn installed(root: &Path, name: &str, module: &str) -> bool {
+    if !guest_dir(name).join(module).is_file() {
         let why = format!("guests/{name}/{module} is not built (run guests/build.sh)");
         assert!(
             std::env::var_os("PLINTH_REQUIRE_GUESTS").is_none_or(|v| v != "1"),
             "{why}"
         );
         eprintln!("skipped: {why}");
-        return None;
+        return false;
     }
-    let to = root.join("plugins").join(name);
-    std::fs::create_dir_all(&to).unwrap();
-    for file in ["plinth.toml", module] {
-        std::fs::copy(from.join(file), to.join(file)).unwrap();
-    }
-    Some(to)
+    install(root, name);
+    true
 }
 
 /// A fresh sandbox (a new engine, as in a new process) over the compile
@@ -60,16 +56,12 @@ fn runtime(root: &Path) -> WasmRuntime {
 }
 
 fn started(rt: &WasmRuntime, root: &Path, config: Value) -> Manager {
-    let mut manager = Manager::new().with_config(config);
-    let errors = rt.register_discovered(
-        &mut manager,
-        &scan([root.join("plugins")]),
+    start_plugins(
+        Manager::new().with_config(config),
+        rt,
+        root,
         &Arc::new(ExtensionRegistry::new()),
-        &Arc::new(Loaders::new()),
-    );
-    assert!(errors.is_empty(), "{errors:?}");
-    block_on(manager.initialize_all()).unwrap();
-    manager
+    )
 }
 
 /// What every language's echo guest does: echo, greet from its
@@ -78,7 +70,7 @@ fn started(rt: &WasmRuntime, root: &Path, config: Value) -> Manager {
 /// second start, by a new sandbox, loads it from the compile cache.
 fn runs_like_any_plugin(name: &str, module: &str, language: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    if installed(tmp.path(), name, module).is_none() {
+    if !installed(tmp.path(), name, module) {
         return;
     }
     let config = json!({ "plugins": { name: { "greeting": "Bonjour" } } });

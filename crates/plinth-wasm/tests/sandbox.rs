@@ -43,18 +43,7 @@ fn started(rt: &WasmRuntime, root: &Path) -> Manager {
 
 /// [`started`], registering the plugins' extensions in `registry`.
 fn started_with(rt: &WasmRuntime, root: &Path, registry: &Arc<ExtensionRegistry>) -> Manager {
-    let mut manager = Manager::new();
-    let discovery = scan([root.join("plugins")]);
-    assert!(discovery.errors.is_empty(), "{:?}", discovery.errors);
-    let errors = rt.register_discovered(
-        &mut manager,
-        &discovery,
-        registry,
-        &Arc::new(Loaders::new()),
-    );
-    assert!(errors.is_empty(), "{errors:?}");
-    block_on(manager.initialize_all()).unwrap();
-    manager
+    start_plugins(Manager::new(), rt, root, registry)
 }
 
 fn echo_call(manager: &Manager, text: &str) -> Result<String, String> {

@@ -1,7 +1,58 @@
-//! Guests written as component text, and a plugin folder to put them in.
+//! Guests written as component text, a plugin folder to put them in, the
+//! built guests of `guests/`, and a manager that starts them all.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::executor::block_on;
+use plinth_extensions::{ExtensionRegistry, Loaders, scan};
+use plinth_runtime::Manager;
+use plinth_wasm::WasmRuntime;
+
+/// `manager` with every plugin folder under `root/plugins` registered in
+/// `rt` (their extensions in `registry`), started.
+pub fn start_plugins(
+    mut manager: Manager,
+    rt: &WasmRuntime,
+    root: &Path,
+    registry: &Arc<ExtensionRegistry>,
+) -> Manager {
+    let discovery = scan([root.join("plugins")]);
+    assert!(discovery.errors.is_empty(), "{:?}", discovery.errors);
+    let errors = rt.register_discovered(
+        &mut manager,
+        &discovery,
+        registry,
+        &Arc::new(Loaders::new()),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    block_on(manager.initialize_all()).unwrap();
+    manager
+}
+
+/// The repository's guest folder `guests/<name>`.
+pub fn guest_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../guests")
+        .join(name)
+}
+
+/// Copies the guest folder `name` (manifest, component, schema) into
+/// `root/plugins`, so that the tests never write into the repository.
+pub fn install(root: &Path, name: &str) {
+    let to = root.join("plugins").join(name);
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(guest_dir(name)).unwrap() {
+        let path = entry.unwrap().path();
+        let keep = path
+            .extension()
+            .is_some_and(|e| e == "wasm" || e == "toml" || e == "json");
+        if keep {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
 
 /// A guest in component text: `init` runs at the start of `initialize`,
 /// `hook` at the start of `on-hook` (which then echoes the payload);
