@@ -357,13 +357,9 @@ where
             request_id: id,
             method: request.method().as_str().to_owned(),
             path: request.uri().path().to_owned(),
-            ip: (!shared.start.is_empty())
-                .then(|| {
-                    request
-                        .extensions()
-                        .get::<ConnectInfo<std::net::SocketAddr>>()
-                })
-                .flatten()
+            ip: request
+                .extensions()
+                .get::<ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip()),
             user_id: identity.and_then(|i| i.user_id.clone()),
             key: identity.and_then(|i| i.key.clone()),
