@@ -24,6 +24,14 @@ target=wasm32-unknown-unknown
 started=$SECONDS
 say() { printf 'guests/build.sh: %s\n' "$*" >&2; }
 
+# Installs Debian packages, through sudo when not root.
+apt_install() {
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
 # --- Debian's toolchain -------------------------------------------------------
 
 # The path of Debian's `rustc`/`cargo` (rustup's proxies come first on PATH,
@@ -55,11 +63,7 @@ find_toolchain() {
 
 if ! find_toolchain; then
   say "installing Debian's rustc-web, cargo-web, rust-web-src and lld-16"
-  sudo=""
-  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
-  $sudo apt-get update
-  $sudo env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends rustc-web cargo-web rust-web-src lld-16
+  apt_install rustc-web cargo-web rust-web-src lld-16
   if ! find_toolchain; then
     say "Debian's toolchain is still incomplete: rustc='$rustc' cargo='$cargo' wasm-ld='$wasm_ld' std source='$std_src'"
     exit 1
@@ -142,11 +146,7 @@ done
 builtins=/usr/lib/llvm-16/lib/clang/16/lib/wasi/libclang_rt.builtins-wasm32.a
 if ! command -v clang-16 >/dev/null || [[ ! -f /usr/lib/wasm32-wasi/libc.a || ! -f $builtins ]]; then
   say "installing Debian's clang-16, wasi-libc and libclang-rt-16-dev-wasm32"
-  sudo=""
-  if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
-  $sudo apt-get update
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    clang-16 wasi-libc libclang-rt-16-dev-wasm32
+  apt_install clang-16 wasi-libc libclang-rt-16-dev-wasm32
 fi
 say "building guests/echo-c (clang-16, wasi-libc)"
 c_out="$guests/target/echo-c"
@@ -182,10 +182,7 @@ if [[ ! -x $venv/bin/pip ]]; then
   rm -rf "$venv"
   if ! python3 -m venv "$venv" 2>/dev/null; then
     say "installing Debian's python3-venv"
-    sudo=""
-    if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then sudo=sudo; fi
-    $sudo apt-get update
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+    apt_install python3-venv
     rm -rf "$venv"
     python3 -m venv "$venv"
   fi
