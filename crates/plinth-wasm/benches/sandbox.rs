@@ -9,7 +9,7 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ const PAYLOAD: &str =
     r#"{"requestId":"r-0000000001","method":"POST","path":"/api/users/42/action","status":200}"#;
 
 fn component_bytes() -> Vec<u8> {
-    let rust = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/echo/echo.wasm");
+    let rust = common::guest_dir("echo").join("echo.wasm");
     match std::fs::read(&rust) {
         Ok(bytes) => {
             eprintln!("guest: Rust echo ({} bytes)", bytes.len());
@@ -55,15 +55,21 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = common::plugin_dir(
-        &tmp.path().join("plugins"),
+    setup_for(
         "echo",
         component_bytes(),
         "[hooks]\n\"bench:echo\" = {}\n\"bench:raw\" = {}\n[sandbox]\ninstances = 2\n",
-    );
+        HookBridge::new().filter(&ECHO).filter(&RAW),
+    )
+}
+
+/// Plugin `name` (its `component` and manifest lines `extra`) in a fresh
+/// folder, and a sandbox offering `hooks`, with a compile cache beside it.
+fn setup_for(name: &str, component: impl AsRef<[u8]>, extra: &str, hooks: HookBridge) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::plugin_dir(&tmp.path().join("plugins"), name, component, extra);
     let runtime = WasmRuntime::builder()
-        .hooks(HookBridge::new().filter(&ECHO).filter(&RAW))
+        .hooks(hooks)
         .policy(Policy::new(tmp.path().join("data")))
         .cache_dir(tmp.path().join("cache"))
         .build()
@@ -276,33 +282,21 @@ fn threads(c: &mut Criterion) {
 /// call with the 87-byte payload.
 fn languages(c: &mut Criterion) {
     const DEMO_ECHO: Key<Filter<Value>> = Key::new("demo:echo");
-    let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests");
     for (name, module) in [
         ("echo-c", "echo_c.wasm"),
         ("echo-js", "echo_js.wasm"),
         ("echo-py", "echo_py.wasm"),
     ] {
-        let Ok(component) = std::fs::read(guests.join(name).join(module)) else {
+        let Ok(component) = std::fs::read(common::guest_dir(name).join(module)) else {
             eprintln!("{name}: not built (guests/build.sh), not measured");
             continue;
         };
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = common::plugin_dir(
-            &tmp.path().join("plugins"),
+        let setup = setup_for(
             name,
             &component,
             "[hooks]\n\"demo:echo\" = {}\n[sandbox]\ninstances = 2\n",
+            HookBridge::new().filter(&DEMO_ECHO),
         );
-        let setup = Setup {
-            dir,
-            runtime: WasmRuntime::builder()
-                .hooks(HookBridge::new().filter(&DEMO_ECHO))
-                .policy(Policy::new(tmp.path().join("data")))
-                .cache_dir(tmp.path().join("cache"))
-                .build()
-                .unwrap(),
-            _tmp: tmp,
-        };
         let cold = Instant::now();
         let manager = start(&setup);
         eprintln!(
