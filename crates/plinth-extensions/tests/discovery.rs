@@ -249,3 +249,35 @@ fn a_plugin_for_another_plugin_api_is_refused() {
         "{e}"
     );
 }
+
+/// A FIFO named `plinth.toml` has no writer: opening it for a plain read
+/// would wait forever. It is refused as not a regular file, by a scan and
+/// by `Manifest::from_path`, and the scan goes on.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_a_manifest_is_refused_without_waiting() {
+    use plinth_extensions::Manifest;
+
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "p/good", &plugin("good", "1.0.0", ""));
+    let fifo = r.join("p/pipe/plinth.toml");
+    fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+
+    let found = scan([r.join("p")]);
+    let names: Vec<_> = found.plugins.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["good"]);
+    let [DiscoveryError::Manifest(err)] = found.errors.as_slice() else {
+        panic!("one manifest error expected: {:?}", found.errors);
+    };
+    assert_eq!(err.path(), fifo);
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+
+    let err = Manifest::from_path(&fifo).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}

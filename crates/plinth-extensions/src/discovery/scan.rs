@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::{Cached, Entries};
-use crate::manifest::read_checked;
+use crate::manifest::read_regular;
 use crate::{
     DiscoveredPlugin, Discovery, DiscoveryError, MANIFEST_FILE, Manifest, ManifestError, Override,
 };
@@ -128,8 +128,8 @@ fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<(&Entries, Duration
 /// Loads the manifest of `plugin_dir`. Through a cache it comes from the
 /// cache when its files are unchanged; otherwise it is read and parsed,
 /// with the fingerprint taken by the `stat` before the read (a change
-/// during the read shows at the next scan). The `stat` also keeps FIFOs,
-/// devices and oversized files from being read.
+/// during the read shows at the next scan). The read refuses FIFOs,
+/// devices and oversized files.
 fn load(plugin_dir: &Path, cache: Option<(&Entries, Duration)>) -> Loaded {
     let path = plugin_dir.join(MANIFEST_FILE);
     let metadata = match std::fs::metadata(&path) {
@@ -142,7 +142,7 @@ fn load(plugin_dir: &Path, cache: Option<(&Entries, Duration)>) -> Loaded {
     {
         return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
     }
-    let source = match read_checked(&path, &metadata) {
+    let source = match read_regular(&path) {
         Ok(source) => source,
         Err(e) => return not_found_or(e),
     };

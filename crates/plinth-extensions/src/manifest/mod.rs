@@ -19,4 +19,4 @@ pub use model::{
     Sandbox,
 };
 pub use read::MAX_MANIFEST_BYTES;
-pub(crate) use read::{read_checked, read_regular};
+pub(crate) use read::read_regular;

@@ -1,6 +1,6 @@
 //! Reading a manifest or schema file: regular files of a sane size only.
 
-use std::fs::Metadata;
+use std::fs::File;
 use std::io::{Error, ErrorKind, Read};
 use std::path::Path;
 
@@ -14,23 +14,20 @@ pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// symlinks), reading at most [`MAX_MANIFEST_BYTES`]: a FIFO or a device
 /// named `plinth.toml` would otherwise block a scan or never end.
 pub(crate) fn read_regular(path: &Path) -> Result<String, ManifestError> {
-    let metadata = std::fs::metadata(path).map_err(|source| ManifestError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    read_checked(path, &metadata)
+    read_limited(path, MAX_MANIFEST_BYTES)
 }
 
-/// [`read_regular`] with the metadata already taken.
-pub(crate) fn read_checked(path: &Path, metadata: &Metadata) -> Result<String, ManifestError> {
-    read_limited(path, metadata, MAX_MANIFEST_BYTES)
-}
-
-fn read_limited(path: &Path, metadata: &Metadata, limit: u64) -> Result<String, ManifestError> {
+fn read_limited(path: &Path, limit: u64) -> Result<String, ManifestError> {
     let io = |source: Error| ManifestError::Io {
         path: path.to_owned(),
         source,
     };
+    // Opened first and checked through the open handle: what is checked is
+    // what is read, and the path is walked once. Opening does not wait for
+    // a FIFO's writer (see `open`), so the check still comes before any
+    // blocking read.
+    let file = open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
     if !metadata.is_file() {
         return Err(io(Error::new(
             ErrorKind::InvalidInput,
@@ -50,7 +47,6 @@ fn read_limited(path: &Path, metadata: &Metadata, limit: u64) -> Result<String, 
     // and `/sys` files report 0 whatever they hold, and a file may grow
     // after the `stat`. One byte past the limit tells "too large" from
     // "exactly the limit".
-    let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -59,6 +55,23 @@ fn read_limited(path: &Path, metadata: &Metadata, limit: u64) -> Result<String, 
         return Err(too_large());
     }
     String::from_utf8(bytes).map_err(|e| io(Error::new(ErrorKind::InvalidData, e)))
+}
+
+/// Opens `path` for reading without blocking: a plain open of a FIFO waits
+/// until a writer opens it. Non-blocking mode changes nothing for the
+/// regular files that are then read.
+#[cfg(unix)]
+fn open(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 #[cfg(test)]
@@ -72,12 +85,11 @@ mod tests {
     #[test]
     fn a_file_reporting_size_zero_is_read_only_up_to_the_limit() {
         let path = Path::new("/proc/self/status");
-        let metadata = std::fs::metadata(path).unwrap();
-        assert_eq!(metadata.len(), 0);
-        let err = read_limited(path, &metadata, 16).unwrap_err();
+        assert_eq!(std::fs::metadata(path).unwrap().len(), 0);
+        let err = read_limited(path, 16).unwrap_err();
         assert_eq!(err.path(), path);
         assert!(err.to_string().contains("larger than 16 bytes"), "{err}");
-        assert!(read_limited(path, &metadata, 1 << 20).is_ok());
+        assert!(read_limited(path, 1 << 20).is_ok());
     }
 
     #[test]
@@ -85,8 +97,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plinth.toml");
         std::fs::write(&path, "0123456789").unwrap();
-        let metadata = std::fs::metadata(&path).unwrap();
-        assert_eq!(read_limited(&path, &metadata, 10).unwrap(), "0123456789");
-        assert!(read_limited(&path, &metadata, 9).is_err());
+        assert_eq!(read_limited(&path, 10).unwrap(), "0123456789");
+        assert!(read_limited(&path, 9).is_err());
     }
 }
