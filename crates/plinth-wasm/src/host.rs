@@ -377,6 +377,9 @@ fn http_request(
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(plugin.deadline))
         .http_status_as_error(false)
+        // A redirect is the guest's to follow: followed here, it would
+        // reach a host the grant was never checked against.
+        .max_redirects(0)
         .build()
         .into();
     let mut response = agent.run(request).map_err(|e| e.to_string())?;

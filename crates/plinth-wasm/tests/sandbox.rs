@@ -516,6 +516,48 @@ fn capabilities_are_what_was_asked_for_and_granted() {
     );
 }
 
+/// A granted host cannot lead a plugin to one that is not: a redirect is
+/// the guest's answer, not followed by the host. The host it points to
+/// sees no connection.
+#[test]
+fn a_redirect_from_a_granted_host_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let elsewhere_addr = elsewhere.local_addr().unwrap();
+    let granted = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = granted.local_addr().unwrap();
+    let answered = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = granted.accept().unwrap();
+        let mut buf = [0; 1024];
+        let _ = s.read(&mut buf);
+        let reply = format!(
+            "HTTP/1.1 302 Found\r\nlocation: http://{elsewhere_addr}/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+    });
+    let asks = format!("{TAPS_ECHO}[permissions]\nnet = [\"{addr}\"]\n");
+    plugin_dir(&tmp.path().join("plugins"), "redirected", prober(), &asks);
+    let policy = Policy::new(tmp.path().join("data"))
+        .grant("redirected", Grant::new().net(addr.to_string()));
+    let rt = runtime(
+        tmp.path(),
+        policy,
+        limits().with_deadline(Duration::from_secs(2)),
+    );
+    let manager = started(&rt, tmp.path());
+    // read, env, write, clocks denied; the request answered (with the 302).
+    assert_eq!(
+        echo_call(&manager, &format!("http://{addr}/")).unwrap(),
+        "11110"
+    );
+    answered.join().unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    // A connection made by a followed redirect would wait in the backlog.
+    let err = elsewhere.accept().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+}
+
 #[test]
 fn a_strict_policy_refuses_a_plugin_asking_for_more() {
     let tmp = tempfile::tempdir().unwrap();

@@ -470,7 +470,9 @@ pub mod host {
         }
 
         /// Sends `method url` with `body` (`http://host:port/...`); needs
-        /// `host:port` in the `net` permission.
+        /// `host:port` in the `net` permission. A redirect is answered as
+        /// it came (a 3xx status): following it is a request of its own,
+        /// checked against the grant like this one.
         pub fn request(
             method: &str,
             url: &str,
