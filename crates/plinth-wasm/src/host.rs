@@ -22,8 +22,15 @@ use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
 const MAX_READ: u64 = 16 << 20;
 /// The most random bytes per call.
 const MAX_RANDOM: u32 = 4096;
-/// Table elements per instance.
+/// Elements per table.
 const MAX_TABLE: usize = 100_000;
+/// Core instances, memories and tables per store. A component has a few of
+/// each (the Python guest's has the most); wasmtime's defaults of 10,000
+/// would let a guest reserve address space (every memory reserves
+/// gigabytes of it) until the host's own mappings fail.
+const MAX_CORE_INSTANCES: usize = 100;
+const MAX_MEMORIES: usize = 10;
+const MAX_TABLES: usize = 20;
 
 /// Per-plugin counters, shared by all of its instances.
 #[derive(Debug, Default)]
@@ -92,8 +99,12 @@ impl ResourceLimiter for StoreData {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let total = self.memory - current.min(self.memory) + desired;
-        if total > self.plugin.memory_cap || maximum.is_some_and(|m| desired > m) {
+        // Checked: a 64-bit memory may ask for nearly `usize::MAX`, which
+        // wrapped around would pass the cap.
+        let total = (self.memory.saturating_sub(current)).checked_add(desired);
+        let within = total.is_some_and(|t| t <= self.plugin.memory_cap)
+            && maximum.is_none_or(|m| desired <= m);
+        if !within {
             // A trap, not a failed grow: guests rarely handle the latter,
             // and the instance is replaced anyway.
             return Err(wasmtime::format_err!(
@@ -101,13 +112,20 @@ impl ResourceLimiter for StoreData {
                 self.plugin.memory_cap >> 20
             ));
         }
-        let grown = desired - current;
+        let grown = desired.saturating_sub(current);
         self.memory += grown;
         self.plugin
             .counters
             .memory
             .fetch_add(grown, Ordering::Relaxed);
         Ok(true)
+    }
+
+    /// A grow that failed after [`memory_growing`](Self::memory_growing)
+    /// allowed it was counted but never made: the instance traps, and its
+    /// store, dropped, gives the count back whole.
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context("memory grow failed"))
     }
 
     fn table_growing(
@@ -117,6 +135,22 @@ impl ResourceLimiter for StoreData {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        Err(error.context("table grow failed"))
+    }
+
+    fn instances(&self) -> usize {
+        MAX_CORE_INSTANCES
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
     }
 }
 

@@ -110,7 +110,9 @@ impl WasmPlugin {
             // One tick more: the epoch may advance just after arming.
             deadline_ticks: deadline_ms.div_ceil(tick) + 1,
             deadline_ms,
-            fuel: host.fuel.map(|f| asked.fuel.unwrap_or(f)),
+            fuel: host
+                .fuel
+                .map(|f| asked.fuel.map_or(f, |asked| asked.min(f))),
             instances: asked
                 .instances
                 .map_or(host.instances, |n| n as usize)

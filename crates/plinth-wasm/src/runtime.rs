@@ -51,8 +51,9 @@ pub struct Limits {
     pub max_restarts: u32,
     /// The most a manifest may ask for.
     pub max_max_restarts: u32,
-    /// Fuel per call when metering is on (`None`: off). A manifest's
-    /// `fuel` applies only when metering is on.
+    /// Fuel per call when metering is on (`None`: off), and the most a
+    /// manifest's `fuel` may ask for; a manifest's `fuel` applies only when
+    /// metering is on.
     pub fuel: Option<u64>,
 }
 

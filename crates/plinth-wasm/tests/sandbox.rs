@@ -121,6 +121,11 @@ fn a_memory_bomb_traps_at_the_cap() {
 }
 
 #[test]
+fn a_memory_growing_past_the_address_space_traps_at_the_cap() {
+    keeps_trapping(memory_wrap(), "memory cap of 8 MiB reached");
+}
+
+#[test]
 fn runaway_recursion_traps() {
     keeps_trapping(runaway_recursion(), "trapped");
 }
@@ -152,6 +157,11 @@ fn fails_to_start(component: String, expected: &str) {
 #[test]
 fn a_trap_in_initialize_fails_the_start() {
     fails_to_start(trap_in_initialize(), "initialize: trapped");
+}
+
+#[test]
+fn a_guest_with_more_memories_than_a_store_holds_fails_the_start() {
+    fails_to_start(many_memories(), "memory count too high");
 }
 
 #[test]
@@ -713,11 +723,12 @@ fn a_sandboxed_plugin_depends_on_and_is_depended_on_by_in_process_plugins() {
 #[test]
 fn with_fuel_metering_an_infinite_loop_runs_out_of_fuel() {
     let tmp = tempfile::tempdir().unwrap();
+    // Asking for more fuel than the host gives gets the host's.
     plugin_dir(
         &tmp.path().join("plugins"),
         "spin",
         infinite_loop(),
-        TAPS_ECHO,
+        &format!("{TAPS_ECHO}[sandbox]\nfuel = 1000000000000000\n"),
     );
     plugin_dir(&tmp.path().join("plugins"), "echo", echo(), TAPS_ECHO);
     let rt = runtime(

@@ -230,7 +230,8 @@ pub struct Sandbox {
     pub deadline_ms: Option<u64>,
     /// The cap on the plugin's linear memory per instance, in MiB.
     pub memory_mib: Option<u64>,
-    /// Fuel per call (instructions, roughly), when the host meters fuel.
+    /// Fuel per call (instructions, roughly), when the host meters fuel;
+    /// at most the host's.
     pub fuel: Option<u64>,
     /// Traps tolerated (each replacing the instance) before the plugin is
     /// marked failed.

@@ -113,6 +113,25 @@ pub fn memory_bomb() -> String {
     )
 }
 
+/// Asks a second, 64-bit memory to grow by nearly 2^64 bytes: counted
+/// without checks, the size wraps around to a small number that passes the
+/// cap.
+pub fn memory_wrap() -> String {
+    guest(
+        "",
+        "(drop (memory.grow $big (i64.const 0xffffffffffff)))",
+        "(memory $big i64 0)",
+        "0.1.0",
+    )
+}
+
+/// Declares more memories than a store may hold, each reserving address
+/// space however small it is.
+pub fn many_memories() -> String {
+    let memories = "(memory 0) ".repeat(16);
+    guest("", "", &memories, "0.1.0")
+}
+
 /// Recurses without end.
 pub fn runaway_recursion() -> String {
     guest("", "(call $rec)", "(func $rec (call $rec))", "0.1.0")
