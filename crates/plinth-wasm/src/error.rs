@@ -106,6 +106,10 @@ pub enum CallFailure {
     /// all of its instances were busy.
     #[error("re-entrant call while all of its instances are busy")]
     Reentrant,
+    /// The call would have nested deeper than the host allows sandboxed
+    /// calls on one thread (a plugin publishing to a plugin publishing ...).
+    #[error("sandboxed calls already nested {0} deep on this thread")]
+    Nested(usize),
     /// The plugin trapped more often in a row than its restart bound.
     #[error("trapped {traps} times in a row (bound {bound}); last: {last}")]
     Exhausted {

@@ -130,6 +130,13 @@ pub(crate) struct Pool {
     stopped: AtomicBool,
 }
 
+/// Sandboxed calls nested on one thread at most: a guest's call, and a
+/// call it causes (a bus message it publishes). Each level may use a whole
+/// wasm stack (wasmtime's 512 KiB) on the thread's native stack, which is
+/// 2 MiB on tokio's and std's threads; deeper nesting, a plugin
+/// republishing what it receives, would overflow it and abort the process.
+const MAX_NESTED: usize = 2;
+
 /// Hands each thread its first shard, round-robin.
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
 
@@ -324,6 +331,10 @@ impl Pool {
         &self,
         f: impl FnOnce(&mut Slot) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<Result<R, String>, CallFailure> {
+        let depth = INSIDE.with(|inside| inside.borrow().len());
+        if depth >= MAX_NESTED {
+            return Err(CallFailure::Nested(depth));
+        }
         let mut shard = self.acquire()?;
         if self.stopped.load(Ordering::Acquire) {
             return Err(CallFailure::Stopped);

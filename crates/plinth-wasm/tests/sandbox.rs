@@ -568,6 +568,37 @@ fn a_redirect_from_a_granted_host_is_not_followed() {
     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
 }
 
+/// A plugin republishing what it receives calls itself back through the
+/// bus, one level deeper on the same thread each time. Every level may use
+/// a whole wasm stack of the thread's native one, so the nesting stops at
+/// two sandboxed calls, long before the stack would overflow and abort the
+/// process; the call that started it is answered. The refused delivery
+/// fails the subscriber, as any error of a bus handler does.
+#[test]
+fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "echoing",
+        republisher(),
+        &format!("{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\n[sandbox]\ninstances = 16\n"),
+    );
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let mut manager = started(&rt, tmp.path());
+    let before = rt.stats("echoing").unwrap().calls;
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    // The hook call, the message inside it, and the refused third level.
+    assert_eq!(rt.stats("echoing").unwrap().calls - before, 3);
+    assert_eq!(rt.stats("echoing").unwrap().traps, 0);
+    block_on(manager.apply_faults());
+    assert_eq!(manager.state("echoing"), Some(PluginState::Failed));
+    let why = reason(&manager, "echoing");
+    assert!(
+        why.contains("on-message(loop)") && why.contains("already nested 2 deep"),
+        "{why}"
+    );
+}
+
 #[test]
 fn a_strict_policy_refuses_a_plugin_asking_for_more() {
     let tmp = tempfile::tempdir().unwrap();
