@@ -2,7 +2,6 @@
 //! the memory accounting, and the imports, each checked against the
 //! plugin's capabilities.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Component as PathPart, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,6 +15,7 @@ use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
 use crate::grants::Capabilities;
+use crate::kv::Kv;
 use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
 
 /// The most a guest reads from a file or an HTTP response at once.
@@ -55,7 +55,7 @@ pub(crate) struct Shared {
     pub deadline: Duration,
     pub config: String,
     pub bus: RwLock<Option<PluginBus>>,
-    pub kv: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    pub kv: Arc<Mutex<Kv>>,
     pub counters: Arc<Counters>,
 }
 
@@ -212,15 +212,18 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     host.func_wrap("kv-get", |cx: Cx<'_>, (key,): (String,)| {
         Ok((kv(&cx.data().plugin).get(&key).cloned(),))
     })?;
+    // `kv-set` has no error to answer with: over the quota it traps, as
+    // the memory cap does, rather than drop the value unseen.
     host.func_wrap("kv-set", |cx: Cx<'_>, (key, value): (String, Vec<u8>)| {
-        kv(&cx.data().plugin).insert(key, value);
-        Ok(())
+        kv(&cx.data().plugin)
+            .set(key, value)
+            .map_err(|e| wasmtime::format_err!("kv-set: {e}"))
     })?;
     host.func_wrap("kv-delete", |cx: Cx<'_>, (key,): (String,)| {
-        Ok((kv(&cx.data().plugin).remove(&key).is_some(),))
+        Ok((kv(&cx.data().plugin).delete(&key),))
     })?;
     host.func_wrap("kv-add", |cx: Cx<'_>, (key, delta): (String, i64)| {
-        Ok((kv_add(&mut kv(&cx.data().plugin), key, delta),))
+        Ok((kv(&cx.data().plugin).add(key, delta),))
     })?;
     host.func_wrap("read-file", |cx: Cx<'_>, (path,): (String,)| {
         Ok((read_file(&cx.data().plugin, &path),))
@@ -275,24 +278,7 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// `kv-add` under the store's lock: the read, the sum and the write are one
-/// step for every instance of the plugin.
-fn kv_add(store: &mut HashMap<String, Vec<u8>>, key: String, delta: i64) -> Result<i64, String> {
-    let current = match store.get(&key) {
-        None => 0,
-        Some(bytes) => std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|text| text.parse::<i64>().ok())
-            .ok_or_else(|| format!("kv-add: the value under {key:?} is not a decimal integer"))?,
-    };
-    let sum = current
-        .checked_add(delta)
-        .ok_or_else(|| format!("kv-add: {current} + {delta} under {key:?} overflows"))?;
-    store.insert(key, sum.to_string().into_bytes());
-    Ok(sum)
-}
-
-fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
+fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, Kv> {
     plugin.kv.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -425,30 +411,4 @@ fn http_request(
         .read_to_vec()
         .map_err(|e| e.to_string())?;
     Ok(HttpResponse { status, body })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kv_add_counts_from_absent_and_refuses_what_is_not_a_count() {
-        let mut store = HashMap::new();
-        assert_eq!(kv_add(&mut store, "n".into(), 2), Ok(2));
-        assert_eq!(kv_add(&mut store, "n".into(), -5), Ok(-3));
-        assert_eq!(
-            store["n"], b"-3",
-            "stored as decimal text, as kv-get reads it"
-        );
-
-        store.insert("text".into(), b"twelve".to_vec());
-        let err = kv_add(&mut store, "text".into(), 1).unwrap_err();
-        assert!(err.contains("\"text\" is not a decimal integer"), "{err}");
-        assert_eq!(store["text"], b"twelve", "unchanged");
-
-        store.insert("max".into(), i64::MAX.to_string().into_bytes());
-        let err = kv_add(&mut store, "max".into(), 1).unwrap_err();
-        assert!(err.contains("overflows"), "{err}");
-        assert_eq!(store["max"], i64::MAX.to_string().as_bytes());
-    }
 }

@@ -96,6 +96,7 @@ mod epoch;
 mod error;
 mod grants;
 mod host;
+mod kv;
 #[cfg(feature = "prometheus")]
 mod metrics;
 mod plugin;

@@ -1,7 +1,6 @@
 //! A sandboxed plugin: a manifest whose module is a WebAssembly component,
 //! run by the manager like any plugin.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use wasmtime::component::InstancePre;
 use crate::epoch::TICK;
 use crate::grants::Capabilities;
 use crate::host::{Counters, Shared, StoreData};
+use crate::kv::Kv;
 use crate::pool::{CallLimits, Exports, Pool};
 use crate::runtime::Inner;
 use crate::{CallFailure, WasmError};
@@ -39,7 +39,7 @@ pub struct WasmPlugin {
     denied: Vec<String>,
     limits: CallLimits,
     memory_cap: usize,
-    kv: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    kv: Arc<Mutex<Kv>>,
     counters: Arc<Counters>,
     /// The compiled component, kept across restarts.
     compiled: Option<(InstancePre<StoreData>, Exports)>,
@@ -122,6 +122,7 @@ impl WasmPlugin {
                 .unwrap_or(host.max_restarts)
                 .min(host.max_max_restarts),
         };
+        let kv = Arc::new(Mutex::new(Kv::new(host.kv_bytes)));
         let counters = runtime.counters(&name);
         WasmPlugin {
             runtime,
@@ -130,7 +131,7 @@ impl WasmPlugin {
             denied,
             limits,
             memory_cap,
-            kv: Arc::default(),
+            kv,
             counters,
             compiled: None,
             pool: RwLock::new(None),

@@ -51,6 +51,9 @@ pub struct Limits {
     pub max_restarts: u32,
     /// The most a manifest may ask for.
     pub max_max_restarts: u32,
+    /// The bytes of keys and values a plugin's key-value store holds at
+    /// most. A `kv-set` past it traps; a `kv-add` past it fails.
+    pub kv_bytes: usize,
     /// Fuel per call when metering is on (`None`: off), and the most a
     /// manifest's `fuel` may ask for; a manifest's `fuel` applies only when
     /// metering is on.
@@ -68,6 +71,7 @@ impl Default for Limits {
             max_instances: 16,
             max_restarts: 3,
             max_max_restarts: 100,
+            kv_bytes: 16 << 20,
             fuel: None,
         }
     }
@@ -120,6 +124,18 @@ impl Limits {
     pub fn with_max_restarts(mut self, restarts: u32) -> Self {
         self.max_restarts = restarts;
         self.max_max_restarts = self.max_max_restarts.max(restarts);
+        self
+    }
+
+    /// Sets the most bytes of keys and values a plugin's key-value store
+    /// holds.
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_kv_bytes(1 << 20);
+    /// assert_eq!(l.kv_bytes, 1 << 20);
+    /// ```
+    pub fn with_kv_bytes(mut self, bytes: usize) -> Self {
+        self.kv_bytes = bytes;
         self
     }
 

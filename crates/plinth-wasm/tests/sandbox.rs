@@ -599,6 +599,34 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
     );
 }
 
+/// A plugin's key-value store holds what the host's quota allows: a
+/// `kv-set` past it traps (it has no error to answer with), so a guest
+/// cannot grow the store until the host runs out of memory. (That it
+/// stores nothing is `Kv`'s unit test.)
+#[test]
+fn a_kv_set_past_the_quota_traps() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(&tmp.path().join("plugins"), "hoard", hoarder(), TAPS_ECHO);
+    let rt = runtime(
+        tmp.path(),
+        Policy::new(tmp.path().join("data")),
+        limits().with_kv_bytes(8).with_max_restarts(0),
+    );
+    let mut manager = started(&rt, tmp.path());
+    // The key and the payload's JSON text: 1 + 5 bytes.
+    assert_eq!(echo_call(&manager, "abc").unwrap(), "abc");
+    // 1 + 9 bytes: over the quota of 8.
+    let err = echo_call(&manager, "abcdefg").unwrap_err();
+    assert!(
+        err.contains("kv-set: key-value store quota of 8 bytes reached"),
+        "{err}"
+    );
+    assert_eq!(rt.stats("hoard").unwrap().traps, 1);
+    block_on(manager.apply_faults());
+    assert_eq!(manager.state("hoard"), Some(PluginState::Failed));
+    assert!(reason(&manager, "hoard").contains("quota of 8 bytes reached"));
+}
+
 #[test]
 fn a_strict_policy_refuses_a_plugin_asking_for_more() {
     let tmp = tempfile::tempdir().unwrap();

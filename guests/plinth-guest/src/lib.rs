@@ -407,7 +407,8 @@ pub mod host {
             wit::kv_get(key)
         }
 
-        /// Sets `key` to `value`.
+        /// Sets `key` to `value`. The host bounds the bytes of keys and
+        /// values a plugin stores; a `set` past that bound traps.
         pub fn set(key: &str, value: impl AsRef<[u8]>) {
             wit::kv_set(key, value.as_ref());
         }

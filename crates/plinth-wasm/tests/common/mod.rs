@@ -317,6 +317,48 @@ pub fn republisher() -> String {
     .to_owned()
 }
 
+/// Stores each hook payload under the key `k` with `kv-set`.
+pub fn hoarder() -> String {
+    r#"(component
+  (import "plinth:plugin/host@0.1.0" (instance $host
+    (export "kv-set" (func (param "key" string) (param "value" (list u8))))
+  ))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $bump (export "bump") (mut i32) (i32.const 8192))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+      (local.get $p)))
+  (core instance $libc (instantiate $libc))
+  (core func $set (canon lower (func $host "kv-set") (memory (core memory $libc "mem"))))
+  (core module $m
+    (import "libc" "mem" (memory 1))
+    (import "host" "kv-set" (func $set (param i32 i32 i32 i32)))
+    (data (i32.const 2000) "k")
+    (func (export "initialize") (param i32 i32) (result i32)
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))
+    (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
+      (call $set (i32.const 2000) (i32.const 1) (local.get $pp) (local.get $pl))
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (local.get $pp))
+      (i32.store (i32.const 40) (local.get $pl))
+      (i32.const 32)))
+  (core instance $i (instantiate $m
+    (with "libc" (instance $libc))
+    (with "host" (instance (export "kv-set" (func $set))))))
+  (func $init (param "config" string) (result (result (error string)))
+    (canon lift (core func $i "initialize") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (func $hook (param "hook" string) (param "payload" string) (result (result string (error string)))
+    (canon lift (core func $i "on-hook") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)))
+  (export "plinth:plugin/guest@0.1.0" (instance $guest))
+)"#
+    .to_owned()
+}
+
 /// Writes a plugin folder `name` under `root` with the component (text or
 /// binary) and a manifest of `[plugin]` plus `extra` TOML.
 pub fn plugin_dir(root: &Path, name: &str, component: impl AsRef<[u8]>, extra: &str) -> PathBuf {
