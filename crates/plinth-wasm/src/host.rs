@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Component as PathPart, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use plinth_hooks::Topic;
 use plinth_runtime::PluginBus;
@@ -31,6 +31,31 @@ const MAX_TABLE: usize = 100_000;
 const MAX_CORE_INSTANCES: usize = 100;
 const MAX_MEMORIES: usize = 10;
 const MAX_TABLES: usize = 20;
+
+/// The most of one log message kept, in bytes.
+const MAX_LOG: usize = 8 << 10;
+
+/// A guest's log message as the host logs it: at most [`MAX_LOG`] bytes,
+/// and on one line, so that a guest can neither flood the host's log with
+/// one message nor forge lines of its own in it.
+fn loggable(message: &str) -> String {
+    let mut end = message.len().min(MAX_LOG);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut line = String::with_capacity(end + 32);
+    for c in message[..end].chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    if end < message.len() {
+        line.push_str(&format!(" ... ({} bytes more)", message.len() - end));
+    }
+    line
+}
 
 /// Per-plugin counters, shared by all of its instances.
 #[derive(Debug, Default)]
@@ -75,12 +100,26 @@ impl Shared {
 pub(crate) struct StoreData {
     pub plugin: Arc<Shared>,
     memory: usize,
+    /// When the current call's deadline passes. The epoch interrupts the
+    /// guest, not a host function it waits in: those bound their own waits
+    /// by what is left.
+    deadline: Instant,
 }
 
 impl StoreData {
     pub fn new(plugin: Arc<Shared>) -> Self {
         plugin.counters.instances.fetch_add(1, Ordering::Relaxed);
-        StoreData { plugin, memory: 0 }
+        let deadline = Instant::now() + plugin.deadline;
+        StoreData {
+            plugin,
+            memory: 0,
+            deadline,
+        }
+    }
+
+    /// Starts a call's deadline.
+    pub fn arm(&mut self) {
+        self.deadline = Instant::now() + self.plugin.deadline;
     }
 }
 
@@ -191,6 +230,7 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     let mut host = linker.instance(&host_interface())?;
     host.func_wrap("log", |cx: Cx<'_>, (level, message): (Level, String)| {
         let p = &cx.data().plugin;
+        let message = loggable(&message);
         p.span.in_scope(|| match level {
             Level::Trace => tracing::trace!(plugin = %p.name, "{message}"),
             Level::Debug => tracing::debug!(plugin = %p.name, "{message}"),
@@ -246,7 +286,14 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     host.func_wrap(
         "http-request",
         |cx: Cx<'_>, (method, url, body): (String, String, Vec<u8>)| {
-            Ok((http_request(&cx.data().plugin, &method, &url, body),))
+            let data = cx.data();
+            Ok((http_request(
+                &data.plugin,
+                data.deadline,
+                &method,
+                &url,
+                body,
+            ),))
         },
     )?;
     host.func_wrap("now-ms", |cx: Cx<'_>, (): ()| {
@@ -374,6 +421,7 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
 
 fn http_request(
     plugin: &Shared,
+    deadline: Instant,
     method: &str,
     url: &str,
     body: Vec<u8>,
@@ -389,13 +437,22 @@ fn http_request(
     if !plugin.caps.may_connect(&authority) {
         return Err(plugin.deny(format!("net {authority:?}")));
     }
+    // What is left of the call's deadline, not all of it: a request made
+    // late in a call would hold the thread past the deadline.
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(format!(
+            "the call's deadline of {} ms has passed",
+            plugin.deadline.as_millis()
+        ));
+    }
     let request = ureq::http::Request::builder()
         .method(method)
         .uri(uri)
         .body(body)
         .map_err(|e| e.to_string())?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(plugin.deadline))
+        .timeout_global(Some(left))
         .http_status_as_error(false)
         // A redirect is the guest's to follow: followed here, it would
         // reach a host the grant was never checked against.
@@ -411,4 +468,69 @@ fn http_request(
         .read_to_vec()
         .map_err(|e| e.to_string())?;
     Ok(HttpResponse { status, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(net: &str) -> Shared {
+        Shared {
+            name: "p".into(),
+            span: tracing::Span::none(),
+            caps: Capabilities {
+                net: vec![net.to_owned()],
+                ..Capabilities::default()
+            },
+            memory_cap: 1 << 20,
+            deadline: Duration::from_secs(30),
+            config: "null".into(),
+            bus: RwLock::new(None),
+            kv: Arc::new(Mutex::new(Kv::new(0))),
+            counters: Arc::default(),
+        }
+    }
+
+    /// A server that accepts and never answers: a request to it lasts as
+    /// long as its timeout.
+    fn silent() -> (std::net::TcpListener, String) {
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        (server, addr)
+    }
+
+    #[test]
+    fn a_log_message_is_one_line_of_bounded_length() {
+        assert_eq!(loggable("plain é"), "plain é");
+        assert_eq!(loggable("a\nfake: line\r\t"), "a\\nfake: line\\r\\t");
+        let long = "é".repeat(MAX_LOG); // two bytes each
+        let line = loggable(&long);
+        assert!(
+            line.starts_with(&"é".repeat(MAX_LOG / 2)),
+            "cut at a char boundary"
+        );
+        assert!(
+            line.ends_with(&format!(" ... ({} bytes more)", MAX_LOG)),
+            "{}",
+            &line[line.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn an_http_request_waits_only_for_what_is_left_of_the_call() {
+        let (_server, addr) = silent();
+        let p = plugin(&addr);
+        let url = format!("http://{addr}/");
+        let passed = Instant::now().checked_sub(Duration::from_millis(1));
+        let err = http_request(&p, passed.unwrap(), "GET", &url, Vec::new()).unwrap_err();
+        assert!(err.contains("deadline of 30000 ms has passed"), "{err}");
+
+        // 200 ms left of a 30 s deadline: the request gives up with the
+        // call, not 30 s later.
+        let started = Instant::now();
+        let left = started + Duration::from_millis(200);
+        let err = http_request(&p, left, "GET", &url, Vec::new()).unwrap_err();
+        assert!(err.to_lowercase().contains("timeout"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    }
 }

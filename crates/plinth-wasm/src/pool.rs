@@ -220,6 +220,7 @@ impl Pool {
     /// Sets the deadline (and fuel) of the next call.
     fn arm(&self, store: &mut Store<StoreData>) {
         self.epoch.arm(store, self.limits.deadline_ticks);
+        store.data_mut().arm();
         if let Some(fuel) = self.limits.fuel {
             // Fuel is on in the engine whenever a limit is set.
             let _ = store.set_fuel(fuel);
