@@ -33,7 +33,7 @@ fn full_manifest_is_typed() {
             .ends_with("config.schema.json")
     );
     assert_eq!(schema.schema["properties"]["tabWidth"]["minimum"], 1);
-    assert_eq!(m.permissions.read, ["grammars/"]);
+    assert_eq!(m.permissions.read, ["grammars"]);
     let exts: Vec<_> = m
         .extensions
         .iter()
@@ -527,4 +527,30 @@ fn bad_code_declarations_are_reported_where_they_are() {
         10,
         "invalid type",
     );
+}
+
+/// A permission's folder is made in the plugin's data folder: a path in
+/// its place would lead out of it.
+#[test]
+fn a_permission_folder_is_a_plain_name() {
+    for bad in ["../up", "/etc", "a/b", "..", ".", "", "c:\\\\x"] {
+        assert_at(
+            &format!("{HEADER}[permissions]\nwrite = [\"{bad}\"]\n"),
+            5,
+            10,
+            "must be a plain folder name",
+        );
+    }
+    assert_at(
+        &format!("{HEADER}[permissions]\nread = [\"ok\", \"../x\"]\n"),
+        5,
+        15,
+        "\"../x\"",
+    );
+    let m = Manifest::parse(
+        &format!("{HEADER}[permissions]\nread = [\"data\", \".config\"]\n"),
+        Path::new("p/plinth.toml"),
+    )
+    .unwrap();
+    assert_eq!(m.permissions.read, ["data", ".config"]);
 }

@@ -137,27 +137,21 @@ pub struct ConfigSchema {
 /// # use plinth_extensions::Permissions;
 /// assert!(Permissions::default().is_empty());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Permissions {
-    /// Paths it may read.
-    #[serde(default)]
+    /// Folders it may read, each a plain name of a folder in the plugin's
+    /// data folder.
     pub read: Vec<String>,
-    /// Paths it may write.
-    #[serde(default)]
+    /// Folders it may write, named as `read`'s are.
     pub write: Vec<String>,
     /// Hosts (`host` or `host:port`) it may connect to.
-    #[serde(default)]
     pub net: Vec<String>,
     /// Environment variables it may read.
-    #[serde(default)]
     pub env: Vec<String>,
     /// Whether it may read the clocks.
-    #[serde(default)]
     pub clocks: bool,
     /// Whether it may draw random bytes.
-    #[serde(default)]
     pub random: bool,
 }
 
@@ -464,6 +458,24 @@ impl Manifest {
             subscribe.push(topic.into_inner());
         }
 
+        let asked = raw.permissions;
+        let folders = |list: Vec<toml::Spanned<String>>| {
+            list.into_iter()
+                .map(|dir| {
+                    check_folder_name(dir.get_ref()).map_err(|m| invalid(dir.span().start, m))?;
+                    Ok(dir.into_inner())
+                })
+                .collect::<Result<Vec<_>, ManifestError>>()
+        };
+        let permissions = Permissions {
+            read: folders(asked.read)?,
+            write: folders(asked.write)?,
+            net: asked.net,
+            env: asked.env,
+            clocks: asked.clocks,
+            random: asked.random,
+        };
+
         let mut entities = Vec::with_capacity(raw.entities.len());
         let mut entity_locations = Vec::with_capacity(raw.entities.len());
         // Kept so that errors found later, when the data meets an
@@ -497,7 +509,7 @@ impl Manifest {
             module,
             hooks,
             subscribe,
-            permissions: raw.permissions,
+            permissions,
             sandbox: raw.sandbox,
             extensions,
             entities,
@@ -607,6 +619,20 @@ fn read_schema(file: &Path, target: &Path) -> Result<ConfigSchema, ManifestError
 /// The one rule for plugin names (plinth-core's), as a message.
 fn check_plugin_name(name: &str) -> Result<(), String> {
     plinth_core::check_plugin_name(name).map_err(|e| e.to_string())
+}
+
+/// A permission's folder is one plain name: it is made inside the plugin's
+/// data folder, and a path would lead out of it.
+fn check_folder_name(dir: &str) -> Result<(), String> {
+    let plain =
+        !dir.is_empty() && dir != "." && dir != ".." && !dir.contains(['/', '\\', ':', '\0']);
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "permission folder {dir:?} must be a plain folder name (no `/`, `\\`, `:`, `.` or `..`): it names a folder in the plugin's data folder"
+        ))
+    }
 }
 
 fn non_empty(what: &str, value: &str) -> Result<(), String> {

@@ -23,7 +23,7 @@ pub(super) struct RawManifest {
     pub dependencies: IndexMap<Spanned<String>, semver::VersionReq>,
     pub config: Option<RawConfig>,
     #[serde(default)]
-    pub permissions: super::Permissions,
+    pub permissions: RawPermissions,
     #[serde(default)]
     pub sandbox: super::Sandbox,
     #[serde(default)]
@@ -44,6 +44,24 @@ pub(super) struct RawPlugin {
     pub author: Option<String>,
     pub api: Option<Spanned<semver::VersionReq>>,
     pub module: Option<Spanned<String>>,
+}
+
+/// `[permissions]`, its directories with their spans for the name check.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPermissions {
+    #[serde(default)]
+    pub read: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub write: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub net: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub clocks: bool,
+    #[serde(default)]
+    pub random: bool,
 }
 
 /// `"hook:name" = { priority = 10 }`.
