@@ -20,6 +20,9 @@ use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
 
 /// The most a guest reads from a file or an HTTP response at once.
 const MAX_READ: u64 = 16 << 20;
+/// The most bytes of one bus message: parsed, its JSON tree takes many
+/// times its text.
+const MAX_MESSAGE: usize = 1 << 20;
 /// The most random bytes per call.
 const MAX_RANDOM: u32 = 4096;
 /// Elements per table.
@@ -80,6 +83,8 @@ pub(crate) struct Shared {
     pub deadline: Duration,
     pub config: String,
     pub bus: RwLock<Option<PluginBus>>,
+    /// The topics its manifest declares it publishes on.
+    pub publishes: Vec<String>,
     pub kv: Arc<Mutex<Kv>>,
     pub counters: Arc<Counters>,
 }
@@ -330,6 +335,17 @@ fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, Kv> {
 }
 
 fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
+    if !plugin.publishes.iter().any(|t| t == topic) {
+        return Err(plugin.deny(format!(
+            "publish on {topic:?} (not in its manifest's [bus] publish)"
+        )));
+    }
+    if message.len() > MAX_MESSAGE {
+        return Err(format!(
+            "a message of {} bytes is over the {MAX_MESSAGE} bytes a message may have",
+            message.len()
+        ));
+    }
     let value: Value =
         serde_json::from_str(message).map_err(|e| format!("message is not JSON: {e}"))?;
     let bus = plugin
@@ -486,6 +502,7 @@ mod tests {
             deadline: Duration::from_secs(30),
             config: "null".into(),
             bus: RwLock::new(None),
+            publishes: Vec::new(),
             kv: Arc::new(Mutex::new(Kv::new(0))),
             counters: Arc::default(),
         }

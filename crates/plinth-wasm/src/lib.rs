@@ -6,7 +6,8 @@
 //! A sandboxed plugin is a folder with a `plinth.toml` whose `[plugin]
 //! module` names a component, and which declares up front what it will
 //! touch: the hooks it taps (with priorities), the bus topics it listens
-//! to, the capabilities it asks for, and the limits it wants:
+//! to and publishes on, the capabilities it asks for, and the limits it
+//! wants:
 //!
 //! ```toml
 //! [plugin]
@@ -19,6 +20,7 @@
 //!
 //! [bus]
 //! subscribe = ["user:login"]
+//! publish = ["audit:written"]
 //!
 //! [permissions]
 //! write = ["data"]

@@ -581,7 +581,9 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
         &tmp.path().join("plugins"),
         "echoing",
         republisher(),
-        &format!("{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\n[sandbox]\ninstances = 16\n"),
+        &format!(
+            "{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\npublish = [\"loop\"]\n[sandbox]\ninstances = 16\n"
+        ),
     );
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     let mut manager = started(&rt, tmp.path());
@@ -603,6 +605,26 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
 /// `kv-set` past it traps (it has no error to answer with), so a guest
 /// cannot grow the store until the host runs out of memory. (That it
 /// stores nothing is `Kv`'s unit test.)
+/// A sandboxed plugin publishes only on the topics its manifest declares:
+/// any other is refused, warned about and counted like a capability.
+#[test]
+fn a_plugin_publishes_only_on_the_topics_its_manifest_declares() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "undeclared",
+        republisher(),
+        &format!("{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\n"),
+    );
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let manager = started(&rt, tmp.path());
+    let before = rt.stats("undeclared").unwrap().calls;
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    // The hook call only: its message was refused, so it never came back.
+    assert_eq!(rt.stats("undeclared").unwrap().calls - before, 1);
+    assert_eq!(rt.stats("undeclared").unwrap().denied, 1);
+}
+
 #[test]
 fn a_kv_set_past_the_quota_traps() {
     let tmp = tempfile::tempdir().unwrap();

@@ -79,6 +79,9 @@ pub struct Manifest {
     pub hooks: Vec<HookDecl>,
     /// `[bus] subscribe`: the bus topics the plugin's code listens to.
     pub subscribe: Vec<String>,
+    /// `[bus] publish`: the bus topics the plugin's code publishes on. A
+    /// sandboxed plugin publishes on these only.
+    pub publish: Vec<String>,
     /// `[permissions]`, for the sandbox.
     pub permissions: Permissions,
     /// `[sandbox]`: the limits the plugin asks for (the host caps them).
@@ -452,11 +455,21 @@ impl Manifest {
                 priority: tap.priority.unwrap_or(DEFAULT_PRIORITY),
             });
         }
-        let mut subscribe = Vec::new();
-        for topic in raw.bus.map(|b| b.subscribe).unwrap_or_default() {
-            non_empty("bus topic", topic.get_ref()).map_err(|m| invalid(topic.span().start, m))?;
-            subscribe.push(topic.into_inner());
-        }
+        let (subscribe, publish) = raw
+            .bus
+            .map(|b| (b.subscribe, b.publish))
+            .unwrap_or_default();
+        let topics = |list: Vec<toml::Spanned<String>>| {
+            list.into_iter()
+                .map(|topic| {
+                    non_empty("bus topic", topic.get_ref())
+                        .map_err(|m| invalid(topic.span().start, m))?;
+                    Ok(topic.into_inner())
+                })
+                .collect::<Result<Vec<_>, ManifestError>>()
+        };
+        let subscribe = topics(subscribe)?;
+        let publish = topics(publish)?;
 
         let asked = raw.permissions;
         let folders = |list: Vec<toml::Spanned<String>>| {
@@ -509,6 +522,7 @@ impl Manifest {
             module,
             hooks,
             subscribe,
+            publish,
             permissions,
             sandbox: raw.sandbox,
             extensions,

@@ -71,12 +71,14 @@ pub(super) struct RawHookTap {
     pub priority: Option<i32>,
 }
 
-/// `[bus] subscribe = ["topic", ...]`.
+/// `[bus] subscribe = ["topic", ...]` and `publish = [...]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBus {
     #[serde(default)]
     pub subscribe: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub publish: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
