@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use wasmtime::Engine;
@@ -242,16 +243,29 @@ impl CompileCache {
         component: &Component,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let artifact = component.serialize()?;
-        std::fs::create_dir_all(&self.dir)?;
+        create_private_dir(&self.dir)?;
         // Each file is written aside and renamed, so that a reader never
         // sees half of one; a reader seeing a new artifact with an old
-        // check (or the reverse) finds them different and recompiles.
+        // check (or the reverse) finds them different and recompiles. The
+        // name aside is this writer's alone (two threads may store one
+        // entry), and made new: an existing file or link there is not
+        // written through.
         let aside = |p: &Path, contents: &[u8]| -> std::io::Result<()> {
-            let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(contents)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, p)
+            static WRITES: AtomicU64 = AtomicU64::new(0);
+            let n = WRITES.fetch_add(1, Ordering::Relaxed);
+            let tmp = p.with_extension(format!("tmp{}-{n}", std::process::id()));
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            let written = file
+                .write_all(contents)
+                .and_then(|()| file.sync_all())
+                .and_then(|()| std::fs::rename(&tmp, p));
+            if written.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            written
         };
         aside(path, &artifact)?;
         aside(check, &xxh3_128(&artifact).to_le_bytes())?;
@@ -260,6 +274,17 @@ impl CompileCache {
         self.checked().remove(path);
         Ok(())
     }
+}
+
+/// Makes the cache directory (and its parents) readable and writable by
+/// this user only, where the platform has such modes: whoever can write an
+/// entry there chooses code the application runs.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// The xxh3-128 of a file, read through a small buffer: an artifact is
@@ -291,4 +316,24 @@ fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Component>
     // intact. wasmtime checks that the artifact is for this engine's
     // version and settings.
     unsafe { Component::deserialize_file(engine, path) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_directory_is_private_to_its_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/cache");
+        create_private_dir(&dir).unwrap();
+        for made in [&dir, &tmp.path().join("a")] {
+            let mode = std::fs::metadata(made).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{}", made.display());
+        }
+        // Already there: fine.
+        create_private_dir(&dir).unwrap();
+    }
 }
