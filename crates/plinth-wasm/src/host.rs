@@ -377,25 +377,35 @@ fn resolve(plugin: &Shared, path: &str) -> Result<(String, PathBuf), String> {
 
 /// Refuses a path that, through a link, leads out of the granted folder.
 fn confined(plugin: &Shared, dir: &str, file: &Path) -> Result<(), String> {
+    let parent = file.parent().unwrap_or(file);
+    let link = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink());
+    if inside_granted(plugin, dir, parent)? && !link {
+        Ok(())
+    } else {
+        Err(outside(file, dir))
+    }
+}
+
+/// Whether `folder`, which must exist, resolves (links followed) to a
+/// place inside the granted directory `dir`.
+fn inside_granted(plugin: &Shared, dir: &str, folder: &Path) -> Result<bool, String> {
     let root = plugin
         .caps
         .data_dir
         .join(dir)
         .canonicalize()
         .map_err(|e| format!("granted directory {dir:?}: {e}"))?;
-    let parent = file.parent().unwrap_or(file);
-    let real = parent
+    let real = folder
         .canonicalize()
-        .map_err(|e| format!("{}: {e}", parent.display()))?;
-    let link = std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink());
-    if real.starts_with(&root) && !link {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} leads outside the granted directory {dir:?}",
-            file.display()
-        ))
-    }
+        .map_err(|e| format!("{}: {e}", folder.display()))?;
+    Ok(real.starts_with(&root))
+}
+
+fn outside(file: &Path, dir: &str) -> String {
+    format!(
+        "{} leads outside the granted directory {dir:?}",
+        file.display()
+    )
 }
 
 fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
@@ -420,6 +430,12 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
         return Err(plugin.deny(format!("write {dir:?}")));
     }
     if let Some(parent) = file.parent() {
+        // The deepest folder that exists must be inside the grant before
+        // the rest are made: through a link they would be made elsewhere.
+        let existing = parent.ancestors().find(|a| a.exists()).unwrap_or(parent);
+        if !inside_granted(plugin, &dir, existing)? {
+            return Err(outside(&file, &dir));
+        }
         std::fs::create_dir_all(parent).map_err(|e| format!("{path}: {e}"))?;
     }
     confined(plugin, &dir, &file)?;
@@ -514,6 +530,27 @@ mod tests {
         let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = server.local_addr().unwrap().to_string();
         (server, addr)
+    }
+
+    /// A link planted in a granted folder (the guest cannot make one, but
+    /// another process can) leads nowhere: no folder is made through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_write_makes_no_folder_through_a_link_out_of_its_grant() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("p");
+        std::fs::create_dir_all(data.join("data")).unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, data.join("data/out")).unwrap();
+        let mut p = plugin("none");
+        p.caps.data_dir = data.clone();
+        p.caps.write = vec!["data".into()];
+        let err = write_file(&p, "data/out/deep/x.txt", b"x", false).unwrap_err();
+        assert!(err.contains("leads outside the granted directory"), "{err}");
+        assert!(!elsewhere.join("deep").exists());
+        write_file(&p, "data/in/x.txt", b"x", false).unwrap();
+        assert_eq!(std::fs::read(data.join("data/in/x.txt")).unwrap(), b"x");
     }
 
     #[test]
