@@ -148,6 +148,33 @@ thread_local! {
     static THREAD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
 }
 
+/// This thread inside a call of one pool, until dropped (however the call
+/// ends).
+struct Entered;
+
+impl Entered {
+    /// Refuses a call that would nest deeper than [`MAX_NESTED`].
+    fn check_depth() -> Result<(), CallFailure> {
+        let depth = INSIDE.with(|inside| inside.borrow().len());
+        if depth >= MAX_NESTED {
+            Err(CallFailure::Nested(depth))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn new(pool: usize) -> Entered {
+        INSIDE.with(|inside| inside.borrow_mut().push(pool));
+        Entered
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        INSIDE.with(|inside| inside.borrow_mut().pop());
+    }
+}
+
 /// How long a waiting caller sleeps before looking at the shards again
 /// (a wake-up can be missed between a look and the sleep).
 const WAIT_SLICE: Duration = Duration::from_millis(1);
@@ -238,6 +265,8 @@ impl Pool {
     /// Makes the first instance, so that a plugin whose `initialize` fails
     /// fails its start.
     pub fn start(&self) -> Result<(), CallFailure> {
+        Entered::check_depth()?;
+        let _entered = Entered::new(self.id());
         let slot = self.make()?;
         *lock(&self.shards[0]) = Some(slot);
         Ok(())
@@ -332,22 +361,20 @@ impl Pool {
         &self,
         f: impl FnOnce(&mut Slot) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<Result<R, String>, CallFailure> {
-        let depth = INSIDE.with(|inside| inside.borrow().len());
-        if depth >= MAX_NESTED {
-            return Err(CallFailure::Nested(depth));
-        }
+        Entered::check_depth()?;
         let mut shard = self.acquire()?;
         if self.stopped.load(Ordering::Acquire) {
             return Err(CallFailure::Stopped);
         }
+        // Entered before a new instance is made: its `initialize` runs
+        // guest code too, which may publish.
+        let _entered = Entered::new(self.id());
         let slot = match &mut *shard {
             Some(slot) => slot,
             empty => empty.insert(self.make()?),
         };
         self.arm(&mut slot.store);
-        INSIDE.with(|inside| inside.borrow_mut().push(self.id()));
         let outcome = f(slot);
-        INSIDE.with(|inside| inside.borrow_mut().pop());
         outcome.map_err(|err| {
             // After a trap wasmtime refuses every further call into the
             // instance: drop it.

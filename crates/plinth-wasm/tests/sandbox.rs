@@ -605,6 +605,27 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
 /// `kv-set` past it traps (it has no error to answer with), so a guest
 /// cannot grow the store until the host runs out of memory. (That it
 /// stores nothing is `Kv`'s unit test.)
+/// An instance made for a nested call is made inside it: its `initialize`,
+/// which may publish too, counts as a level, so instances that publish as
+/// they start cannot chain past the bound either.
+#[test]
+fn an_initialize_that_publishes_is_a_nested_call_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "chain",
+        republisher_from_initialize(),
+        &format!(
+            "{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\npublish = [\"loop\"]\n[sandbox]\ninstances = 16\n"
+        ),
+    );
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let manager = started(&rt, tmp.path());
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    // The instance made at start, and the one made for the first message.
+    assert_eq!(rt.stats("chain").unwrap().instances, 2);
+}
+
 /// A sandboxed plugin publishes only on the topics its manifest declares:
 /// any other is refused, warned about and counted like a capability.
 #[test]

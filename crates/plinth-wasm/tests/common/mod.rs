@@ -271,6 +271,18 @@ pub fn prober() -> String {
 /// message it receives again on the same topic: subscribed to `loop`, each
 /// delivery calls it back, nested one level deeper on the same thread.
 pub fn republisher() -> String {
+    republishing("")
+}
+
+/// [`republisher`], whose `initialize` also publishes `0` on `loop`: each
+/// new instance made for a delivery publishes again before it answers.
+pub fn republisher_from_initialize() -> String {
+    republishing(
+        "(call $publish (i32.const 2000) (i32.const 4) (i32.const 2004) (i32.const 1) (i32.const 128))",
+    )
+}
+
+fn republishing(init: &str) -> String {
     r#"(component
   (import "plinth:plugin/host@0.1.0" (instance $host
     (export "publish" (func (param "topic" string) (param "message" string) (result (result (error string)))))
@@ -288,8 +300,9 @@ pub fn republisher() -> String {
   (core module $m
     (import "libc" "mem" (memory 1))
     (import "host" "publish" (func $publish (param i32 i32 i32 i32 i32)))
-    (data (i32.const 2000) "loop")
+    (data (i32.const 2000) "loop0")
     (func (export "initialize") (param i32 i32) (result i32)
+      INIT
       (i32.store8 (i32.const 16) (i32.const 0))
       (i32.const 16))
     (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
@@ -314,7 +327,7 @@ pub fn republisher() -> String {
   (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)) (export "on-message" (func $message)))
   (export "plinth:plugin/guest@0.1.0" (instance $guest))
 )"#
-    .to_owned()
+    .replace("INIT", init)
 }
 
 /// Stores each hook payload under the key `k` with `kv-set`.
