@@ -21,7 +21,10 @@ fn as_json(toml_text: &str) -> serde_json::Value {
 fn manifests(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_dir() {
+        let skipped = path
+            .file_name()
+            .is_some_and(|n| n == "node_modules" || n == "target");
+        if path.is_dir() && !skipped {
             manifests(&path, out);
         } else if path.file_name().is_some_and(|n| n == "plinth.toml") {
             out.push(path);
@@ -49,6 +52,34 @@ fn example_manifests_validate() {
     }
 }
 
+/// Every manifest in the repository's guests and examples, the sandboxed
+/// ones included: the schema's verdict is the parser's (the discovery
+/// example has a broken one on purpose).
+#[test]
+fn the_repositorys_manifests_get_the_parsers_verdict_from_the_schema() {
+    let validator = validator();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut found = Vec::new();
+    manifests(&root.join("guests"), &mut found);
+    manifests(&root.join("examples"), &mut found);
+    assert!(found.len() >= 10, "{found:?}");
+    for path in found {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&as_json(&text))
+            .map(|e| e.to_string())
+            .collect();
+        let parsed = Manifest::parse(&text, &path);
+        assert_eq!(
+            errors.is_empty(),
+            parsed.is_ok(),
+            "{}: schema {errors:?}, parser {:?}",
+            path.display(),
+            parsed.err()
+        );
+    }
+}
+
 #[test]
 fn schema_and_parser_reject_the_same_mistakes() {
     let validator = validator();
@@ -63,6 +94,13 @@ fn schema_and_parser_reject_the_same_mistakes() {
         format!("{header}[extensions.p]\nx = {{ auto = \"no\" }}\n"),
         format!("{header}[entities.assets]\n\"1e3\" = 1\n"),
         format!("{header}[permissions]\nfs = []\n"),
+        format!("{header}[permissions]\nwrite = [\"../x\"]\n"),
+        format!("{header}[permissions]\nread = [\"a/b\"]\n"),
+        format!("{header}[permissions]\nread = [\"..\"]\n"),
+        format!("{header}[bus]\npublish = [\"\"]\n"),
+        format!("{header}[bus]\nsend = []\n"),
+        format!("{header}[hooks]\n\"h\" = {{ priority = \"high\" }}\n"),
+        format!("{header}[sandbox]\nthreads = 3\n"),
         "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = 1\n".to_string(),
         "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \"\"\n".to_string(),
         "name = \"p\"\nversion = \"1.0.0\"\n".to_string(),
@@ -87,6 +125,10 @@ fn schema_and_parser_accept_the_same_edge_cases() {
         format!("{header}[entities.\"\"]\n"),
         "[plugin]\nname = \"@s/p.x_y-z\"\nversion = \"1.0.0\"\n".to_string(),
         "[plugin]\nname = \"p\"\nversion = \"1.0.0\"\napi = \"^0.1\"\n".to_string(),
+        format!("{header}[permissions]\nread = [\".config\", \"data\"]\nclocks = true\n"),
+        format!("{header}[bus]\nsubscribe = [\"a\"]\npublish = [\"b\"]\n"),
+        format!("{header}[hooks]\n\"h\" = {{}}\n\"i\" = {{ priority = -5 }}\n"),
+        format!("{header}[sandbox]\ninstances = 1\ndeadline-ms = 50\nmax-restarts = 0\n"),
     ] {
         let errors: Vec<String> = validator
             .iter_errors(&as_json(&good))

@@ -276,15 +276,25 @@ impl CompileCache {
     }
 }
 
-/// Makes the cache directory (and its parents) readable and writable by
-/// this user only, where the platform has such modes: whoever can write an
-/// entry there chooses code the application runs.
+/// Makes the cache directory, when missing, readable and writable by this
+/// user only, where the platform has such modes: whoever can write an
+/// entry there chooses code the application runs. Its parents are made as
+/// any folder is, and a directory that exists is left as its owner made it.
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
     let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    match builder.create(dir) {
+        // Made meanwhile by another writer.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        made => made,
+    }
 }
 
 /// The xxh3-128 of a file, read through a small buffer: an artifact is
@@ -329,10 +339,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("a/cache");
         create_private_dir(&dir).unwrap();
-        for made in [&dir, &tmp.path().join("a")] {
-            let mode = std::fs::metadata(made).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o700, "{}", made.display());
-        }
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        // The parent is an ordinary folder.
+        assert_ne!(mode(&tmp.path().join("a")), 0o700);
         // Already there: fine.
         create_private_dir(&dir).unwrap();
     }

@@ -27,15 +27,20 @@ const MAX_MESSAGE: usize = 1 << 20;
 const MAX_RANDOM: u32 = 4096;
 /// Elements per table.
 const MAX_TABLE: usize = 100_000;
-/// Core instances, memories and tables per store. A component has a few of
-/// each (the Python guest's has the most); wasmtime's defaults of 10,000
-/// would let a guest reserve address space (every memory reserves
-/// gigabytes of it) until the host's own mappings fail.
+// Core instances, memories and tables per store. A component has a few of
+// each (the Python guest's has the most: 38 core instances, 1 memory, 2
+// tables); wasmtime's defaults of 10,000 would let a guest reserve address
+// space (every memory reserves gigabytes of it) until the host's own
+// mappings fail.
+/// Core instances per store.
 const MAX_CORE_INSTANCES: usize = 100;
+/// Memories per store.
 const MAX_MEMORIES: usize = 10;
+/// Tables per store.
 const MAX_TABLES: usize = 20;
 
-/// The most of one log message kept, in bytes.
+/// The most of one log message kept, in bytes, before its control
+/// characters are escaped.
 const MAX_LOG: usize = 8 << 10;
 
 /// A guest's log message as the host logs it: at most [`MAX_LOG`] bytes,
@@ -83,8 +88,8 @@ pub(crate) struct Shared {
     pub deadline: Duration,
     pub config: String,
     pub bus: RwLock<Option<PluginBus>>,
-    /// The topics its manifest declares it publishes on.
-    pub publishes: Vec<String>,
+    /// The topics its manifest's `[bus] publish` declares.
+    pub publish: Vec<String>,
     pub kv: Arc<Mutex<Kv>>,
     pub counters: Arc<Counters>,
 }
@@ -93,6 +98,8 @@ impl Shared {
     /// Counts and logs a denied attempt; the message is the guest's error.
     fn deny(&self, what: String) -> String {
         self.counters.denied.fetch_add(1, Ordering::Relaxed);
+        // `what` carries the guest's own text (a topic, a path).
+        let what = loggable(&what);
         self.span.in_scope(|| {
             tracing::warn!(plugin = %self.name, "capability denied: {what}");
         });
@@ -108,23 +115,23 @@ pub(crate) struct StoreData {
     /// When the current call's deadline passes. The epoch interrupts the
     /// guest, not a host function it waits in: those bound their own waits
     /// by what is left.
-    deadline: Instant,
+    due: Instant,
 }
 
 impl StoreData {
     pub fn new(plugin: Arc<Shared>) -> Self {
         plugin.counters.instances.fetch_add(1, Ordering::Relaxed);
-        let deadline = Instant::now() + plugin.deadline;
+        let due = Instant::now() + plugin.deadline;
         StoreData {
             plugin,
             memory: 0,
-            deadline,
+            due,
         }
     }
 
     /// Starts a call's deadline.
     pub fn arm(&mut self) {
-        self.deadline = Instant::now() + self.plugin.deadline;
+        self.due = Instant::now() + self.plugin.deadline;
     }
 }
 
@@ -179,10 +186,6 @@ impl ResourceLimiter for StoreData {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE)
-    }
-
-    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
-        Err(error.context("table grow failed"))
     }
 
     fn instances(&self) -> usize {
@@ -292,13 +295,7 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "http-request",
         |cx: Cx<'_>, (method, url, body): (String, String, Vec<u8>)| {
             let data = cx.data();
-            Ok((http_request(
-                &data.plugin,
-                data.deadline,
-                &method,
-                &url,
-                body,
-            ),))
+            Ok((http_request(&data.plugin, data.due, &method, &url, body),))
         },
     )?;
     host.func_wrap("now-ms", |cx: Cx<'_>, (): ()| {
@@ -335,7 +332,7 @@ fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, Kv> {
 }
 
 fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
-    if !plugin.publishes.iter().any(|t| t == topic) {
+    if !plugin.publish.iter().any(|t| t == topic) {
         return Err(plugin.deny(format!(
             "publish on {topic:?} (not in its manifest's [bus] publish)"
         )));
@@ -453,7 +450,7 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
 
 fn http_request(
     plugin: &Shared,
-    deadline: Instant,
+    due: Instant,
     method: &str,
     url: &str,
     body: Vec<u8>,
@@ -471,7 +468,7 @@ fn http_request(
     }
     // What is left of the call's deadline, not all of it: a request made
     // late in a call would hold the thread past the deadline.
-    let left = deadline.saturating_duration_since(Instant::now());
+    let left = due.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Err(format!(
             "the call's deadline of {} ms has passed",
@@ -518,7 +515,7 @@ mod tests {
             deadline: Duration::from_secs(30),
             config: "null".into(),
             bus: RwLock::new(None),
-            publishes: Vec::new(),
+            publish: Vec::new(),
             kv: Arc::new(Mutex::new(Kv::new(0))),
             counters: Arc::default(),
         }
@@ -557,14 +554,14 @@ mod tests {
     fn a_log_message_is_one_line_of_bounded_length() {
         assert_eq!(loggable("plain é"), "plain é");
         assert_eq!(loggable("a\nfake: line\r\t"), "a\\nfake: line\\r\\t");
-        let long = "é".repeat(MAX_LOG); // two bytes each
+        // One byte, then two-byte characters: the limit falls inside one.
+        let long = format!("a{}", "é".repeat(MAX_LOG));
         let line = loggable(&long);
+        let kept = format!("a{}", "é".repeat(MAX_LOG / 2 - 1));
+        assert!(line.starts_with(&kept), "cut at a char boundary");
+        assert!(line[kept.len()..].starts_with(" ... "));
         assert!(
-            line.starts_with(&"é".repeat(MAX_LOG / 2)),
-            "cut at a char boundary"
-        );
-        assert!(
-            line.ends_with(&format!(" ... ({} bytes more)", MAX_LOG)),
+            line.ends_with(&format!(" ... ({} bytes more)", MAX_LOG + 2)),
             "{}",
             &line[line.len() - 40..]
         );

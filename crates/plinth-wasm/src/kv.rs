@@ -4,13 +4,39 @@
 
 use std::collections::HashMap;
 
-/// Keys and values of one plugin, with their bytes counted against a quota.
+/// What an entry costs the host beyond its key's and value's bytes (the
+/// table's slot, the two heap blocks), charged so that many empty entries
+/// count as what they use.
+const ENTRY_COST: usize = 64;
+
+/// The most of a key an error message shows.
+const KEY_SHOWN: usize = 64;
+
+/// Keys and values of one plugin, with what they cost counted against a
+/// quota.
 #[derive(Debug)]
 pub(crate) struct Kv {
     entries: HashMap<String, Vec<u8>>,
-    /// The bytes of every key and value held.
+    /// Every entry's cost: its key, its value and [`ENTRY_COST`].
     bytes: usize,
     quota: usize,
+}
+
+fn cost(key: &str, value: &[u8]) -> usize {
+    ENTRY_COST + key.len() + value.len()
+}
+
+/// `key` for an error message: a guest's key may be megabytes long.
+fn shown(key: &str) -> String {
+    let mut end = key.len().min(KEY_SHOWN);
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < key.len() {
+        format!("{:?}...", &key[..end])
+    } else {
+        format!("{key:?}")
+    }
 }
 
 impl Kv {
@@ -29,17 +55,15 @@ impl Kv {
     /// Stores `value` under `key`; refused, changing nothing, when the
     /// store would then hold more than its quota.
     pub fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), String> {
-        let freed = self
-            .entries
-            .get(&key)
-            .map_or(0, |old| key.len() + old.len());
+        let freed = self.entries.get(&key).map_or(0, |old| cost(&key, old));
         let held = (self.bytes - freed)
-            .checked_add(key.len() + value.len())
+            .checked_add(cost(&key, &value))
             .filter(|&held| held <= self.quota)
             .ok_or_else(|| {
                 format!(
-                    "key-value store quota of {} bytes reached (setting {key:?}, {} bytes)",
+                    "key-value store quota of {} bytes reached (setting {}, {} bytes)",
                     self.quota,
+                    shown(&key),
                     value.len()
                 )
             })?;
@@ -51,7 +75,7 @@ impl Kv {
     pub fn delete(&mut self, key: &str) -> bool {
         match self.entries.remove(key) {
             Some(old) => {
-                self.bytes -= key.len() + old.len();
+                self.bytes -= cost(key, &old);
                 true
             }
             None => false,
@@ -69,12 +93,18 @@ impl Kv {
                 .ok()
                 .and_then(|text| text.parse::<i64>().ok())
                 .ok_or_else(|| {
-                    format!("kv-add: the value under {key:?} is not a decimal integer")
+                    format!(
+                        "kv-add: the value under {} is not a decimal integer",
+                        shown(&key)
+                    )
                 })?,
         };
-        let sum = current
-            .checked_add(delta)
-            .ok_or_else(|| format!("kv-add: {current} + {delta} under {key:?} overflows"))?;
+        let sum = current.checked_add(delta).ok_or_else(|| {
+            format!(
+                "kv-add: {current} + {delta} under {} overflows",
+                shown(&key)
+            )
+        })?;
         self.set(key, sum.to_string().into_bytes())
             .map_err(|e| format!("kv-add: {e}"))?;
         Ok(sum)
@@ -109,22 +139,37 @@ mod tests {
     }
 
     #[test]
-    fn the_quota_counts_keys_and_values_and_a_refused_set_changes_nothing() {
-        let mut kv = Kv::new(10);
-        kv.set("ab".into(), b"123456".to_vec()).unwrap(); // 8 bytes
-        let err = kv.set("c".into(), b"12".to_vec()).unwrap_err(); // 11
-        assert!(err.contains("quota of 10 bytes reached"), "{err}");
-        assert_eq!(kv.get("c"), None);
+    fn the_quota_counts_entries_keys_and_values_and_a_refused_set_changes_nothing() {
+        let quota = 2 * ENTRY_COST + 10;
+        let mut kv = Kv::new(quota);
+        kv.set("ab".into(), b"1234".to_vec()).unwrap(); // 6 bytes
+        kv.set("c".into(), b"12".to_vec()).unwrap(); // 9
+        let err = kv.set("d".into(), Vec::new()).unwrap_err(); // a third entry
+        assert!(
+            err.contains(&format!("quota of {quota} bytes reached")),
+            "{err}"
+        );
+        assert_eq!(kv.get("d"), None);
         // Replacing a value counts the new one instead of the old.
-        kv.set("ab".into(), b"12345678".to_vec()).unwrap(); // 10
-        assert!(kv.set("ab".into(), b"123456789".to_vec()).is_err());
-        assert_eq!(kv.get("ab").unwrap(), b"12345678");
+        kv.set("ab".into(), b"12345".to_vec()).unwrap(); // 10
+        assert!(kv.set("ab".into(), b"123456".to_vec()).is_err()); // 11
+        assert_eq!(kv.get("ab").unwrap(), b"12345");
         assert!(kv.add("d".into(), 1).unwrap_err().contains("quota"));
-        // Deleting gives its bytes back.
+        // Deleting gives its cost back.
         assert!(kv.delete("ab"));
         assert!(!kv.delete("ab"));
-        kv.set("c".into(), b"12".to_vec()).unwrap();
         assert_eq!(kv.add("d".into(), 7), Ok(7));
-        assert_eq!(kv.bytes, 5);
+        assert_eq!(kv.bytes, cost("c", b"12") + cost("d", b"7"));
+    }
+
+    #[test]
+    fn an_error_shows_a_long_key_cut() {
+        let mut kv = Kv::new(0);
+        let err = kv.set("k".repeat(1 << 20), Vec::new()).unwrap_err();
+        assert!(err.len() < 200, "{err}");
+        assert!(
+            err.contains(&format!("{:?}...", "k".repeat(KEY_SHOWN))),
+            "{err}"
+        );
     }
 }

@@ -319,7 +319,7 @@ impl WasmPlugin {
             deadline: Duration::from_millis(self.limits.deadline_ms),
             config: ctx.config_value().to_string(),
             bus: RwLock::new(Some(ctx.bus().clone())),
-            publishes: self.manifest.manifest().publish.clone(),
+            publish: self.manifest.manifest().publish.clone(),
             kv: self.kv.clone(),
             counters: self.counters.clone(),
         });

@@ -601,10 +601,6 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
     );
 }
 
-/// A plugin's key-value store holds what the host's quota allows: a
-/// `kv-set` past it traps (it has no error to answer with), so a guest
-/// cannot grow the store until the host runs out of memory. (That it
-/// stores nothing is `Kv`'s unit test.)
 /// An instance made for a nested call is made inside it: its `initialize`,
 /// which may publish too, counts as a level, so instances that publish as
 /// they start cannot chain past the bound either.
@@ -646,6 +642,10 @@ fn a_plugin_publishes_only_on_the_topics_its_manifest_declares() {
     assert_eq!(rt.stats("undeclared").unwrap().denied, 1);
 }
 
+/// A plugin's key-value store holds what the host's quota allows: a
+/// `kv-set` past it traps (it has no error to answer with), so a guest
+/// cannot grow the store until the host runs out of memory. (That it
+/// stores nothing is `Kv`'s unit test.)
 #[test]
 fn a_kv_set_past_the_quota_traps() {
     let tmp = tempfile::tempdir().unwrap();
@@ -653,21 +653,22 @@ fn a_kv_set_past_the_quota_traps() {
     let rt = runtime(
         tmp.path(),
         Policy::new(tmp.path().join("data")),
-        limits().with_kv_bytes(8).with_max_restarts(0),
+        // An entry costs 64 bytes beside its key and value.
+        limits().with_kv_bytes(64 + 8).with_max_restarts(0),
     );
     let mut manager = started(&rt, tmp.path());
     // The key and the payload's JSON text: 1 + 5 bytes.
     assert_eq!(echo_call(&manager, "abc").unwrap(), "abc");
-    // 1 + 9 bytes: over the quota of 8.
+    // 1 + 9 bytes: over the quota.
     let err = echo_call(&manager, "abcdefg").unwrap_err();
     assert!(
-        err.contains("kv-set: key-value store quota of 8 bytes reached"),
+        err.contains("kv-set: key-value store quota of 72 bytes reached"),
         "{err}"
     );
     assert_eq!(rt.stats("hoard").unwrap().traps, 1);
     block_on(manager.apply_faults());
     assert_eq!(manager.state("hoard"), Some(PluginState::Failed));
-    assert!(reason(&manager, "hoard").contains("quota of 8 bytes reached"));
+    assert!(reason(&manager, "hoard").contains("quota of 72 bytes reached"));
 }
 
 #[test]

@@ -59,13 +59,14 @@ fn read_limited(path: &Path, limit: u64) -> Result<String, ManifestError> {
 
 /// Opens `path` for reading without blocking: a plain open of a FIFO waits
 /// until a writer opens it. Non-blocking mode changes nothing for the
-/// regular files that are then read.
+/// regular files that are then read; a terminal opened by mistake does not
+/// become the process's controlling terminal.
 #[cfg(unix)]
 fn open(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
 }
 
