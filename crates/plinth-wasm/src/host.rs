@@ -337,6 +337,14 @@ fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
             "publish on {topic:?} (not in its manifest's [bus] publish)"
         )));
     }
+    // Refused here, to the guest that would nest too deep, rather than at
+    // each sandboxed subscriber, whose bus handler would fail for it.
+    if let Some(depth) = crate::pool::nested_to_the_bound() {
+        return Err(format!(
+            "publish on {} refused: sandboxed calls are already nested {depth} deep on this thread",
+            loggable(topic)
+        ));
+    }
     if message.len() > MAX_MESSAGE {
         return Err(format!(
             "a message of {} bytes is over the {MAX_MESSAGE} bytes a message may have",

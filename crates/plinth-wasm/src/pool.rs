@@ -148,6 +148,13 @@ thread_local! {
     static THREAD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
 }
 
+/// How deep sandboxed calls are nested on this thread, when no call may
+/// nest further.
+pub(crate) fn nested_to_the_bound() -> Option<usize> {
+    let depth = INSIDE.with(|inside| inside.borrow().len());
+    (depth >= MAX_NESTED).then_some(depth)
+}
+
 /// This thread inside a call of one pool, until dropped (however the call
 /// ends).
 struct Entered;
@@ -155,11 +162,9 @@ struct Entered;
 impl Entered {
     /// Refuses a call that would nest deeper than [`MAX_NESTED`].
     fn check_depth() -> Result<(), CallFailure> {
-        let depth = INSIDE.with(|inside| inside.borrow().len());
-        if depth >= MAX_NESTED {
-            Err(CallFailure::Nested(depth))
-        } else {
-            Ok(())
+        match nested_to_the_bound() {
+            Some(depth) => Err(CallFailure::Nested(depth)),
+            None => Ok(()),
         }
     }
 
