@@ -341,8 +341,10 @@ mod tests {
         create_private_dir(&dir).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
-        // The parent is an ordinary folder.
-        assert_ne!(mode(&tmp.path().join("a")), 0o700);
+        // The parent is an ordinary folder, as the umask makes it.
+        let ordinary = tmp.path().join("ordinary");
+        std::fs::create_dir(&ordinary).unwrap();
+        assert_eq!(mode(&tmp.path().join("a")), mode(&ordinary));
         // Already there: fine.
         create_private_dir(&dir).unwrap();
     }

@@ -134,3 +134,21 @@ impl CallFailure {
         )
     }
 }
+
+/// The most of a guest's string a message shows.
+const SHOWN: usize = 64;
+
+/// A guest's string (a key, a topic, a path, a host) for a message: quoted,
+/// and cut to its first [`SHOWN`] bytes before it is escaped, since a
+/// guest's string may be as large as its memory.
+pub(crate) fn shown(text: &str) -> String {
+    let mut end = text.len().min(SHOWN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < text.len() {
+        format!("{:?}...", &text[..end])
+    } else {
+        format!("{text:?}")
+    }
+}

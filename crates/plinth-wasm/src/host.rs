@@ -14,6 +14,7 @@ use serde_json::Value;
 use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
+use crate::error::shown;
 use crate::grants::Capabilities;
 use crate::kv::Kv;
 use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
@@ -98,7 +99,8 @@ impl Shared {
     /// Counts and logs a denied attempt; the message is the guest's error.
     fn deny(&self, what: String) -> String {
         self.counters.denied.fetch_add(1, Ordering::Relaxed);
-        // `what` carries the guest's own text (a topic, a path).
+        // The guest's strings in `what` are `shown` (cut) already; this
+        // keeps it on one line.
         let what = loggable(&what);
         self.span.in_scope(|| {
             tracing::warn!(plugin = %self.name, "capability denied: {what}");
@@ -287,7 +289,7 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         let answer = if p.caps.may_env(&name) {
             Ok(std::env::var(&name).ok())
         } else {
-            Err(p.deny(format!("env {name:?}")))
+            Err(p.deny(format!("env {}", shown(&name))))
         };
         Ok((answer,))
     })?;
@@ -334,7 +336,8 @@ fn kv(plugin: &Shared) -> std::sync::MutexGuard<'_, Kv> {
 fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
     if !plugin.publish.iter().any(|t| t == topic) {
         return Err(plugin.deny(format!(
-            "publish on {topic:?} (not in its manifest's [bus] publish)"
+            "publish on {} (not in its manifest's [bus] publish)",
+            shown(topic)
         )));
     }
     // Refused here, to the guest that would nest too deep, rather than at
@@ -342,7 +345,7 @@ fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
     if let Some(depth) = crate::pool::nested_to_the_bound() {
         return Err(format!(
             "publish on {} refused: sandboxed calls are already nested {depth} deep on this thread",
-            loggable(topic)
+            shown(topic)
         ));
     }
     if message.len() > MAX_MESSAGE {
@@ -416,7 +419,7 @@ fn outside(file: &Path, dir: &str) -> String {
 fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
     let (dir, file) = resolve(plugin, path)?;
     if !plugin.caps.may_read(&dir) {
-        return Err(plugin.deny(format!("read {dir:?}")));
+        return Err(plugin.deny(format!("read {}", shown(&dir))));
     }
     confined(plugin, &dir, &file)?;
     let handle = std::fs::File::open(&file).map_err(|e| format!("{path}: {e}"))?;
@@ -432,7 +435,7 @@ fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
 fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Result<(), String> {
     let (dir, file) = resolve(plugin, path)?;
     if !plugin.caps.may_write(&dir) {
-        return Err(plugin.deny(format!("write {dir:?}")));
+        return Err(plugin.deny(format!("write {}", shown(&dir))));
     }
     if let Some(parent) = file.parent() {
         // The deepest folder that exists must be inside the grant before
@@ -463,16 +466,21 @@ fn http_request(
     url: &str,
     body: Vec<u8>,
 ) -> Result<HttpResponse, String> {
-    let uri: ureq::http::Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| format!("bad URL {}: {e}", shown(url)))?;
     if uri.scheme_str() != Some("http") {
-        return Err(format!("only http:// URLs are supported, not {url:?}"));
+        return Err(format!(
+            "only http:// URLs are supported, not {}",
+            shown(url)
+        ));
     }
     let host = uri
         .host()
-        .ok_or_else(|| format!("URL {url:?} has no host"))?;
+        .ok_or_else(|| format!("URL {} has no host", shown(url)))?;
     let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
     if !plugin.caps.may_connect(&authority) {
-        return Err(plugin.deny(format!("net {authority:?}")));
+        return Err(plugin.deny(format!("net {}", shown(&authority))));
     }
     // What is left of the call's deadline, not all of it: a request made
     // late in a call would hold the thread past the deadline.

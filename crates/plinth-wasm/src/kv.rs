@@ -4,13 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::error::shown;
+
 /// What an entry costs the host beyond its key's and value's bytes (the
 /// table's slot, the two heap blocks), charged so that many empty entries
 /// count as what they use.
 const ENTRY_COST: usize = 64;
-
-/// The most of a key an error message shows.
-const KEY_SHOWN: usize = 64;
 
 /// Keys and values of one plugin, with what they cost counted against a
 /// quota.
@@ -24,19 +23,6 @@ pub(crate) struct Kv {
 
 fn cost(key: &str, value: &[u8]) -> usize {
     ENTRY_COST + key.len() + value.len()
-}
-
-/// `key` for an error message: a guest's key may be megabytes long.
-fn shown(key: &str) -> String {
-    let mut end = key.len().min(KEY_SHOWN);
-    while !key.is_char_boundary(end) {
-        end -= 1;
-    }
-    if end < key.len() {
-        format!("{:?}...", &key[..end])
-    } else {
-        format!("{key:?}")
-    }
 }
 
 impl Kv {
@@ -167,9 +153,6 @@ mod tests {
         let mut kv = Kv::new(0);
         let err = kv.set("k".repeat(1 << 20), Vec::new()).unwrap_err();
         assert!(err.len() < 200, "{err}");
-        assert!(
-            err.contains(&format!("{:?}...", "k".repeat(KEY_SHOWN))),
-            "{err}"
-        );
+        assert!(err.contains(&format!("{:?}...", "k".repeat(64))), "{err}");
     }
 }

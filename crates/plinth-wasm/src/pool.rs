@@ -470,6 +470,12 @@ impl Pool {
             let Some(destroy) = slot.destroy else {
                 continue;
             };
+            // `destroy` runs guest code, which may publish, like any call.
+            if let Err(nested) = Entered::check_depth() {
+                failures.push(nested);
+                continue;
+            }
+            let _entered = Entered::new(self.id());
             self.arm(&mut slot.store);
             match destroy.call(&mut slot.store, ()) {
                 Ok((Ok(()),)) => {}

@@ -51,8 +51,9 @@ pub struct Limits {
     pub max_restarts: u32,
     /// The most a manifest may ask for.
     pub max_max_restarts: u32,
-    /// The bytes of keys and values a plugin's key-value store holds at
-    /// most. A `kv-set` past it traps; a `kv-add` past it fails.
+    /// The most a plugin's key-value store holds: each entry counts its
+    /// key's and value's bytes and 64 bytes for itself. A `kv-set` past it
+    /// traps; a `kv-add` past it fails.
     pub kv_bytes: usize,
     /// Fuel per call when metering is on (`None`: off), and the most a
     /// manifest's `fuel` may ask for; a manifest's `fuel` applies only when
@@ -127,8 +128,8 @@ impl Limits {
         self
     }
 
-    /// Sets the most bytes of keys and values a plugin's key-value store
-    /// holds.
+    /// Sets the most a plugin's key-value store holds (see
+    /// [`kv_bytes`](Self::kv_bytes)).
     ///
     /// ```
     /// let l = plinth_wasm::Limits::default().with_kv_bytes(1 << 20);

@@ -446,6 +446,9 @@ impl Manifest {
             }
         }
 
+        if let Some(module) = &plugin.module {
+            non_empty("module", module.get_ref()).map_err(|m| invalid(module.span().start, m))?;
+        }
         let module = plugin.module.map(|m| ModuleRef::parse(m.get_ref(), None));
         let mut hooks = Vec::with_capacity(raw.hooks.len());
         for (hook, tap) in raw.hooks {
@@ -644,7 +647,7 @@ fn check_folder_name(dir: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "permission folder {dir:?} must be a plain folder name (no `/`, `\\`, `:`, `.` or `..`): it names a folder in the plugin's data folder"
+            "permission folder {dir:?} must be a plain folder name (no `/`, `\\`, `:`, NUL, `.` or `..`): it names a folder in the plugin's data folder"
         ))
     }
 }
