@@ -1,7 +1,8 @@
 //! The sandbox's costs against bare wasmtime in the same run: a hook call
 //! into a guest (an 87-byte JSON payload, echoed), loading a cached plugin
-//! up to its first call, and one plugin's hook called from 1 and 2
-//! threads.
+//! up to its first call (from its manifest file, into a fresh manager or
+//! a running application, or from a manifest a scan read before), and one
+//! plugin's hook called from 1 and 2 threads.
 //!
 //! The guest is the Rust echo guest (`guests/echo/echo.wasm`) when built,
 //! else the same echo written as component text. The C, JavaScript and
@@ -98,6 +99,12 @@ fn application() -> Manager {
 /// Reads the plugin's manifest and starts it in `manager`.
 fn start_into(setup: &Setup, manager: &mut Manager) {
     let manifest = Manifest::from_path(setup.dir.join("plinth.toml")).unwrap();
+    start_discovered(setup, manifest, manager);
+}
+
+/// Starts the plugin of `manifest`, read before (as a scan reads it), in
+/// `manager`.
+fn start_discovered(setup: &Setup, manifest: Manifest, manager: &mut Manager) {
     let plugin = setup
         .runtime
         .plugin(
@@ -226,6 +233,21 @@ fn cached_load(c: &mut Criterion) {
             application,
             |mut manager| {
                 start_into(&setup, &mut manager);
+                first_call(manager)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    // The same, for a plugin discovered before: its manifest was read and
+    // parsed by a scan, as an application reads all of them at start-up,
+    // and only the plugin's start is timed. The bare side reads no
+    // manifest either.
+    let manifest = Manifest::from_path(setup.dir.join("plinth.toml")).unwrap();
+    group.bench_function("plinth_discovered_plugin_start_into_application", |b| {
+        b.iter_batched(
+            || (application(), manifest.clone()),
+            |(mut manager, manifest)| {
+                start_discovered(&setup, manifest, &mut manager);
                 first_call(manager)
             },
             BatchSize::SmallInput,
