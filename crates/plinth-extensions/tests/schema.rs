@@ -18,6 +18,14 @@ fn as_json(toml_text: &str) -> serde_json::Value {
     serde_json::to_value(value).unwrap()
 }
 
+/// What the schema finds wrong with the manifest `toml_text`.
+fn schema_errors(validator: &jsonschema::Validator, toml_text: &str) -> Vec<String> {
+    validator
+        .iter_errors(&as_json(toml_text))
+        .map(|e| e.to_string())
+        .collect()
+}
+
 fn manifests(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -43,10 +51,7 @@ fn example_manifests_validate() {
     assert!(found.len() >= 3);
     for path in found {
         let text = std::fs::read_to_string(&path).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&as_json(&text))
-            .map(|e| e.to_string())
-            .collect();
+        let errors = schema_errors(&validator, &text);
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
         Manifest::parse(&text, &path).unwrap();
     }
@@ -65,10 +70,7 @@ fn the_repositorys_manifests_get_the_parsers_verdict_from_the_schema() {
     assert!(found.len() >= 10, "{found:?}");
     for path in found {
         let text = std::fs::read_to_string(&path).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&as_json(&text))
-            .map(|e| e.to_string())
-            .collect();
+        let errors = schema_errors(&validator, &text);
         let parsed = Manifest::parse(&text, &path);
         assert_eq!(
             errors.is_empty(),
@@ -134,10 +136,7 @@ fn schema_and_parser_accept_the_same_edge_cases() {
         format!("{header}[hooks]\n\"h\" = {{}}\n\"i\" = {{ priority = -5 }}\n"),
         format!("{header}[sandbox]\ninstances = 1\ndeadline-ms = 50\nmax-restarts = 0\n"),
     ] {
-        let errors: Vec<String> = validator
-            .iter_errors(&as_json(&good))
-            .map(|e| e.to_string())
-            .collect();
+        let errors = schema_errors(&validator, &good);
         assert!(errors.is_empty(), "schema refuses:\n{good}\n{errors:?}");
         Manifest::parse(&good, Path::new("x/plinth.toml"))
             .unwrap_or_else(|e| panic!("parser refuses:\n{good}\n{e}"));

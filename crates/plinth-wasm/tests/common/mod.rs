@@ -189,32 +189,22 @@ pub fn foreign_import() -> String {
 /// string). Answers a JSON string of five digits, `0` for each success and
 /// `1` for each refusal, in that order.
 pub fn prober() -> String {
-    r#"(component
-  (import "plinth:plugin/host@0.1.0" (instance $host
-    (type $resp (record (field "status" u16) (field "body" (list u8))))
+    importing(
+        r#"    (type $resp (record (field "status" u16) (field "body" (list u8))))
     (export "http-response" (type $r (eq $resp)))
     (export "read-file" (func (param "path" string) (result (result (list u8) (error string)))))
     (export "get-env" (func (param "name" string) (result (result (option string) (error string)))))
     (export "write-file" (func (param "path" string) (param "contents" (list u8)) (param "append" bool) (result (result (error string)))))
     (export "now-ms" (func (result (result u64 (error string)))))
-    (export "http-request" (func (param "method" string) (param "url" string) (param "body" (list u8)) (result (result $r (error string)))))
-  ))
-  (core module $libc
-    (memory (export "mem") 1)
-    (global $bump (export "bump") (mut i32) (i32.const 8192))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $p i32)
-      (local.set $p (global.get $bump))
-      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
-      (local.get $p)))
-  (core instance $libc (instantiate $libc))
-  (core func $read (canon lower (func $host "read-file") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (core func $env (canon lower (func $host "get-env") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (core func $write (canon lower (func $host "write-file") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (core func $now (canon lower (func $host "now-ms") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (core func $http (canon lower (func $host "http-request") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (core module $m
-    (import "libc" "mem" (memory 1))
+    (export "http-request" (func (param "method" string) (param "url" string) (param "body" (list u8)) (result (result $r (error string)))))"#,
+        &[
+            ("read", "read-file", true),
+            ("env", "get-env", true),
+            ("write", "write-file", true),
+            ("now", "now-ms", true),
+            ("http", "http-request", true),
+        ],
+        r#"    (import "libc" "mem" (memory 1))
     (import "libc" "bump" (global $bump (mut i32)))
     (import "host" "read" (func $read (param i32 i32 i32)))
     (import "host" "env" (func $env (param i32 i32 i32)))
@@ -248,23 +238,9 @@ pub fn prober() -> String {
       (i32.store8 (i32.const 32) (i32.const 0))
       (i32.store (i32.const 36) (i32.const 3000))
       (i32.store (i32.const 40) (i32.const 7))
-      (i32.const 32)))
-  (core instance $i (instantiate $m
-    (with "libc" (instance $libc))
-    (with "host" (instance
-      (export "read" (func $read))
-      (export "env" (func $env))
-      (export "write" (func $write))
-      (export "now" (func $now))
-      (export "http" (func $http))))))
-  (func $init (param "config" string) (result (result (error string)))
-    (canon lift (core func $i "initialize") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (func $hook (param "hook" string) (param "payload" string) (result (result string (error string)))
-    (canon lift (core func $i "on-hook") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)))
-  (export "plinth:plugin/guest@0.1.0" (instance $guest))
-)"#
-    .to_owned()
+      (i32.const 32))"#,
+        false,
+    )
 }
 
 /// Publishes each hook payload on topic `loop`, and publishes every
@@ -283,22 +259,10 @@ pub fn republisher_from_initialize() -> String {
 }
 
 fn republishing(init: &str) -> String {
-    r#"(component
-  (import "plinth:plugin/host@0.1.0" (instance $host
-    (export "publish" (func (param "topic" string) (param "message" string) (result (result (error string)))))
-  ))
-  (core module $libc
-    (memory (export "mem") 1)
-    (global $bump (export "bump") (mut i32) (i32.const 8192))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $p i32)
-      (local.set $p (global.get $bump))
-      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
-      (local.get $p)))
-  (core instance $libc (instantiate $libc))
-  (core func $publish (canon lower (func $host "publish") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (core module $m
-    (import "libc" "mem" (memory 1))
+    importing(
+        r#"    (export "publish" (func (param "topic" string) (param "message" string) (result (result (error string)))))"#,
+        &[("publish", "publish", true)],
+        &r#"    (import "libc" "mem" (memory 1))
     (import "host" "publish" (func $publish (param i32 i32 i32 i32 i32)))
     (data (i32.const 2000) "loop0")
     (func (export "initialize") (param i32 i32) (result i32)
@@ -314,40 +278,17 @@ fn republishing(init: &str) -> String {
     (func (export "on-message") (param $tp i32) (param $tl i32) (param $mp i32) (param $ml i32) (result i32)
       (call $publish (local.get $tp) (local.get $tl) (local.get $mp) (local.get $ml) (i32.const 128))
       (i32.store8 (i32.const 48) (i32.const 0))
-      (i32.const 48)))
-  (core instance $i (instantiate $m
-    (with "libc" (instance $libc))
-    (with "host" (instance (export "publish" (func $publish))))))
-  (func $init (param "config" string) (result (result (error string)))
-    (canon lift (core func $i "initialize") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (func $hook (param "hook" string) (param "payload" string) (result (result string (error string)))
-    (canon lift (core func $i "on-hook") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (func $message (param "topic" string) (param "message" string) (result (result (error string)))
-    (canon lift (core func $i "on-message") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)) (export "on-message" (func $message)))
-  (export "plinth:plugin/guest@0.1.0" (instance $guest))
-)"#
-    .replace("INIT", init)
+      (i32.const 48))"#.replace("INIT", init),
+        true,
+    )
 }
 
 /// Stores each hook payload under the key `k` with `kv-set`.
 pub fn hoarder() -> String {
-    r#"(component
-  (import "plinth:plugin/host@0.1.0" (instance $host
-    (export "kv-set" (func (param "key" string) (param "value" (list u8))))
-  ))
-  (core module $libc
-    (memory (export "mem") 1)
-    (global $bump (export "bump") (mut i32) (i32.const 8192))
-    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
-      (local $p i32)
-      (local.set $p (global.get $bump))
-      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
-      (local.get $p)))
-  (core instance $libc (instantiate $libc))
-  (core func $set (canon lower (func $host "kv-set") (memory (core memory $libc "mem"))))
-  (core module $m
-    (import "libc" "mem" (memory 1))
+    importing(
+        r#"    (export "kv-set" (func (param "key" string) (param "value" (list u8))))"#,
+        &[("kv-set", "kv-set", false)],
+        r#"    (import "libc" "mem" (memory 1))
     (import "host" "kv-set" (func $set (param i32 i32 i32 i32)))
     (data (i32.const 2000) "k")
     (func (export "initialize") (param i32 i32) (result i32)
@@ -358,18 +299,75 @@ pub fn hoarder() -> String {
       (i32.store8 (i32.const 32) (i32.const 0))
       (i32.store (i32.const 36) (local.get $pp))
       (i32.store (i32.const 40) (local.get $pl))
-      (i32.const 32)))
+      (i32.const 32))"#,
+        false,
+    )
+}
+
+/// A guest in component text that imports host functions: `imports` is
+/// the body of the host instance's type; each of `lowered` is a core
+/// function lowered from one of them (its name, the host function's name,
+/// and whether the host may allocate its answer in the guest); `module` is
+/// the body of the core module `$m`, which imports `libc.mem` (and
+/// `libc.bump`) and `host.<name>` of each lowered function, and exports
+/// `initialize`, `on-hook` and, with `on_message`, `on-message`.
+fn importing(
+    imports: &str,
+    lowered: &[(&str, &str, bool)],
+    module: &str,
+    on_message: bool,
+) -> String {
+    let libc = r#"(memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))"#;
+    let mut lowers = String::new();
+    let mut given = String::new();
+    for (name, host, allocates) in lowered {
+        let options = if *allocates {
+            libc
+        } else {
+            r#"(memory (core memory $libc "mem"))"#
+        };
+        lowers.push_str(&format!(
+            "  (core func ${name} (canon lower (func $host \"{host}\") {options}))\n"
+        ));
+        given.push_str(&format!(" (export \"{name}\" (func ${name}))"));
+    }
+    let (message, message_export) = if on_message {
+        (
+            format!(
+                "  (func $message (param \"topic\" string) (param \"message\" string) (result (result (error string)))\n    (canon lift (core func $i \"on-message\") {libc}))\n"
+            ),
+            r#" (export "on-message" (func $message))"#,
+        )
+    } else {
+        (String::new(), "")
+    };
+    format!(
+        r#"(component
+  (import "plinth:plugin/host@0.1.0" (instance $host
+{imports}
+  ))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $bump (export "bump") (mut i32) (i32.const 8192))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+      (local.get $p)))
+  (core instance $libc (instantiate $libc))
+{lowers}  (core module $m
+{module})
   (core instance $i (instantiate $m
     (with "libc" (instance $libc))
-    (with "host" (instance (export "kv-set" (func $set))))))
+    (with "host" (instance{given}))))
   (func $init (param "config" string) (result (result (error string)))
-    (canon lift (core func $i "initialize") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+    (canon lift (core func $i "initialize") {libc}))
   (func $hook (param "hook" string) (param "payload" string) (result (result string (error string)))
-    (canon lift (core func $i "on-hook") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
-  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)))
+    (canon lift (core func $i "on-hook") {libc}))
+{message}  (instance $guest (export "initialize" (func $init)) (export "on-hook" (func $hook)){message_export})
   (export "plinth:plugin/guest@0.1.0" (instance $guest))
 )"#
-    .to_owned()
+    )
 }
 
 /// Writes a plugin folder `name` under `root` with the component (text or
