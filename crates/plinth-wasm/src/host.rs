@@ -74,6 +74,8 @@ pub(crate) struct Counters {
     pub denied: AtomicU64,
     pub instances: AtomicUsize,
     pub memory: AtomicUsize,
+    /// What the plugin's key-value store holds, as its quota counts it.
+    pub kv_bytes: AtomicUsize,
     /// Pools alive: 1 while the plugin runs; more, or 1 after it stopped,
     /// means a pool is kept alive by a reference cycle.
     pub pools: AtomicUsize,
@@ -532,7 +534,7 @@ mod tests {
             config: "null".into(),
             bus: RwLock::new(None),
             publish: Vec::new(),
-            kv: Arc::new(Mutex::new(Kv::new(0))),
+            kv: Arc::new(Mutex::new(Kv::new(0, Arc::default()))),
             counters: Arc::default(),
         }
     }

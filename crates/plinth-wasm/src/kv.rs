@@ -3,8 +3,11 @@
 //! until the host ran out of memory.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::error::shown;
+use crate::host::Counters;
 
 /// What an entry costs the host beyond its key's and value's bytes (the
 /// table's slot, the two heap blocks), charged so that many empty entries
@@ -19,6 +22,8 @@ pub(crate) struct Kv {
     /// Every entry's cost: its key, its value and [`ENTRY_COST`].
     bytes: usize,
     quota: usize,
+    /// Where `bytes` is shown (the plugin's stats).
+    counters: Arc<Counters>,
 }
 
 fn cost(key: &str, value: &[u8]) -> usize {
@@ -26,12 +31,23 @@ fn cost(key: &str, value: &[u8]) -> usize {
 }
 
 impl Kv {
-    pub fn new(quota: usize) -> Self {
+    pub fn new(quota: usize, counters: Arc<Counters>) -> Self {
         Kv {
             entries: HashMap::new(),
             bytes: 0,
             quota,
+            counters,
         }
+    }
+
+    fn held(&mut self, bytes: usize) {
+        let counted = &self.counters.kv_bytes;
+        if bytes >= self.bytes {
+            counted.fetch_add(bytes - self.bytes, Ordering::Relaxed);
+        } else {
+            counted.fetch_sub(self.bytes - bytes, Ordering::Relaxed);
+        }
+        self.bytes = bytes;
     }
 
     pub fn get(&self, key: &str) -> Option<&Vec<u8>> {
@@ -53,7 +69,7 @@ impl Kv {
                     value.len()
                 )
             })?;
-        self.bytes = held;
+        self.held(held);
         self.entries.insert(key, value);
         Ok(())
     }
@@ -61,7 +77,7 @@ impl Kv {
     pub fn delete(&mut self, key: &str) -> bool {
         match self.entries.remove(key) {
             Some(old) => {
-                self.bytes -= cost(key, &old);
+                self.held(self.bytes - cost(key, &old));
                 true
             }
             None => false,
@@ -97,13 +113,21 @@ impl Kv {
     }
 }
 
+/// A store dropped with its plugin gives its count back: the next
+/// instance of the plugin starts with a store of its own.
+impl Drop for Kv {
+    fn drop(&mut self) {
+        self.held(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn add_counts_from_absent_and_refuses_what_is_not_a_count() {
-        let mut kv = Kv::new(1 << 20);
+        let mut kv = Kv::new(1 << 20, Arc::default());
         assert_eq!(kv.add("n".into(), 2), Ok(2));
         assert_eq!(kv.add("n".into(), -5), Ok(-3));
         assert_eq!(
@@ -127,7 +151,8 @@ mod tests {
     #[test]
     fn the_quota_counts_entries_keys_and_values_and_a_refused_set_changes_nothing() {
         let quota = 2 * ENTRY_COST + 10;
-        let mut kv = Kv::new(quota);
+        let counters = Arc::<Counters>::default();
+        let mut kv = Kv::new(quota, counters.clone());
         kv.set("ab".into(), b"1234".to_vec()).unwrap(); // 6 bytes
         kv.set("c".into(), b"12".to_vec()).unwrap(); // 9
         let err = kv.set("d".into(), Vec::new()).unwrap_err(); // a third entry
@@ -146,11 +171,14 @@ mod tests {
         assert!(!kv.delete("ab"));
         assert_eq!(kv.add("d".into(), 7), Ok(7));
         assert_eq!(kv.bytes, cost("c", b"12") + cost("d", b"7"));
+        assert_eq!(counters.kv_bytes.load(Ordering::Relaxed), kv.bytes);
+        drop(kv);
+        assert_eq!(counters.kv_bytes.load(Ordering::Relaxed), 0);
     }
 
     #[test]
     fn an_error_shows_a_long_key_cut() {
-        let mut kv = Kv::new(0);
+        let mut kv = Kv::new(0, Arc::default());
         let err = kv.set("k".repeat(1 << 20), Vec::new()).unwrap_err();
         assert!(err.len() < 200, "{err}");
         assert!(err.contains(&format!("{:?}...", "k".repeat(64))), "{err}");

@@ -14,8 +14,9 @@ struct PluginLabel {
 
 /// A Prometheus collector of every sandboxed plugin's counters, read on
 /// each scrape: `sandbox_calls`, `sandbox_traps` and `sandbox_denied`
-/// (capability attempts refused) as counters, `sandbox_instances` and
-/// `sandbox_memory_bytes` as gauges, each labelled by plugin.
+/// (capability attempts refused) as counters, `sandbox_instances`,
+/// `sandbox_memory_bytes` and `sandbox_kv_bytes` as gauges, each labelled
+/// by plugin.
 ///
 /// ```
 /// use prometheus_client::registry::Registry;
@@ -76,7 +77,7 @@ impl Collector for SandboxCollector {
                 ConstCounter::new(read(stats)).encode(family.encode_family(&label)?)?;
             }
         }
-        let gauges: [(&str, &str, Read); 2] = [
+        let gauges: [(&str, &str, Read); 3] = [
             ("sandbox_instances", "Live instances", |s| {
                 s.instances as u64
             }),
@@ -84,6 +85,11 @@ impl Collector for SandboxCollector {
                 "sandbox_memory_bytes",
                 "Linear memory of the live instances",
                 |s| s.memory as u64,
+            ),
+            (
+                "sandbox_kv_bytes",
+                "What the key-value store holds, as its quota counts it",
+                |s| s.kv_bytes as u64,
             ),
         ];
         for (name, help, read) in gauges {

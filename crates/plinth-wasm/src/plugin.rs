@@ -122,8 +122,8 @@ impl WasmPlugin {
                 .unwrap_or(host.max_restarts)
                 .min(host.max_max_restarts),
         };
-        let kv = Arc::new(Mutex::new(Kv::new(host.kv_bytes)));
         let counters = runtime.counters(&name);
+        let kv = Arc::new(Mutex::new(Kv::new(host.kv_bytes, counters.clone())));
         WasmPlugin {
             runtime,
             manifest,

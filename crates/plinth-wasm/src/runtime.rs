@@ -171,6 +171,9 @@ pub struct WasmStats {
     pub instances: usize,
     /// Linear memory of the live instances, in bytes.
     pub memory: usize,
+    /// What the plugin's key-value store holds, as its quota
+    /// ([`Limits::kv_bytes`]) counts it.
+    pub kv_bytes: usize,
     /// The plugin's loaded instance pools: 1 while it runs, 0 once it is
     /// stopped and dropped (more would be a leak).
     pub pools: usize,
@@ -560,6 +563,7 @@ fn stats(c: &Counters, cache: Option<CacheOutcome>) -> WasmStats {
         denied: c.denied.load(Ordering::Relaxed),
         instances: c.instances.load(Ordering::Relaxed),
         memory: c.memory.load(Ordering::Relaxed),
+        kv_bytes: c.kv_bytes.load(Ordering::Relaxed),
         pools: c.pools.load(Ordering::Relaxed),
         cache,
     }

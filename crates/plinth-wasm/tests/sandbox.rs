@@ -656,6 +656,7 @@ fn a_kv_set_past_the_quota_traps() {
     let mut manager = started(&rt, tmp.path());
     // The key and the payload's JSON text: 1 + 5 bytes.
     assert_eq!(echo_call(&manager, "abc").unwrap(), "abc");
+    assert_eq!(rt.stats("hoard").unwrap().kv_bytes, 64 + 1 + 5);
     // 1 + 9 bytes: over the quota.
     let err = echo_call(&manager, "abcdefg").unwrap_err();
     assert!(
