@@ -274,6 +274,9 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     host.func_wrap("kv-delete", |cx: Cx<'_>, (key,): (String,)| {
         Ok((kv(&cx.data().plugin).delete(&key),))
     })?;
+    host.func_wrap("kv-keys", |cx: Cx<'_>, (start, limit): (String, u32)| {
+        Ok((kv(&cx.data().plugin).keys(&start, limit),))
+    })?;
     host.func_wrap("kv-add", |cx: Cx<'_>, (key, delta): (String, i64)| {
         Ok((kv(&cx.data().plugin).add(key, delta),))
     })?;

@@ -2,7 +2,7 @@
 //! across its restarts, and bounded, since a guest would otherwise grow it
 //! until the host ran out of memory.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -14,11 +14,16 @@ use crate::host::Counters;
 /// count as what they use.
 const ENTRY_COST: usize = 64;
 
+/// The most keys one `kv-keys` answers: the answer is copied into the
+/// guest, and a caller goes on from the last key.
+const MAX_KEYS: usize = 1024;
+
 /// Keys and values of one plugin, with what they cost counted against a
 /// quota.
 #[derive(Debug)]
 pub(crate) struct Kv {
-    entries: HashMap<String, Vec<u8>>,
+    /// Ordered, so that `kv-keys` lists from a key on.
+    entries: BTreeMap<String, Vec<u8>>,
     /// Every entry's cost: its key, its value and [`ENTRY_COST`].
     bytes: usize,
     quota: usize,
@@ -33,7 +38,7 @@ fn cost(key: &str, value: &[u8]) -> usize {
 impl Kv {
     pub fn new(quota: usize, counters: Arc<Counters>) -> Self {
         Kv {
-            entries: HashMap::new(),
+            entries: BTreeMap::new(),
             bytes: 0,
             quota,
             counters,
@@ -72,6 +77,17 @@ impl Kv {
         self.held(held);
         self.entries.insert(key, value);
         Ok(())
+    }
+
+    /// `kv-keys`: the keys from `start` on, in ascending byte order, at
+    /// most `limit` (and at most [`MAX_KEYS`]).
+    pub fn keys(&self, start: &str, limit: u32) -> Vec<String> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(MAX_KEYS);
+        self.entries
+            .range::<str, _>((std::ops::Bound::Included(start), std::ops::Bound::Unbounded))
+            .take(limit)
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     pub fn delete(&mut self, key: &str) -> bool {
@@ -174,6 +190,24 @@ mod tests {
         assert_eq!(counters.kv_bytes.load(Ordering::Relaxed), kv.bytes);
         drop(kv);
         assert_eq!(counters.kv_bytes.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn keys_are_listed_in_order_from_a_start_and_bounded() {
+        let mut kv = Kv::new(1 << 20, Arc::default());
+        for key in ["b", "a", "c:2", "c:1", "d"] {
+            kv.set(key.into(), Vec::new()).unwrap();
+        }
+        assert_eq!(kv.keys("", 10), ["a", "b", "c:1", "c:2", "d"]);
+        assert_eq!(kv.keys("c:", 2), ["c:1", "c:2"]);
+        assert_eq!(kv.keys("c:1", 10), ["c:1", "c:2", "d"]);
+        // Going on past the last key returned.
+        assert_eq!(kv.keys("c:1\0", 1), ["c:2"]);
+        assert!(kv.keys("e", 10).is_empty());
+        for n in 0..2000 {
+            kv.set(format!("k{n:04}"), Vec::new()).unwrap();
+        }
+        assert_eq!(kv.keys("k", u32::MAX).len(), MAX_KEYS);
     }
 
     #[test]

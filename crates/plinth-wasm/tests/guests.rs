@@ -110,12 +110,16 @@ fn the_audit_logger_writes_every_event_through_its_granted_directory_and_loses_n
 /// The rate limiter installed under `root` and started with `maxRequests`
 /// per hour-long window.
 fn rate_limiter(root: &Path, max_requests: u32) -> (WasmRuntime, Manager) {
+    rate_limiter_with(root, max_requests, 3_600_000)
+}
+
+fn rate_limiter_with(root: &Path, max_requests: u32, window_ms: u64) -> (WasmRuntime, Manager) {
     install(root, "rate-limiter");
     let rt = runtime(root);
     let manager = manager(
         &rt,
         root,
-        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": max_requests, "windowMs": 3_600_000}}}),
+        json!({"plugins": {"rate-limiter-wasm": {"maxRequests": max_requests, "windowMs": window_ms}}}),
     );
     assert_eq!(
         manager.state("rate-limiter-wasm"),
@@ -172,6 +176,33 @@ fn the_rate_limiter_counts_exactly_across_its_instances_under_concurrency() {
     });
     assert_eq!(passed, 200, "exactly maxRequests of 400 got through");
     assert_eq!(rt.stats("rate-limiter-wasm").unwrap().traps, 0);
+}
+
+/// Counts of clients that never come back are swept: each client's first
+/// request in a window deletes up to 64 of the oldest counts of windows
+/// before the previous one, so the store keeps about two windows of counts.
+#[test]
+fn the_rate_limiter_sweeps_the_counts_of_windows_that_are_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rt, manager) = rate_limiter_with(tmp.path(), 10, 500);
+    let hook = manager.hooks().hook(&REQUEST_START).unwrap();
+    let held = || rt.stats("rate-limiter-wasm").unwrap().kv_bytes;
+    // A count: 64 bytes for the entry, the key (a 20-digit window, `:`,
+    // the client) and the value `1`.
+    let count = |client: &str| 64 + 21 + client.len() + 1;
+    for i in 0..100 {
+        assert_eq!(
+            hook.call(&request_from(&format!("10.1.0.{i}"))).unwrap(),
+            None
+        );
+    }
+    assert!(held() >= 100 * count("10.1.0.0"), "{}", held());
+    // Two windows on, all of those are over.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for client in ["10.2.0.1", "10.2.0.2"] {
+        assert_eq!(hook.call(&request_from(client)).unwrap(), None);
+    }
+    assert_eq!(held(), count("10.2.0.1") + count("10.2.0.2"));
 }
 
 #[test]

@@ -426,6 +426,14 @@ pub mod host {
         pub fn add(key: &str, delta: i64) -> Result<i64, String> {
             wit::kv_add(key, delta)
         }
+
+        /// The keys from `start` on (`start` included), in ascending byte
+        /// order, at most `limit` of them (the host answers at most 1024).
+        /// Keys sharing a prefix come together, so a prefix that orders
+        /// them (a zero-padded number) lets a plugin find its oldest.
+        pub fn keys(start: &str, limit: u32) -> Vec<String> {
+            wit::kv_keys(start, limit)
+        }
     }
 
     /// Files under the directories the plugin was granted. A path starts

@@ -11,14 +11,20 @@
 //! chain; otherwise `null`, which passes.
 //!
 //! The counts live in the plugin's key-value store under
-//! `<client>:<window index>` (`now_ms() / windowMs`), so every instance of
-//! the plugin sees them, and are counted with the store's atomic add: two
-//! instances counting the same client at the same moment both count, so
-//! exactly `maxRequests` get through in a window however many instances
-//! serve. The clock needs the `clocks` permission. A client's count of the
-//! window before the previous one is dropped at its first request in a new
-//! window: the previous window's count stays, so that a request that read
-//! the clock just before the window turned still counts against it.
+//! `<window index>:<client>`, the window index (`now_ms() / windowMs`)
+//! zero-padded to 20 digits, so every instance of the plugin sees them, and
+//! are counted with the store's atomic add: two instances counting the same
+//! client at the same moment both count, so exactly `maxRequests` get
+//! through in a window however many instances serve. The clock needs the
+//! `clocks` permission.
+//!
+//! Old counts are swept: a client's first request in a window deletes up to
+//! 64 of the oldest counts of windows before the previous one, every
+//! client's, found in key order (which is window order). Each new count
+//! sweeps up to 64 old ones, so the store holds about two windows of
+//! counts, however many clients never come back. The previous window's
+//! counts stay, so that a request that read the clock just before the
+//! window turned still counts against it.
 //!
 //! Configuration: `{"windowMs": 60000, "maxRequests": 100}` (the defaults),
 //! checked by `config.schema.json`.
@@ -74,14 +80,11 @@ impl RateLimiter {
     fn admit(&self, client: &str, now: u64) -> Result<Value, String> {
         let window_ms = self.config.window_ms;
         let window = now / window_ms;
-        let key = format!("{client}:{window}");
+        let key = format!("{window:020}:{client}");
         // Negative only if something else wrote the key: count as full.
         let n = u64::try_from(host::kv::add(&key, 1)?).unwrap_or(u64::MAX);
-        if n == 1 && window > 1 {
-            // The client's first request in this window: the window before
-            // the previous one is over for every request, drop its count so
-            // the store does not grow with every window.
-            host::kv::delete(&format!("{client}:{}", window - 2));
+        if n == 1 {
+            sweep(window);
         }
         if n <= self.config.max_requests {
             return Ok(Value::Null);
@@ -95,6 +98,24 @@ impl RateLimiter {
         }))
     }
 }
+
+/// Deletes up to [`SWEPT`] of the oldest counts of windows before the one
+/// before `window`: those are over for every request.
+fn sweep(window: u64) {
+    let Some(previous) = window.checked_sub(1) else {
+        return;
+    };
+    let first_kept = format!("{previous:020}:");
+    for key in host::kv::keys("", SWEPT) {
+        if key >= first_kept {
+            break;
+        }
+        host::kv::delete(&key);
+    }
+}
+
+/// Old counts a client's first request in a window deletes at most.
+const SWEPT: u32 = 64;
 
 impl Plugin for RateLimiter {
     fn initialize(config: Value) -> Result<Self, String> {
