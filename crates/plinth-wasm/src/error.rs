@@ -142,13 +142,21 @@ const SHOWN: usize = 64;
 /// and cut to its first [`SHOWN`] bytes before it is escaped, since a
 /// guest's string may be as large as its memory.
 pub(crate) fn shown(text: &str) -> String {
-    let mut end = text.len().min(SHOWN);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    if end < text.len() {
-        format!("{:?}...", &text[..end])
+    let head = head(text, SHOWN);
+    if head.len() < text.len() {
+        format!("{head:?}...")
     } else {
         format!("{text:?}")
     }
+}
+
+/// The longest start of `text` of at most `max` bytes that ends on a
+/// character boundary. (`str::floor_char_boundary` is newer than the
+/// workspace's minimum Rust.)
+pub(crate) fn head(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }

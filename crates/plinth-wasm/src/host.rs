@@ -14,7 +14,7 @@ use serde_json::Value;
 use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
-use crate::error::shown;
+use crate::error::{head, shown};
 use crate::grants::Capabilities;
 use crate::kv::Kv;
 use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
@@ -48,20 +48,17 @@ const MAX_LOG: usize = 8 << 10;
 /// and on one line, so that a guest can neither flood the host's log with
 /// one message nor forge lines of its own in it.
 fn loggable(message: &str) -> String {
-    let mut end = message.len().min(MAX_LOG);
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut line = String::with_capacity(end + 32);
-    for c in message[..end].chars() {
+    let kept = head(message, MAX_LOG);
+    let mut line = String::with_capacity(kept.len() + 32);
+    for c in kept.chars() {
         if c.is_control() {
             line.extend(c.escape_default());
         } else {
             line.push(c);
         }
     }
-    if end < message.len() {
-        line.push_str(&format!(" ... ({} bytes more)", message.len() - end));
+    if kept.len() < message.len() {
+        line.push_str(&format!(" ... ({} bytes more)", message.len() - kept.len()));
     }
     line
 }
@@ -442,9 +439,12 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
     if !plugin.caps.may_write(&dir) {
         return Err(plugin.deny(format!("write {}", shown(&dir))));
     }
-    if let Some(parent) = file.parent() {
+    if let Some(parent) = file.parent()
+        && !parent.exists()
+    {
         // The deepest folder that exists must be inside the grant before
         // the rest are made: through a link they would be made elsewhere.
+        // (A parent that exists is `confined`'s to check, once.)
         let existing = parent.ancestors().find(|a| a.exists()).unwrap_or(parent);
         if !inside_granted(plugin, &dir, existing)? {
             return Err(outside(&file, &dir));

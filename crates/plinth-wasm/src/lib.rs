@@ -89,8 +89,8 @@
 //!   than one instance (`instances`, default 2) calls are spread over
 //!   them, so state shared by all calls belongs in the plugin's key-value
 //!   store (`kv-get`/`kv-set`; `kv-add` counts atomically), which all
-//!   instances share and which lives as long as the application. `instances = 1` serves one call at a
-//!   time from a single instance.
+//!   instances share and which lives as long as the application.
+//!   `instances = 1` serves one call at a time from a single instance.
 
 mod bridge;
 mod cache;
