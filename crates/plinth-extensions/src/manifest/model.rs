@@ -462,30 +462,25 @@ impl Manifest {
             .bus
             .map(|b| (b.subscribe, b.publish))
             .unwrap_or_default();
-        let topics = |list: Vec<toml::Spanned<String>>| {
+        // Each string of `list` passed through `check`, refused at its own
+        // place in the file.
+        let checked = |list: Vec<toml::Spanned<String>>,
+                       check: &dyn Fn(&str) -> Result<(), String>| {
             list.into_iter()
-                .map(|topic| {
-                    non_empty("bus topic", topic.get_ref())
-                        .map_err(|m| invalid(topic.span().start, m))?;
-                    Ok(topic.into_inner())
+                .map(|item| {
+                    check(item.get_ref()).map_err(|m| invalid(item.span().start, m))?;
+                    Ok(item.into_inner())
                 })
                 .collect::<Result<Vec<_>, ManifestError>>()
         };
-        let subscribe = topics(subscribe)?;
-        let publish = topics(publish)?;
+        let topic = |t: &str| non_empty("bus topic", t);
+        let subscribe = checked(subscribe, &topic)?;
+        let publish = checked(publish, &topic)?;
 
         let asked = raw.permissions;
-        let folders = |list: Vec<toml::Spanned<String>>| {
-            list.into_iter()
-                .map(|dir| {
-                    check_folder_name(dir.get_ref()).map_err(|m| invalid(dir.span().start, m))?;
-                    Ok(dir.into_inner())
-                })
-                .collect::<Result<Vec<_>, ManifestError>>()
-        };
         let permissions = Permissions {
-            read: folders(asked.read)?,
-            write: folders(asked.write)?,
+            read: checked(asked.read, &check_folder_name)?,
+            write: checked(asked.write, &check_folder_name)?,
             net: asked.net,
             env: asked.env,
             clocks: asked.clocks,
