@@ -18,6 +18,10 @@ use common::*;
 
 const ECHO: Key<Filter<String>> = Key::new("test:echo");
 const TAPS_ECHO: &str = "[hooks]\n\"test:echo\" = {}\n";
+/// The bus and pool of a plugin that republishes on `loop`: an instance
+/// for every level it could nest.
+const REPUBLISHES: &str =
+    "[bus]\nsubscribe = [\"loop\"]\npublish = [\"loop\"]\n[sandbox]\ninstances = 16\n";
 
 fn runtime(root: &Path, policy: Policy, limits: Limits) -> WasmRuntime {
     WasmRuntime::builder()
@@ -582,9 +586,7 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
         &tmp.path().join("plugins"),
         "echoing",
         republisher(),
-        &format!(
-            "{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\npublish = [\"loop\"]\n[sandbox]\ninstances = 16\n"
-        ),
+        &format!("{TAPS_ECHO}{REPUBLISHES}"),
     );
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     let mut manager = started(&rt, tmp.path());
@@ -608,9 +610,7 @@ fn an_initialize_that_publishes_is_a_nested_call_too() {
         &tmp.path().join("plugins"),
         "chain",
         republisher_from_initialize(),
-        &format!(
-            "{TAPS_ECHO}[bus]\nsubscribe = [\"loop\"]\npublish = [\"loop\"]\n[sandbox]\ninstances = 16\n"
-        ),
+        &format!("{TAPS_ECHO}{REPUBLISHES}"),
     );
     let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
     let manager = started(&rt, tmp.path());
