@@ -14,9 +14,11 @@ use serde_json::Value;
 use wasmtime::component::{ComponentType, Lift, Linker, Lower};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
-use crate::error::{head, shown};
+use crate::disk::{BLOCK, Disk, cost};
+use crate::error::shown;
 use crate::grants::Capabilities;
 use crate::kv::Kv;
+use crate::logs::{Admit, LogBudget, loggable};
 use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
 
 /// The most a guest reads from a file or an HTTP response at once.
@@ -40,29 +42,6 @@ const MAX_MEMORIES: usize = 10;
 /// Tables per store.
 const MAX_TABLES: usize = 20;
 
-/// The most of one log message kept, in bytes, before its control
-/// characters are escaped.
-const MAX_LOG: usize = 8 << 10;
-
-/// A guest's log message as the host logs it: at most [`MAX_LOG`] bytes,
-/// and on one line, so that a guest can neither flood the host's log with
-/// one message nor forge lines of its own in it.
-fn loggable(message: &str) -> String {
-    let kept = head(message, MAX_LOG);
-    let mut line = String::with_capacity(kept.len() + 32);
-    for c in kept.chars() {
-        if c.is_control() {
-            line.extend(c.escape_default());
-        } else {
-            line.push(c);
-        }
-    }
-    if kept.len() < message.len() {
-        line.push_str(&format!(" ... ({} bytes more)", message.len() - kept.len()));
-    }
-    line
-}
-
 /// Per-plugin counters, shared by all of its instances.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -73,6 +52,10 @@ pub(crate) struct Counters {
     pub memory: AtomicUsize,
     /// What the plugin's key-value store holds, as its quota counts it.
     pub kv_bytes: AtomicUsize,
+    /// What the plugin's files take, as its disk quota counts them.
+    pub disk_bytes: AtomicU64,
+    /// Log lines (and denial warnings) dropped over the plugin's rate.
+    pub logs_dropped: AtomicU64,
     /// Pools alive: 1 while the plugin runs; more, or 1 after it stopped,
     /// means a pool is kept alive by a reference cycle.
     pub pools: AtomicUsize,
@@ -91,6 +74,10 @@ pub(crate) struct Shared {
     /// The topics its manifest's `[bus] publish` declares.
     pub publish: Vec<String>,
     pub kv: Arc<Mutex<Kv>>,
+    /// The plugin's allowance of log lines.
+    pub logs: LogBudget,
+    /// The plugin's disk quota over its writable directories.
+    pub disk: Disk,
     pub counters: Arc<Counters>,
 }
 
@@ -101,10 +88,39 @@ impl Shared {
         // The guest's strings in `what` are `shown` (cut) already; this
         // keeps it on one line.
         let what = loggable(&what);
-        self.span.in_scope(|| {
-            tracing::warn!(plugin = %self.name, "capability denied: {what}");
-        });
+        // A guest could repeat a denied attempt to flood the log: the
+        // warning is a line of the plugin's, within its rate.
+        self.log(Level::Warn, || format!("capability denied: {what}"));
         format!("denied: plugin {:?} is not granted {what}", self.name)
+    }
+
+    /// Logs the line `message` makes at `level` in the plugin's span, if
+    /// the subscriber wants it and the plugin is within its rate. Lines
+    /// the subscriber would discard do not count against the rate.
+    fn log(&self, level: Level, message: impl FnOnce() -> String) {
+        if !level.enabled() {
+            return;
+        }
+        let Admit::Log { dropped } = self.logs.admit(&self.counters) else {
+            return;
+        };
+        self.span.in_scope(|| {
+            if dropped > 0 {
+                tracing::warn!(
+                    plugin = %self.name,
+                    "{dropped} log lines dropped: over the limit of {} a second",
+                    self.logs.rate()
+                );
+            }
+            let message = message();
+            match level {
+                Level::Trace => tracing::trace!(plugin = %self.name, "{message}"),
+                Level::Debug => tracing::debug!(plugin = %self.name, "{message}"),
+                Level::Info => tracing::info!(plugin = %self.name, "{message}"),
+                Level::Warn => tracing::warn!(plugin = %self.name, "{message}"),
+                Level::Error => tracing::error!(plugin = %self.name, "{message}"),
+            }
+        });
     }
 }
 
@@ -202,7 +218,7 @@ impl ResourceLimiter for StoreData {
     }
 }
 
-// Made by wasmtime when lifting the guest's argument.
+// All but `Warn` are made only by wasmtime, lifting the guest's argument.
 #[allow(dead_code)]
 #[derive(ComponentType, Lift, Clone, Copy, Debug)]
 #[component(enum)]
@@ -218,6 +234,19 @@ enum Level {
     Warn,
     #[component(name = "error")]
     Error,
+}
+
+impl Level {
+    /// Whether the subscriber wants events of this level from here.
+    fn enabled(self) -> bool {
+        match self {
+            Level::Trace => tracing::enabled!(tracing::Level::TRACE),
+            Level::Debug => tracing::enabled!(tracing::Level::DEBUG),
+            Level::Info => tracing::enabled!(tracing::Level::INFO),
+            Level::Warn => tracing::enabled!(tracing::Level::WARN),
+            Level::Error => tracing::enabled!(tracing::Level::ERROR),
+        }
+    }
 }
 
 #[derive(ComponentType, Lower, Clone, Debug)]
@@ -238,15 +267,7 @@ pub(crate) fn host_interface() -> String {
 pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     let mut host = linker.instance(&host_interface())?;
     host.func_wrap("log", |cx: Cx<'_>, (level, message): (Level, String)| {
-        let p = &cx.data().plugin;
-        let message = loggable(&message);
-        p.span.in_scope(|| match level {
-            Level::Trace => tracing::trace!(plugin = %p.name, "{message}"),
-            Level::Debug => tracing::debug!(plugin = %p.name, "{message}"),
-            Level::Info => tracing::info!(plugin = %p.name, "{message}"),
-            Level::Warn => tracing::warn!(plugin = %p.name, "{message}"),
-            Level::Error => tracing::error!(plugin = %p.name, "{message}"),
-        });
+        cx.data().plugin.log(level, || loggable(&message));
         Ok(())
     })?;
     host.func_wrap("config", |cx: Cx<'_>, (): ()| {
@@ -439,29 +460,65 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
     if !plugin.caps.may_write(&dir) {
         return Err(plugin.deny(format!("write {}", shown(&dir))));
     }
+    let mut used = plugin.disk.lock();
+    // The folders to make: the deepest that exists must be inside the
+    // grant before the rest are made, as through a link they would be
+    // made elsewhere. (A parent that exists is `confined`'s to check,
+    // once.)
+    let mut missing = 0;
     if let Some(parent) = file.parent()
         && !parent.exists()
     {
-        // The deepest folder that exists must be inside the grant before
-        // the rest are made: through a link they would be made elsewhere.
-        // (A parent that exists is `confined`'s to check, once.)
         let existing = parent.ancestors().find(|a| a.exists()).unwrap_or(parent);
         if !inside_granted(plugin, &dir, existing)? {
             return Err(outside(&file, &dir));
         }
+        missing = parent.ancestors().take_while(|a| *a != existing).count() as u64;
+    }
+    // Checked before anything is made: a write past the quota changes
+    // nothing.
+    let before_len = file_len(&file);
+    let before = before_len.map_or(0, cost);
+    let len = contents.len() as u64;
+    let after_len = if append {
+        before_len.unwrap_or(0).saturating_add(len)
+    } else {
+        len
+    };
+    let folders = missing * BLOCK;
+    used.check(
+        path,
+        folders
+            .saturating_add(cost(after_len))
+            .saturating_sub(before),
+    )?;
+    if let Some(parent) = file.parent()
+        && missing > 0
+    {
         std::fs::create_dir_all(parent).map_err(|e| format!("{path}: {e}"))?;
+        used.changed(0, folders);
     }
     confined(plugin, &dir, &file)?;
-    let mut handle = std::fs::OpenOptions::new()
+    let written = std::fs::OpenOptions::new()
         .create(true)
         .append(append)
         .write(true)
         .truncate(!append)
         .open(&file)
-        .map_err(|e| format!("{path}: {e}"))?;
-    handle
-        .write_all(contents)
-        .map_err(|e| format!("{path}: {e}"))
+        .and_then(|mut handle| handle.write_all(contents))
+        .map_err(|e| format!("{path}: {e}"));
+    // What the file takes now, whether or not the write got through.
+    used.changed(before, file_len(&file).map_or(0, cost));
+    written
+}
+
+/// The length of the regular file at `file`, if there is one (a link is
+/// not followed).
+fn file_len(file: &Path) -> Option<u64> {
+    std::fs::symlink_metadata(file)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len())
 }
 
 fn http_request(
@@ -538,6 +595,8 @@ mod tests {
             bus: RwLock::new(None),
             publish: Vec::new(),
             kv: Arc::new(Mutex::new(Kv::new(0, Arc::default()))),
+            logs: LogBudget::new(100),
+            disk: Disk::new(1 << 20, [], Arc::default()),
             counters: Arc::default(),
         }
     }
@@ -569,23 +628,6 @@ mod tests {
         assert!(!elsewhere.join("deep").exists());
         write_file(&p, "data/in/x.txt", b"x", false).unwrap();
         assert_eq!(std::fs::read(data.join("data/in/x.txt")).unwrap(), b"x");
-    }
-
-    #[test]
-    fn a_log_message_is_one_line_of_bounded_length() {
-        assert_eq!(loggable("plain é"), "plain é");
-        assert_eq!(loggable("a\nfake: line\r\t"), "a\\nfake: line\\r\\t");
-        // One byte, then two-byte characters: the limit falls inside one.
-        let long = format!("a{}", "é".repeat(MAX_LOG));
-        let line = loggable(&long);
-        let kept = format!("a{}", "é".repeat(MAX_LOG / 2 - 1));
-        assert!(line.starts_with(&kept), "cut at a char boundary");
-        assert!(line[kept.len()..].starts_with(" ... "));
-        assert!(
-            line.ends_with(&format!(" ... ({} bytes more)", MAX_LOG + 2)),
-            "{}",
-            &line[line.len() - 40..]
-        );
     }
 
     #[test]

@@ -68,7 +68,10 @@
 //!   loses its instance (a fresh one is made on the next call) and counts
 //!   as not made; more traps in a row than the plugin's restart bound
 //!   fail the plugin with the reason. A slow plugin holds only its own
-//!   instances, and no thread past its deadline.
+//!   instances, and no thread past its deadline. Its key-value store, its
+//!   files in the directories it may write, and its log lines a second
+//!   are bounded too ([`Limits::kv_bytes`], [`Limits::disk_bytes`],
+//!   [`Limits::log_lines`]).
 //! - **Capabilities.** Files only under granted directories (inside the
 //!   plugin's own data folder), environment variables, outgoing HTTP to
 //!   granted hosts, clocks and randomness: each asked for in the manifest
@@ -94,11 +97,13 @@
 
 mod bridge;
 mod cache;
+mod disk;
 mod epoch;
 mod error;
 mod grants;
 mod host;
 mod kv;
+mod logs;
 #[cfg(feature = "prometheus")]
 mod metrics;
 mod plugin;

@@ -13,10 +13,11 @@ struct PluginLabel {
 }
 
 /// A Prometheus collector of every sandboxed plugin's counters, read on
-/// each scrape: `sandbox_calls`, `sandbox_traps` and `sandbox_denied`
-/// (capability attempts refused) as counters, `sandbox_instances`,
-/// `sandbox_memory_bytes` and `sandbox_kv_bytes` as gauges, each labelled
-/// by plugin.
+/// each scrape: `sandbox_calls`, `sandbox_traps`, `sandbox_denied`
+/// (capability attempts refused) and `sandbox_logs_dropped` (log lines
+/// over the rate) as counters, `sandbox_instances`,
+/// `sandbox_memory_bytes`, `sandbox_kv_bytes` and `sandbox_disk_bytes` as
+/// gauges, each labelled by plugin.
 ///
 /// ```
 /// use prometheus_client::registry::Registry;
@@ -52,7 +53,7 @@ type Read = fn(&WasmStats) -> u64;
 impl Collector for SandboxCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let all = self.runtime.all_stats();
-        let counters: [(&str, &str, Read); 3] = [
+        let counters: [(&str, &str, Read); 4] = [
             ("sandbox_calls", "Calls into sandboxed plugins", |s| s.calls),
             (
                 "sandbox_traps",
@@ -62,6 +63,11 @@ impl Collector for SandboxCollector {
             ("sandbox_denied", "Capability attempts refused", |s| {
                 s.denied
             }),
+            (
+                "sandbox_logs_dropped",
+                "Log lines dropped over the plugin's rate",
+                |s| s.logs_dropped,
+            ),
         ];
         for (name, help, read) in counters {
             let mut family = encoder.encode_descriptor(
@@ -77,7 +83,7 @@ impl Collector for SandboxCollector {
                 ConstCounter::new(read(stats)).encode(family.encode_family(&label)?)?;
             }
         }
-        let gauges: [(&str, &str, Read); 3] = [
+        let gauges: [(&str, &str, Read); 4] = [
             ("sandbox_instances", "Live instances", |s| {
                 s.instances as u64
             }),
@@ -90,6 +96,11 @@ impl Collector for SandboxCollector {
                 "sandbox_kv_bytes",
                 "What the key-value store holds, as its quota counts it",
                 |s| s.kv_bytes as u64,
+            ),
+            (
+                "sandbox_disk_bytes",
+                "What the plugin's files take, as its disk quota counts them",
+                |s| s.disk_bytes,
             ),
         ];
         for (name, help, read) in gauges {

@@ -13,10 +13,12 @@ use plinth_runtime::{Context, ContextError, ManifestPlugin, Metadata, Plugin};
 use serde_json::Value;
 use wasmtime::component::InstancePre;
 
+use crate::disk::Disk;
 use crate::epoch::TICK;
 use crate::grants::Capabilities;
 use crate::host::{Counters, Shared, StoreData};
 use crate::kv::Kv;
+use crate::logs::LogBudget;
 use crate::pool::{CallLimits, Exports, Pool};
 use crate::runtime::Inner;
 use crate::{CallFailure, WasmError};
@@ -321,6 +323,15 @@ impl WasmPlugin {
             bus: RwLock::new(Some(ctx.bus().clone())),
             publish: self.manifest.manifest().publish.clone(),
             kv: self.kv.clone(),
+            logs: LogBudget::new(self.runtime.limits.log_lines),
+            disk: Disk::new(
+                self.runtime.limits.disk_bytes,
+                self.caps
+                    .write
+                    .iter()
+                    .map(|dir| self.caps.data_dir.join(dir)),
+                self.counters.clone(),
+            ),
             counters: self.counters.clone(),
         });
         let pool = Pool::new(

@@ -55,6 +55,17 @@ pub struct Limits {
     /// key's and value's bytes and 64 bytes for itself. A `kv-set` past it
     /// traps; a `kv-add` past it fails.
     pub kv_bytes: usize,
+    /// The most a plugin's files and folders take in the directories it
+    /// may write, counted in blocks of 4 KiB (a file rounded up, an empty
+    /// one or a folder one block). A `write-file` past it fails and writes
+    /// nothing.
+    pub disk_bytes: u64,
+    /// Log lines a plugin may log a second, in bursts of as many; the
+    /// host's warnings of its denied attempts count as its lines. Lines
+    /// over the rate are dropped and counted
+    /// ([`WasmStats::logs_dropped`]), and the next line logged says how
+    /// many. Lines the application's subscriber discards do not count.
+    pub log_lines: u32,
     /// Fuel per call when metering is on (`None`: off), and the most a
     /// manifest's `fuel` may ask for; a manifest's `fuel` applies only when
     /// metering is on.
@@ -73,6 +84,8 @@ impl Default for Limits {
             max_restarts: 3,
             max_max_restarts: 100,
             kv_bytes: 16 << 20,
+            disk_bytes: 256 << 20,
+            log_lines: 100,
             fuel: None,
         }
     }
@@ -140,6 +153,30 @@ impl Limits {
         self
     }
 
+    /// Sets the most a plugin's files take (see
+    /// [`disk_bytes`](Self::disk_bytes)).
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_disk_bytes(1 << 30);
+    /// assert_eq!(l.disk_bytes, 1 << 30);
+    /// ```
+    pub fn with_disk_bytes(mut self, bytes: u64) -> Self {
+        self.disk_bytes = bytes;
+        self
+    }
+
+    /// Sets the log lines a plugin may log a second (see
+    /// [`log_lines`](Self::log_lines)).
+    ///
+    /// ```
+    /// let l = plinth_wasm::Limits::default().with_log_lines(10);
+    /// assert_eq!(l.log_lines, 10);
+    /// ```
+    pub fn with_log_lines(mut self, lines: u32) -> Self {
+        self.log_lines = lines;
+        self
+    }
+
     /// Turns fuel metering on with `fuel` per call.
     ///
     /// ```
@@ -174,6 +211,11 @@ pub struct WasmStats {
     /// What the plugin's key-value store holds, as its quota
     /// ([`Limits::kv_bytes`]) counts it.
     pub kv_bytes: usize,
+    /// What the plugin's files take in its writable directories, as its
+    /// quota ([`Limits::disk_bytes`]) counts them, since it last started.
+    pub disk_bytes: u64,
+    /// Log lines dropped over its rate ([`Limits::log_lines`]).
+    pub logs_dropped: u64,
     /// The plugin's loaded instance pools: 1 while it runs, 0 once it is
     /// stopped and dropped (more would be a leak).
     pub pools: usize,
@@ -564,6 +606,8 @@ fn stats(c: &Counters, cache: Option<CacheOutcome>) -> WasmStats {
         instances: c.instances.load(Ordering::Relaxed),
         memory: c.memory.load(Ordering::Relaxed),
         kv_bytes: c.kv_bytes.load(Ordering::Relaxed),
+        disk_bytes: c.disk_bytes.load(Ordering::Relaxed),
+        logs_dropped: c.logs_dropped.load(Ordering::Relaxed),
         pools: c.pools.load(Ordering::Relaxed),
         cache,
     }

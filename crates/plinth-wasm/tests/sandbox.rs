@@ -639,6 +639,108 @@ fn a_plugin_publishes_only_on_the_topics_its_manifest_declares() {
     assert_eq!(rt.stats("undeclared").unwrap().denied, 1);
 }
 
+/// A guest granted a directory cannot fill the disk through it: its files
+/// and folders are counted against a quota, and a write past it fails,
+/// writing nothing, while the plugin keeps serving. The count starts from
+/// what the directory holds, and starts again at the plugin's next start.
+#[test]
+fn a_write_past_the_disk_quota_fails_and_writes_nothing() {
+    const BLOCK: u64 = 4096;
+    let tmp = tempfile::tempdir().unwrap();
+    let asks = format!("{TAPS_ECHO}[permissions]\nwrite = [\"data\"]\n");
+    plugin_dir(&tmp.path().join("plugins"), "filler", filler(), &asks);
+    let data = tmp.path().join("data");
+    let granted = data.join("filler/data");
+    std::fs::create_dir_all(&granted).unwrap();
+    std::fs::write(granted.join("old.txt"), "o").unwrap();
+    let policy = Policy::new(&data).grant("filler", Grant::new().write("data"));
+    let rt = runtime(tmp.path(), policy, limits().with_disk_bytes(4 * BLOCK));
+    let mut manager = started(&rt, tmp.path());
+    assert_eq!(manager.state("filler"), Some(PluginState::Active));
+    // `old.txt`: one block.
+    assert_eq!(rt.stats("filler").unwrap().disk_bytes, BLOCK);
+    // The folder `deep` and the file: a block each. The payload is
+    // written as its JSON text, quotes and all.
+    echo_call(&manager, "x").unwrap();
+    assert_eq!(rt.stats("filler").unwrap().disk_bytes, 3 * BLOCK);
+    // 3 + 4,002 bytes: still one block.
+    echo_call(&manager, &"a".repeat(4000)).unwrap();
+    assert_eq!(rt.stats("filler").unwrap().disk_bytes, 3 * BLOCK);
+    // 4,005 + 202 bytes: two blocks, the quota exactly.
+    echo_call(&manager, &"b".repeat(200)).unwrap();
+    assert_eq!(rt.stats("filler").unwrap().disk_bytes, 4 * BLOCK);
+    let fill = granted.join("deep/fill.txt");
+    assert_eq!(std::fs::metadata(&fill).unwrap().len(), 4207);
+    let err = echo_call(&manager, &"c".repeat(5000)).unwrap_err();
+    assert!(
+        err.contains(
+            "data/deep/fill.txt: disk quota of 16384 bytes reached (16384 used, 4096 more needed)"
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::metadata(&fill).unwrap().len(), 4207);
+    assert_eq!(rt.stats("filler").unwrap().disk_bytes, 4 * BLOCK);
+    // An error for the guest to handle, not a trap: the plugin serves on.
+    assert_eq!(rt.stats("filler").unwrap().traps, 0);
+    assert_eq!(manager.state("filler"), Some(PluginState::Active));
+    echo_call(&manager, "").unwrap();
+
+    // Files removed while it runs are seen when it starts again.
+    std::fs::remove_file(&fill).unwrap();
+    block_on(manager.disable("filler")).unwrap();
+    block_on(manager.enable("filler")).unwrap();
+    assert_eq!(rt.stats("filler").unwrap().disk_bytes, 2 * BLOCK);
+}
+
+/// A guest cannot flood the host's log: past its rate of lines a second,
+/// its lines are dropped and counted, and the next line logged says how
+/// many were.
+#[test]
+fn log_lines_past_the_rate_are_dropped_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin_dir(
+        &tmp.path().join("plugins"),
+        "chatty",
+        chatterbox(),
+        TAPS_ECHO,
+    );
+    let rt = runtime(
+        tmp.path(),
+        Policy::new(tmp.path().join("data")),
+        limits().with_log_lines(10),
+    );
+    // Captures this thread's logs: the guest is called on it.
+    let kit = plinth_runtime::testing::TestContext::new("observer")
+        .build()
+        .unwrap();
+    let manager = started(&rt, tmp.path());
+    let lines = |text: &str| {
+        kit.logs()
+            .iter()
+            .filter(|l| l.message.contains(text) && l.plugin.as_deref() == Some("chatty"))
+            .count()
+    };
+    // 50 lines at once: the burst of 10 is logged.
+    echo_call(&manager, "now").unwrap();
+    assert_eq!(lines("now"), 10);
+    assert_eq!(rt.stats("chatty").unwrap().logs_dropped, 40);
+    assert_eq!(lines("log lines dropped"), 0);
+    // A line a tenth of a second: the next call logs a few more, the
+    // first of them after the count of those dropped.
+    std::thread::sleep(Duration::from_millis(300));
+    echo_call(&manager, "then").unwrap();
+    let second = lines("then");
+    assert!((3..10).contains(&second), "{second} lines logged");
+    assert_eq!(
+        lines("40 log lines dropped: over the limit of 10 a second"),
+        1
+    );
+    assert_eq!(
+        rt.stats("chatty").unwrap().logs_dropped,
+        40 + 50 - second as u64
+    );
+}
+
 /// A plugin's key-value store holds what the host's quota allows: a
 /// `kv-set` past it traps (it has no error to answer with), so a guest
 /// cannot grow the store until the host runs out of memory. (That it

@@ -304,6 +304,60 @@ pub fn hoarder() -> String {
     )
 }
 
+/// Logs each hook payload 50 times at level `info`, then answers it.
+pub fn chatterbox() -> String {
+    importing(
+        r#"    (type $level (enum "trace" "debug" "info" "warn" "error"))
+    (export "level" (type $lv (eq $level)))
+    (export "log" (func (param "level" $lv) (param "message" string)))"#,
+        &[("log", "log", false)],
+        r#"    (import "libc" "mem" (memory 1))
+    (import "host" "log" (func $log (param i32 i32 i32)))
+    (func (export "initialize") (param i32 i32) (result i32)
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))
+    (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
+      (local $n i32)
+      (loop $again
+        (call $log (i32.const 2) (local.get $pp) (local.get $pl))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $again (i32.lt_u (local.get $n) (i32.const 50))))
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (local.get $pp))
+      (i32.store (i32.const 40) (local.get $pl))
+      (i32.const 32))"#,
+        false,
+    )
+}
+
+/// Appends each hook payload to `data/deep/fill.txt` with `write-file`,
+/// and answers the payload, or fails with the host's error.
+pub fn filler() -> String {
+    importing(
+        r#"    (export "write-file" (func (param "path" string) (param "contents" (list u8)) (param "append" bool) (result (result (error string)))))"#,
+        &[("write", "write-file", true)],
+        r#"    (import "libc" "mem" (memory 1))
+    (import "host" "write" (func $write (param i32 i32 i32 i32 i32 i32)))
+    (data (i32.const 2000) "data/deep/fill.txt")
+    (func (export "initialize") (param i32 i32) (result i32)
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))
+    (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
+      (call $write (i32.const 2000) (i32.const 18) (local.get $pp) (local.get $pl) (i32.const 1) (i32.const 128))
+      (if (i32.load8_u (i32.const 128))
+        (then
+          (i32.store8 (i32.const 32) (i32.const 1))
+          (i32.store (i32.const 36) (i32.load (i32.const 132)))
+          (i32.store (i32.const 40) (i32.load (i32.const 136)))
+          (return (i32.const 32))))
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (local.get $pp))
+      (i32.store (i32.const 40) (local.get $pl))
+      (i32.const 32))"#,
+        false,
+    )
+}
+
 /// A guest in component text that imports host functions: `imports` is
 /// the body of the host instance's type; each of `lowered` is a core
 /// function lowered from one of them (its name, the host function's name,
