@@ -73,9 +73,11 @@ impl Used<'_> {
     }
 
     /// Whether `grow` bytes more fit, with the error for the guest when
-    /// they do not.
+    /// they do not. A write that takes nothing more always fits: a plugin
+    /// over its quota (lowered since, or filled by others) can still
+    /// shrink its files.
     pub fn check(&self, path: &str, grow: u64) -> Result<(), String> {
-        if self.bytes().saturating_add(grow) <= self.disk.quota {
+        if grow == 0 || self.bytes().saturating_add(grow) <= self.disk.quota {
             Ok(())
         } else {
             Err(format!(
@@ -157,6 +159,11 @@ mod tests {
             "p: disk quota of 12288 bytes reached (4096 used, 8193 more needed)"
         );
         used.changed(0, 2 * BLOCK);
+        // Over the quota, nothing more fits, but shrinking does.
+        used.changed(0, 2 * BLOCK);
+        assert!(used.check("p", 1).is_err());
+        used.check("p", 0).unwrap();
+        used.changed(2 * BLOCK, 0);
         drop(used);
         // Not counted again: the file added since is not seen.
         std::fs::write(tmp.path().join("y"), b"y").unwrap();

@@ -195,6 +195,7 @@ pub struct Policy {
     default: Grant,
     per_plugin: HashMap<String, Grant>,
     strict: bool,
+    private_networks: bool,
 }
 
 impl Policy {
@@ -210,6 +211,7 @@ impl Policy {
             default: Grant::new(),
             per_plugin: HashMap::new(),
             strict: false,
+            private_networks: false,
         }
     }
 
@@ -245,6 +247,37 @@ impl Policy {
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
         self
+    }
+
+    /// Whether a host granted by name may lead to a private address
+    /// (`true`), or only to public ones (`false`, the default).
+    ///
+    /// A name is resolved by the host, and the request sent to an address
+    /// it resolved to: by default, one that is loopback, private,
+    /// link-local (where cloud metadata services answer) or otherwise not
+    /// public is refused, as a denied attempt. A plugin granted
+    /// `api.example.com` thus cannot reach the application's own
+    /// loopback services, or the local network, through that name's DNS.
+    /// An address granted as itself (`127.0.0.1:8080`) is always allowed;
+    /// so is `localhost` only under `true`.
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("d");
+    /// assert!(!p.allows_private_networks());
+    /// assert!(p.private_networks(true).allows_private_networks());
+    /// ```
+    pub fn private_networks(mut self, allow: bool) -> Self {
+        self.private_networks = allow;
+        self
+    }
+
+    /// See [`private_networks`](Self::private_networks).
+    ///
+    /// ```
+    /// assert!(!plinth_wasm::Policy::new("d").allows_private_networks());
+    /// ```
+    pub fn allows_private_networks(&self) -> bool {
+        self.private_networks
     }
 
     /// See [`strict`](Self::strict).
@@ -317,6 +350,7 @@ impl Policy {
             env,
             clocks,
             random,
+            private_networks: self.private_networks,
         };
         (caps, denied)
     }
@@ -332,6 +366,8 @@ pub(crate) struct Capabilities {
     pub env: Vec<String>,
     pub clocks: bool,
     pub random: bool,
+    /// Whether hosts granted by name may resolve to private addresses.
+    pub private_networks: bool,
 }
 
 impl Capabilities {

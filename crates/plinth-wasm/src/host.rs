@@ -2,7 +2,8 @@
 //! the memory accounting, and the imports, each checked against the
 //! plugin's capabilities.
 
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
 use std::path::{Component as PathPart, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use plinth_hooks::Topic;
 use plinth_runtime::PluginBus;
 use serde_json::Value;
-use wasmtime::component::{ComponentType, Lift, Linker, Lower};
+use wasmtime::component::{ComponentType, Lift, Linker};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
 use crate::disk::{BLOCK, Disk, cost};
@@ -19,9 +20,10 @@ use crate::error::shown;
 use crate::grants::Capabilities;
 use crate::kv::Kv;
 use crate::logs::{Admit, LogBudget, loggable};
+use crate::net;
 use crate::world::{WORLD_PACKAGE, WORLD_VERSION};
 
-/// The most a guest reads from a file or an HTTP response at once.
+/// The most a guest reads from a file at once.
 const MAX_READ: u64 = 16 << 20;
 /// The most bytes of one bus message: parsed, its JSON tree takes many
 /// times its text.
@@ -78,12 +80,14 @@ pub(crate) struct Shared {
     pub logs: LogBudget,
     /// The plugin's disk quota over its writable directories.
     pub disk: Disk,
+    /// Its name lookups in progress (see [`net::MAX_LOOKUPS`]).
+    pub lookups: Arc<AtomicUsize>,
     pub counters: Arc<Counters>,
 }
 
 impl Shared {
     /// Counts and logs a denied attempt; the message is the guest's error.
-    fn deny(&self, what: String) -> String {
+    pub(crate) fn deny(&self, what: String) -> String {
         self.counters.denied.fetch_add(1, Ordering::Relaxed);
         // The guest's strings in `what` are `shown` (cut) already; this
         // keeps it on one line.
@@ -98,13 +102,14 @@ impl Shared {
     /// the subscriber wants it and the plugin is within its rate. Lines
     /// the subscriber would discard do not count against the rate.
     fn log(&self, level: Level, message: impl FnOnce() -> String) {
-        if !level.enabled() {
-            return;
-        }
-        let Admit::Log { dropped } = self.logs.admit(&self.counters) else {
-            return;
-        };
+        // In the span: a filter may be scoped to it.
         self.span.in_scope(|| {
+            if !level.enabled() {
+                return;
+            }
+            let Admit::Log { dropped } = self.logs.admit(&self.counters) else {
+                return;
+            };
             if dropped > 0 {
                 tracing::warn!(
                     plugin = %self.name,
@@ -249,13 +254,6 @@ impl Level {
     }
 }
 
-#[derive(ComponentType, Lower, Clone, Debug)]
-#[component(record)]
-struct HttpResponse {
-    status: u16,
-    body: Vec<u8>,
-}
-
 type Cx<'a> = StoreContextMut<'a, StoreData>;
 
 /// The name the host interface is defined under.
@@ -320,7 +318,13 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "http-request",
         |cx: Cx<'_>, (method, url, body): (String, String, Vec<u8>)| {
             let data = cx.data();
-            Ok((http_request(&data.plugin, data.due, &method, &url, body),))
+            Ok((net::http_request(
+                &data.plugin,
+                data.due,
+                &method,
+                &url,
+                body,
+            ),))
         },
     )?;
     host.func_wrap("now-ms", |cx: Cx<'_>, (): ()| {
@@ -445,7 +449,8 @@ fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
         return Err(plugin.deny(format!("read {}", shown(&dir))));
     }
     confined(plugin, &dir, &file)?;
-    let handle = std::fs::File::open(&file).map_err(|e| format!("{path}: {e}"))?;
+    let handle =
+        open_regular(&file, OpenOptions::new().read(true)).map_err(|e| format!("{path}: {e}"))?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(handle, MAX_READ + 1), &mut bytes)
         .map_err(|e| format!("{path}: {e}"))?;
@@ -455,25 +460,31 @@ fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Writes `contents` to the file at `path` (after what it holds, with
+/// `append`), within the plugin's disk quota. The quota's lock is held
+/// throughout: a plugin's writes are checked and made one at a time, so
+/// the count stays exact.
 fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Result<(), String> {
     let (dir, file) = resolve(plugin, path)?;
     if !plugin.caps.may_write(&dir) {
         return Err(plugin.deny(format!("write {}", shown(&dir))));
     }
     let mut used = plugin.disk.lock();
-    // The folders to make: the deepest that exists must be inside the
-    // grant before the rest are made, as through a link they would be
-    // made elsewhere. (A parent that exists is `confined`'s to check,
-    // once.)
-    let mut missing = 0;
-    if let Some(parent) = file.parent()
-        && !parent.exists()
-    {
-        let existing = parent.ancestors().find(|a| a.exists()).unwrap_or(parent);
-        if !inside_granted(plugin, &dir, existing)? {
-            return Err(outside(&file, &dir));
+    // The folders to make, shallowest first. The deepest that exists must
+    // be inside the grant before the rest are made: through a link they
+    // would be made elsewhere. A file whose folder exists is confined
+    // before it is measured: through a link, its size would be another's.
+    let mut to_make = Vec::new();
+    match file.parent() {
+        Some(parent) if !parent.exists() => {
+            let existing = parent.ancestors().find(|a| a.exists()).unwrap_or(parent);
+            if !inside_granted(plugin, &dir, existing)? {
+                return Err(outside(&file, &dir));
+            }
+            to_make = parent.ancestors().take_while(|a| *a != existing).collect();
+            to_make.reverse();
         }
-        missing = parent.ancestors().take_while(|a| *a != existing).count() as u64;
+        _ => confined(plugin, &dir, &file)?,
     }
     // Checked before anything is made: a write past the quota changes
     // nothing.
@@ -485,31 +496,59 @@ fn write_file(plugin: &Shared, path: &str, contents: &[u8], append: bool) -> Res
     } else {
         len
     };
-    let folders = missing * BLOCK;
+    let folders = (to_make.len() as u64).saturating_mul(BLOCK);
     used.check(
         path,
         folders
             .saturating_add(cost(after_len))
             .saturating_sub(before),
     )?;
-    if let Some(parent) = file.parent()
-        && missing > 0
-    {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{path}: {e}"))?;
-        used.changed(0, folders);
+    if !to_make.is_empty() {
+        // One at a time, each counted once made: a failure part way
+        // leaves none made uncounted.
+        for folder in &to_make {
+            match std::fs::create_dir(folder) {
+                Ok(()) => used.changed(0, BLOCK),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(format!("{path}: {e}")),
+            }
+        }
+        confined(plugin, &dir, &file)?;
     }
-    confined(plugin, &dir, &file)?;
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(append)
-        .write(true)
-        .truncate(!append)
-        .open(&file)
-        .and_then(|mut handle| handle.write_all(contents))
-        .map_err(|e| format!("{path}: {e}"));
+    let written = open_regular(
+        &file,
+        OpenOptions::new()
+            .create(true)
+            .append(append)
+            .write(true)
+            .truncate(!append),
+    )
+    .and_then(|mut handle| handle.write_all(contents))
+    .map_err(|e| format!("{path}: {e}"));
     // What the file takes now, whether or not the write got through.
     used.changed(before, file_len(&file).map_or(0, cost));
     written
+}
+
+/// Opens `file` as `options` say, if it is a regular file: a link is not
+/// followed, and opening does not wait. A FIFO (which a guest cannot make,
+/// but another process can) would otherwise hold the call, and the
+/// plugin's other writes, until someone opens its other end.
+fn open_regular(file: &Path, options: &mut OpenOptions) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let handle = options.open(file)?;
+    if handle.metadata()?.is_file() {
+        Ok(handle)
+    } else {
+        Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file",
+        ))
+    }
 }
 
 /// The length of the regular file at `file`, if there is one (a link is
@@ -521,67 +560,10 @@ fn file_len(file: &Path) -> Option<u64> {
         .map(|m| m.len())
 }
 
-fn http_request(
-    plugin: &Shared,
-    due: Instant,
-    method: &str,
-    url: &str,
-    body: Vec<u8>,
-) -> Result<HttpResponse, String> {
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|e| format!("bad URL {}: {e}", shown(url)))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!(
-            "only http:// URLs are supported, not {}",
-            shown(url)
-        ));
-    }
-    let host = uri
-        .host()
-        .ok_or_else(|| format!("URL {} has no host", shown(url)))?;
-    let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
-    if !plugin.caps.may_connect(&authority) {
-        return Err(plugin.deny(format!("net {}", shown(&authority))));
-    }
-    // What is left of the call's deadline, not all of it: a request made
-    // late in a call would hold the thread past the deadline.
-    let left = due.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(format!(
-            "the call's deadline of {} ms has passed",
-            plugin.deadline.as_millis()
-        ));
-    }
-    let request = ureq::http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(body)
-        .map_err(|e| e.to_string())?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(left))
-        .http_status_as_error(false)
-        // A redirect is the guest's to follow: followed here, it would
-        // reach a host the grant was never checked against.
-        .max_redirects(0)
-        .build()
-        .into();
-    let mut response = agent.run(request).map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_READ)
-        .read_to_vec()
-        .map_err(|e| e.to_string())?;
-    Ok(HttpResponse { status, body })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plugin(net: &str) -> Shared {
+impl Shared {
+    /// A plugin granted HTTP to `net` and nothing else, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(net: &str) -> Shared {
         Shared {
             name: "p".into(),
             span: tracing::Span::none(),
@@ -597,17 +579,15 @@ mod tests {
             kv: Arc::new(Mutex::new(Kv::new(0, Arc::default()))),
             logs: LogBudget::new(100),
             disk: Disk::new(1 << 20, [], Arc::default()),
+            lookups: Arc::default(),
             counters: Arc::default(),
         }
     }
+}
 
-    /// A server that accepts and never answers: a request to it lasts as
-    /// long as its timeout.
-    fn silent() -> (std::net::TcpListener, String) {
-        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = server.local_addr().unwrap().to_string();
-        (server, addr)
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     /// A link planted in a granted folder (the guest cannot make one, but
     /// another process can) leads nowhere: no folder is made through it.
@@ -620,7 +600,7 @@ mod tests {
         let elsewhere = tmp.path().join("elsewhere");
         std::fs::create_dir_all(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, data.join("data/out")).unwrap();
-        let mut p = plugin("none");
+        let mut p = Shared::for_tests("none");
         p.caps.data_dir = data.clone();
         p.caps.write = vec!["data".into()];
         let err = write_file(&p, "data/out/deep/x.txt", b"x", false).unwrap_err();
@@ -628,23 +608,5 @@ mod tests {
         assert!(!elsewhere.join("deep").exists());
         write_file(&p, "data/in/x.txt", b"x", false).unwrap();
         assert_eq!(std::fs::read(data.join("data/in/x.txt")).unwrap(), b"x");
-    }
-
-    #[test]
-    fn an_http_request_waits_only_for_what_is_left_of_the_call() {
-        let (_server, addr) = silent();
-        let p = plugin(&addr);
-        let url = format!("http://{addr}/");
-        let passed = Instant::now().checked_sub(Duration::from_millis(1));
-        let err = http_request(&p, passed.unwrap(), "GET", &url, Vec::new()).unwrap_err();
-        assert!(err.contains("deadline of 30000 ms has passed"), "{err}");
-
-        // 200 ms left of a 30 s deadline: the request gives up with the
-        // call, not 30 s later.
-        let started = Instant::now();
-        let left = started + Duration::from_millis(200);
-        let err = http_request(&p, left, "GET", &url, Vec::new()).unwrap_err();
-        assert!(err.to_lowercase().contains("timeout"), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{err}");
     }
 }

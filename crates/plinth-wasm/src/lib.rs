@@ -76,7 +76,9 @@
 //!   plugin's own data folder), environment variables, outgoing HTTP to
 //!   granted hosts, clocks and randomness: each asked for in the manifest
 //!   and granted by the policy. A denied attempt is an error inside the
-//!   guest, a warning on the host, and counted ([`WasmStats::denied`]).
+//!   guest, a warning on the host, and counted ([`WasmStats::denied`]). A
+//!   host granted by name reaches public addresses only, unless the
+//!   policy allows private networks ([`Policy::private_networks`]).
 //! - **Extension points.** An extension the manifest declares with a
 //!   `wasm:` module naming the plugin's own component
 //!   (`[extensions."app:greeting"] hello = "wasm:plugin.wasm"`) is made by
@@ -106,6 +108,7 @@ mod kv;
 mod logs;
 #[cfg(feature = "prometheus")]
 mod metrics;
+mod net;
 mod plugin;
 mod pool;
 mod runtime;

@@ -92,10 +92,11 @@ impl LogBudget {
         b.tokens = (b.tokens + elapsed * rate).min(rate);
         b.at = b.at.max(now);
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Admit::Log {
-                dropped: std::mem::take(&mut b.dropped),
-            }
+            let dropped = std::mem::take(&mut b.dropped);
+            // The report of the lines dropped is a line too: it is
+            // charged, if need be against the next second's allowance.
+            b.tokens -= if dropped > 0 { 2.0 } else { 1.0 };
+            Admit::Log { dropped }
         } else {
             b.dropped += 1;
             counters.logs_dropped.fetch_add(1, Ordering::Relaxed);
@@ -140,10 +141,15 @@ mod tests {
         }
         assert_eq!(counters.logs_dropped.load(Ordering::Relaxed), 5);
         // A tenth of a second later, one line more is allowed, and it
-        // carries the count of those dropped before it.
+        // carries the count of those dropped before it. That report is
+        // charged too: the next tenth of a second allows nothing more.
         let later = t0 + Duration::from_millis(100);
         assert_eq!(budget.admit_at(later, &counters), Admit::Log { dropped: 5 });
         assert_eq!(budget.admit_at(later, &counters), Admit::Drop);
+        let later = t0 + Duration::from_millis(200);
+        assert_eq!(budget.admit_at(later, &counters), Admit::Drop);
+        let later = t0 + Duration::from_millis(300);
+        assert_eq!(budget.admit_at(later, &counters), Admit::Log { dropped: 2 });
         // Idle time refills the bucket only up to one second's worth.
         let much_later = t0 + Duration::from_secs(60);
         for _ in 0..10 {

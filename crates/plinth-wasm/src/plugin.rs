@@ -332,6 +332,7 @@ impl WasmPlugin {
                     .map(|dir| self.caps.data_dir.join(dir)),
                 self.counters.clone(),
             ),
+            lookups: Arc::default(),
             counters: self.counters.clone(),
         });
         let pool = Pool::new(
