@@ -145,6 +145,11 @@ impl Grant {
         listed(&self.net, host) || listed(&self.net, bare_host(host))
     }
 
+    /// Whether HTTP to `host` is granted by name, not through `*`.
+    fn names_net(&self, host: &str) -> bool {
+        named(&self.net, host)
+    }
+
     /// Whether the environment variable `name` is granted.
     ///
     /// ```
@@ -169,6 +174,12 @@ impl Grant {
 
 fn listed(list: &[String], item: &str) -> bool {
     list.iter().any(|g| g == "*" || g == item)
+}
+
+/// Whether `list` names `host` (or its bare host) itself.
+fn named(list: &[String], host: &str) -> bool {
+    let bare = bare_host(host);
+    list.iter().any(|g| g == host || g == bare)
 }
 
 /// `host` of `host:port` (a grant of a bare host covers every port).
@@ -258,8 +269,8 @@ impl Policy {
     /// public is refused, as a denied attempt. A plugin granted
     /// `api.example.com` thus cannot reach the application's own
     /// loopback services, or the local network, through that name's DNS.
-    /// An address granted as itself (`127.0.0.1:8080`) is always allowed;
-    /// so is `localhost` only under `true`.
+    /// An address the grant names itself (`127.0.0.1:8080`, not through
+    /// `*`) is always allowed; `localhost` is allowed only under `true`.
     ///
     /// ```
     /// let p = plinth_wasm::Policy::new("d");
@@ -333,6 +344,7 @@ impl Policy {
         let read = pick("read", &asked.read, &|d| grant.allows_read(d));
         let write = pick("write", &asked.write, &|d| grant.allows_write(d));
         let net = pick("net", &asked.net, &|h| grant.allows_net(h));
+        let net_named = net.iter().filter(|h| grant.names_net(h)).cloned().collect();
         let env = pick("env", &asked.env, &|v| grant.allows_env(v));
         let mut flag = |kind: &str, asked: bool, granted: bool| {
             if asked && !granted {
@@ -347,6 +359,7 @@ impl Policy {
             read,
             write,
             net,
+            net_named,
             env,
             clocks,
             random,
@@ -363,10 +376,14 @@ pub(crate) struct Capabilities {
     pub read: Vec<String>,
     pub write: Vec<String>,
     pub net: Vec<String>,
+    /// The hosts of `net` the grant names itself, not through `*`: an
+    /// address among them was written by the operator, and is allowed
+    /// whatever its class.
+    pub net_named: Vec<String>,
     pub env: Vec<String>,
     pub clocks: bool,
     pub random: bool,
-    /// Whether hosts granted by name may resolve to private addresses.
+    /// Whether hosts may be private addresses (see `net_named`).
     pub private_networks: bool,
 }
 
@@ -380,8 +397,12 @@ impl Capabilities {
     }
 
     pub fn may_connect(&self, host: &str) -> bool {
-        let bare = bare_host(host);
-        self.net.iter().any(|h| h == host || h == bare)
+        named(&self.net, host)
+    }
+
+    /// Whether the operator's grant names `host` itself.
+    pub fn grants_by_name(&self, host: &str) -> bool {
+        named(&self.net_named, host)
     }
 
     pub fn may_env(&self, name: &str) -> bool {

@@ -80,7 +80,8 @@ pub(crate) struct Shared {
     pub logs: LogBudget,
     /// The plugin's disk quota over its writable directories.
     pub disk: Disk,
-    /// Its name lookups in progress (see [`net::MAX_LOOKUPS`]).
+    /// Its name lookups in progress (see [`net::MAX_LOOKUPS`]), counted
+    /// across its restarts: a lookup outlives the call that made it.
     pub lookups: Arc<AtomicUsize>,
     pub counters: Arc<Counters>,
 }
@@ -538,7 +539,8 @@ fn open_regular(file: &Path, options: &mut OpenOptions) -> std::io::Result<File>
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+        // Nor does a terminal opened by mistake become the process's own.
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
     }
     let handle = options.open(file)?;
     if handle.metadata()?.is_file() {
@@ -561,7 +563,8 @@ fn file_len(file: &Path) -> Option<u64> {
 }
 
 impl Shared {
-    /// A plugin granted HTTP to `net` and nothing else, for unit tests.
+    /// A plugin granted HTTP to `net` (by name) and nothing else, for unit
+    /// tests.
     #[cfg(test)]
     pub(crate) fn for_tests(net: &str) -> Shared {
         Shared {
@@ -569,6 +572,7 @@ impl Shared {
             span: tracing::Span::none(),
             caps: Capabilities {
                 net: vec![net.to_owned()],
+                net_named: vec![net.to_owned()],
                 ..Capabilities::default()
             },
             memory_cap: 1 << 20,

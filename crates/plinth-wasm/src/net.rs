@@ -36,8 +36,8 @@ pub(crate) struct HttpResponse {
 /// Whether `ip` is a public address: not loopback, private, link-local
 /// (where cloud metadata services answer), shared, unspecified,
 /// broadcast, multicast, or reserved for documentation, benchmarks or
-/// the future. An IPv4 address inside IPv6 (mapped, or NAT64) is judged as
-/// IPv4.
+/// the future. An IPv4 address inside IPv6 (mapped, NAT64 or 6to4) is
+/// judged as IPv4.
 pub(crate) fn public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => public_v4(v4),
@@ -46,20 +46,39 @@ pub(crate) fn public(ip: IpAddr) -> bool {
                 return public_v4(v4);
             }
             let s = v6.segments();
+            let v4 = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                Ipv4Addr::new(a, b, c, d)
+            };
+            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4
+            // address, which is what is reached.
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return public_v4(Ipv4Addr::new(a, b, c, d));
+                return public_v4(v4(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return public_v4(v4(s[1], s[2]));
             }
             !(v6.is_unspecified()
                 || v6.is_loopback()
                 || v6.is_multicast()
-                // Unique local (fc00::/7), link-local (fe80::/10).
+                // IPv4-compatible (::/96, deprecated): refused whole.
+                || s[0..6] == [0; 6]
+                // Local-use NAT64 (64:ff9b:1::/48), to private IPv4.
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+                // Discard-only (100::/64).
+                || (s[0] == 0x100 && s[1..4] == [0; 3])
+                // Benchmarking (2001:2::/48), documentation (2001:db8::/32,
+                // 3fff::/20), segment routing (5f00::/16).
+                || (s[0] == 0x2001 && s[1] == 2 && s[2] == 0)
+                || (s[0] == 0x2001 && s[1] == 0xdb8)
+                || (s[0] & 0xfff0) == 0x3ff0
+                || s[0] == 0x5f00
+                // Unique local (fc00::/7), link-local (fe80::/10),
+                // site-local (fec0::/10, deprecated).
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
-                // Documentation (2001:db8::/32); IPv4-compatible (::/96).
-                || (s[0] == 0x2001 && s[1] == 0xdb8)
-                || s[0..6] == [0; 6])
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -110,11 +129,23 @@ pub(crate) fn http_request(
         return Err(plugin.deny(format!("net {}", shown(&authority))));
     }
     let wait = left(plugin, due)?;
-    // An address in the URL is granted as itself; a name is resolved, and
-    // what it resolves to checked.
+    // An address the operator's grant names is allowed as it is; one a
+    // wildcard grant let the manifest name must be public, as must those
+    // a name resolves to.
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     let addresses = match literal.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Ok(ip) => {
+            if !(plugin.caps.private_networks
+                || public(ip)
+                || plugin.caps.grants_by_name(&authority))
+            {
+                return Err(plugin.deny(format!(
+                    "net {}: a non-public address granted only through `*`, and the policy does not allow private networks",
+                    shown(&authority)
+                )));
+            }
+            vec![SocketAddr::new(ip, port)]
+        }
         Err(_) => {
             let found = lookup(plugin, host, port, wait)?;
             let (kept, refused): (Vec<_>, Vec<_>) = found
@@ -160,6 +191,9 @@ pub(crate) fn http_request(
             // A redirect is the guest's to follow: followed here, it would
             // reach a host the grant was never checked against.
             .max_redirects(0)
+            // Straight to the address checked: a proxy from the
+            // environment would be a host the grant never named.
+            .proxy(None)
             .build()
             .into();
         match agent.run(request) {
@@ -185,12 +219,18 @@ pub(crate) fn http_request(
 /// Whether `e` says the address could not be reached, so that nothing was
 /// sent to it.
 fn unreachable(e: &ureq::Error) -> bool {
-    use std::io::ErrorKind::{ConnectionRefused, HostUnreachable, NetworkUnreachable};
+    use std::io::ErrorKind::{
+        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkDown, NetworkUnreachable,
+    };
     match e {
         ureq::Error::ConnectionFailed => true,
         ureq::Error::Io(io) => matches!(
             io.kind(),
-            ConnectionRefused | HostUnreachable | NetworkUnreachable
+            ConnectionRefused
+                | HostUnreachable
+                | NetworkUnreachable
+                | NetworkDown
+                | AddrNotAvailable
         ),
         _ => false,
     }
@@ -291,6 +331,66 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10), "{err}");
     }
 
+    /// A request to a name goes to an address it resolved to, with the
+    /// name in `Host` and the URL's user and password as basic
+    /// authentication, as the client would have sent them.
+    #[test]
+    fn a_request_to_a_name_keeps_its_host_and_credentials() {
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let answered = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut s, _) = server.accept().unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0; 1024];
+            while !head.ends_with(b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "the request ended early");
+                head.extend_from_slice(&buf[..n]);
+            }
+            let head = String::from_utf8(head).unwrap().to_lowercase();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
+                head.len()
+            );
+            s.write_all(reply.as_bytes()).unwrap();
+        });
+        let mut p = Shared::for_tests(&format!("localhost:{port}"));
+        p.caps.private_networks = true;
+        let due = Instant::now() + Duration::from_secs(10);
+        let url = format!("http://u:p@localhost:{port}/a/b?c=d");
+        let response = http_request(&p, due, "GET", &url, Vec::new()).unwrap();
+        answered.join().unwrap();
+        let head = String::from_utf8(response.body).unwrap();
+        assert!(head.starts_with("get /a/b?c=d http/1.1\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("\r\nhost: localhost:{port}\r\n")),
+            "{head}"
+        );
+        // `u:p` in base 64.
+        assert!(head.contains("\r\nauthorization: basic dtpw\r\n"), "{head}");
+    }
+
+    /// An address granted by name is the operator's choice; one that a
+    /// wildcard grant let the manifest name must be public.
+    #[test]
+    fn a_private_address_granted_only_through_a_wildcard_is_refused() {
+        let mut p = Shared::for_tests("127.0.0.1:9");
+        // As `*` grants it: the manifest's entry, not the operator's.
+        p.caps.net_named.clear();
+        let due = Instant::now() + Duration::from_secs(10);
+        let err = http_request(&p, due, "GET", "http://127.0.0.1:9/", Vec::new()).unwrap_err();
+        assert!(
+            err.contains("a non-public address granted only through `*`"),
+            "{err}"
+        );
+        assert_eq!(p.counters.denied.load(Ordering::Relaxed), 1);
+        // Named by the grant: allowed (and refused by the port, unused).
+        p.caps.net_named = vec!["127.0.0.1".into()];
+        let err = http_request(&p, due, "GET", "http://127.0.0.1:9/", Vec::new()).unwrap_err();
+        assert!(!err.contains("denied"), "{err}");
+    }
+
     #[test]
     fn public_addresses_are_told_from_the_rest() {
         for ip in [
@@ -299,6 +399,7 @@ mod tests {
             "2606:4700::1111",
             "::ffff:93.184.216.34",
             "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(public(ip.parse().unwrap()), "{ip}");
         }
@@ -327,6 +428,13 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
             "::127.0.0.1",
+            "2002:7f00:1::1",
+            "64:ff9b:1::808:808",
+            "100::1",
+            "2001:2::1",
+            "3fff::1",
+            "5f00::1",
+            "fec0::1",
         ] {
             assert!(!public(ip.parse().unwrap()), "{ip}");
         }

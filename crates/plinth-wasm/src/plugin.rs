@@ -1,6 +1,7 @@
 //! A sandboxed plugin: a manifest whose module is a WebAssembly component,
 //! run by the manager like any plugin.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ pub struct WasmPlugin {
     limits: CallLimits,
     memory_cap: usize,
     kv: Arc<Mutex<Kv>>,
+    /// Its name lookups in progress, kept across restarts.
+    lookups: Arc<AtomicUsize>,
     counters: Arc<Counters>,
     /// The compiled component, kept across restarts.
     compiled: Option<(InstancePre<StoreData>, Exports)>,
@@ -134,6 +137,7 @@ impl WasmPlugin {
             limits,
             memory_cap,
             kv,
+            lookups: Arc::default(),
             counters,
             compiled: None,
             pool: RwLock::new(None),
@@ -332,7 +336,7 @@ impl WasmPlugin {
                     .map(|dir| self.caps.data_dir.join(dir)),
                 self.counters.clone(),
             ),
-            lookups: Arc::default(),
+            lookups: self.lookups.clone(),
             counters: self.counters.clone(),
         });
         let pool = Pool::new(
