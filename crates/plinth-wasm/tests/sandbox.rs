@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::executor::block_on;
 use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Loaders, scan};
 use plinth_hooks::{Filter, Hook, Key};
+use plinth_runtime::testing::{TestContext, TestKit};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{CacheOutcome, Grant, HookBridge, Limits, Policy, WasmRuntime};
 use serde_json::{Value, json};
@@ -736,30 +737,35 @@ fn a_write_past_the_disk_quota_fails_and_writes_nothing() {
     assert_eq!(rt.stats("filler").unwrap().disk_bytes, 2 * BLOCK);
 }
 
+/// The plugin `name` (its guest `component`, tapping the echo) started
+/// under a log rate of `lines` a second, with this thread's logs captured:
+/// the guest is called on it.
+fn logging_at_rate(
+    root: &Path,
+    name: &str,
+    component: String,
+    lines: u32,
+) -> (WasmRuntime, TestKit, Manager) {
+    plugin_dir(&root.join("plugins"), name, component, TAPS_ECHO);
+    let rt = runtime(
+        root,
+        Policy::new(root.join("data")),
+        limits().with_log_lines(lines),
+    );
+    let kit = TestContext::new("observer").build().unwrap();
+    let manager = started(&rt, root);
+    (rt, kit, manager)
+}
+
 /// A guest cannot flood the host's log: past its rate of lines a second,
 /// its lines are dropped and counted, and the next line logged says how
 /// many were.
 #[test]
 fn log_lines_past_the_rate_are_dropped_and_counted() {
     let tmp = tempfile::tempdir().unwrap();
-    plugin_dir(
-        &tmp.path().join("plugins"),
-        "chatty",
-        chatterbox(),
-        TAPS_ECHO,
-    );
     // Two lines a second: a token comes back every half second, far
     // longer than a call's 50 lines take.
-    let rt = runtime(
-        tmp.path(),
-        Policy::new(tmp.path().join("data")),
-        limits().with_log_lines(2),
-    );
-    // Captures this thread's logs: the guest is called on it.
-    let kit = plinth_runtime::testing::TestContext::new("observer")
-        .build()
-        .unwrap();
-    let manager = started(&rt, tmp.path());
+    let (rt, kit, manager) = logging_at_rate(tmp.path(), "chatty", chatterbox(), 2);
     let lines = |text: &str| {
         kit.logs()
             .iter()
@@ -789,16 +795,7 @@ fn log_lines_past_the_rate_are_dropped_and_counted() {
 #[test]
 fn denial_warnings_count_against_the_log_rate() {
     let tmp = tempfile::tempdir().unwrap();
-    plugin_dir(&tmp.path().join("plugins"), "prying", prober(), TAPS_ECHO);
-    let rt = runtime(
-        tmp.path(),
-        Policy::new(tmp.path().join("data")),
-        limits().with_log_lines(2),
-    );
-    let kit = plinth_runtime::testing::TestContext::new("observer")
-        .build()
-        .unwrap();
-    let manager = started(&rt, tmp.path());
+    let (rt, kit, manager) = logging_at_rate(tmp.path(), "prying", prober(), 2);
     // Five attempts, none granted.
     assert_eq!(echo_call(&manager, "http://127.0.0.1:9/").unwrap(), "11111");
     let stats = rt.stats("prying").unwrap();
