@@ -435,9 +435,9 @@ declined = { module = "wasm:plugin.wasm", object = "decline" }
     assert_eq!(again.instances(), [data]);
 }
 
-#[test]
-fn capabilities_are_what_was_asked_for_and_granted() {
-    let tmp = tempfile::tempdir().unwrap();
+/// A server on loopback answering every request `200 ok`, on a thread
+/// of its own.
+fn answering_ok() -> std::net::SocketAddr {
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = server.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -450,6 +450,13 @@ fn capabilities_are_what_was_asked_for_and_granted() {
                 s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
         }
     });
+    addr
+}
+
+#[test]
+fn capabilities_are_what_was_asked_for_and_granted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = answering_ok();
     let asks = format!(
         "{TAPS_ECHO}[permissions]\nread = [\"data\"]\nwrite = [\"data\"]\nenv = [\"PLINTH_TEST_SECRET\"]\nnet = [\"{addr}\"]\nclocks = true\n"
     );
@@ -537,18 +544,7 @@ fn capabilities_are_what_was_asked_for_and_granted() {
 /// itself, as in the tests above, is always allowed.)
 #[test]
 fn a_host_granted_by_name_reaches_no_private_address_unless_the_policy_allows_it() {
-    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for stream in server.incoming() {
-            let Ok(mut s) = stream else { break };
-            let mut buf = [0; 1024];
-            let _ = s.read(&mut buf);
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-        }
-    });
+    let port = answering_ok().port();
     let host = format!("localhost:{port}");
     let url = format!("http://{host}/");
     let mut denied = Vec::new();
