@@ -11,7 +11,7 @@
 // plinth world and nothing else, so `Date.now()` and `Math.random()` are
 // frozen; a plugin that needs them asks the host (`nowMs`, `randomBytes`),
 // which checks its grants.
-import { log, kvAdd } from 'plinth:plugin/host@0.1.2';
+import { log, kvAdd } from 'plinth:plugin/host@0.1.3';
 
 let greeting = 'Hello';
 

@@ -328,6 +328,13 @@ pub(crate) fn define(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
             ),))
         },
     )?;
+    host.func_wrap(
+        "http-send",
+        |cx: Cx<'_>, (request,): (net::OutgoingRequest,)| {
+            let data = cx.data();
+            Ok((net::http_send(&data.plugin, data.due, request),))
+        },
+    )?;
     host.func_wrap("now-ms", |cx: Cx<'_>, (): ()| {
         let p = &cx.data().plugin;
         let answer = if p.caps.clocks {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{ComponentType, Lower};
+use wasmtime::component::{ComponentType, Lift, Lower};
 
 use crate::error::shown;
 use crate::host::Shared;
@@ -26,10 +26,51 @@ const MAX_BODY: u64 = 16 << 20;
 /// bound keeps a guest from piling up such threads.
 pub(crate) const MAX_LOOKUPS: usize = 4;
 
+/// The most headers of a request.
+const MAX_HEADERS: usize = 64;
+/// The most bytes of a request's header names and values together.
+const MAX_HEADER_BYTES: usize = 64 << 10;
+/// Headers the host sets, or that belong to the connection rather than the
+/// request: a guest naming one could smuggle a second request or reach a
+/// proxy's authority.
+const HOST_HEADERS: [&str; 11] = [
+    "connection",
+    "content-length",
+    "expect",
+    "host",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+/// `http-request`'s answer.
 #[derive(ComponentType, Lower, Clone, Debug)]
 #[component(record)]
 pub(crate) struct HttpResponse {
     status: u16,
+    body: Vec<u8>,
+}
+
+/// `http-send`'s request.
+#[derive(ComponentType, Lift, Clone, Debug)]
+#[component(record)]
+pub(crate) struct OutgoingRequest {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// `http-send`'s answer.
+#[derive(ComponentType, Lower, Clone, Debug)]
+#[component(record)]
+pub(crate) struct IncomingResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
 
@@ -102,8 +143,7 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
-/// Sends the guest's request: `method` to `url`, with `body`, answering
-/// by `due`.
+/// `http-request`: `method` to `url` with `body`, answering by `due`.
 pub(crate) fn http_request(
     plugin: &Shared,
     due: Instant,
@@ -111,6 +151,65 @@ pub(crate) fn http_request(
     url: &str,
     body: Vec<u8>,
 ) -> Result<HttpResponse, String> {
+    send(plugin, due, method, url, &[], body).map(|r| HttpResponse {
+        status: r.status,
+        body: r.body,
+    })
+}
+
+/// `http-send`: `http-request` with headers both ways. The guest's headers
+/// are checked before anything else: a bad one fails the request as the
+/// guest's error, not a denial.
+pub(crate) fn http_send(
+    plugin: &Shared,
+    due: Instant,
+    request: OutgoingRequest,
+) -> Result<IncomingResponse, String> {
+    check_headers(&request.headers)?;
+    send(
+        plugin,
+        due,
+        &request.method,
+        &request.url,
+        &request.headers,
+        request.body,
+    )
+}
+
+fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
+    if headers.len() > MAX_HEADERS {
+        return Err(format!(
+            "{} headers; at most {MAX_HEADERS} are sent",
+            headers.len()
+        ));
+    }
+    let bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    if bytes > MAX_HEADER_BYTES {
+        return Err(format!(
+            "{bytes} bytes of headers; at most {MAX_HEADER_BYTES} are sent"
+        ));
+    }
+    for (name, value) in headers {
+        let name = ureq::http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("bad header name {}", shown(name)))?;
+        if HOST_HEADERS.contains(&name.as_str()) {
+            return Err(format!("header {name:?} is the host's to set"));
+        }
+        ureq::http::HeaderValue::from_str(value)
+            .map_err(|_| format!("bad value of header {name:?}: {}", shown(value)))?;
+    }
+    Ok(())
+}
+
+/// Sends `method` to `url` with `headers` and `body`, answering by `due`.
+fn send(
+    plugin: &Shared,
+    due: Instant,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Result<IncomingResponse, String> {
     let uri: ureq::http::Uri = url
         .parse()
         .map_err(|e| format!("bad URL {}: {e}", shown(url)))?;
@@ -179,12 +278,14 @@ pub(crate) fn http_request(
     for address in addresses {
         let left = left(plugin, due)?;
         let target = format!("http://{userinfo}{address}{path}");
-        let request = ureq::http::Request::builder()
+        let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(&target)
-            .header("host", &host_header)
-            .body(body.clone())
-            .map_err(|e| e.to_string())?;
+            .header("host", &host_header);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request.body(body.clone()).map_err(|e| e.to_string())?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(left))
             .http_status_as_error(false)
@@ -199,13 +300,25 @@ pub(crate) fn http_request(
         match agent.run(request) {
             Ok(mut response) => {
                 let status = response.status().as_u16();
+                let headers = response
+                    .headers()
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                        (name.as_str().to_owned(), value)
+                    })
+                    .collect();
                 let body = response
                     .body_mut()
                     .with_config()
                     .limit(MAX_BODY)
                     .read_to_vec()
                     .map_err(|e| e.to_string())?;
-                return Ok(HttpResponse { status, body });
+                return Ok(IncomingResponse {
+                    status,
+                    headers,
+                    body,
+                });
             }
             // Refused before anything was sent: the next address, if any,
             // may answer.
@@ -333,9 +446,10 @@ mod tests {
 
     /// A request to a name goes to an address it resolved to, with the
     /// name in `Host` and the URL's user and password as basic
-    /// authentication, as the client would have sent them.
+    /// authentication, as the client would have sent them; the guest's
+    /// headers go with it, and the answer's come back.
     #[test]
-    fn a_request_to_a_name_keeps_its_host_and_credentials() {
+    fn a_request_to_a_name_keeps_its_host_credentials_and_headers() {
         let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = server.local_addr().unwrap().port();
         let answered = std::thread::spawn(move || {
@@ -350,7 +464,7 @@ mod tests {
             }
             let head = String::from_utf8(head).unwrap().to_lowercase();
             let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
+                "HTTP/1.1 200 OK\r\nX-Seen: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
                 head.len()
             );
             s.write_all(reply.as_bytes()).unwrap();
@@ -358,9 +472,21 @@ mod tests {
         let mut p = Shared::for_tests(&format!("localhost:{port}"));
         p.caps.private_networks = true;
         let due = Instant::now() + Duration::from_secs(10);
-        let url = format!("http://u:p@localhost:{port}/a/b?c=d");
-        let response = http_request(&p, due, "GET", &url, Vec::new()).unwrap();
+        let request = OutgoingRequest {
+            method: "GET".into(),
+            url: format!("http://u:p@localhost:{port}/a/b?c=d"),
+            headers: vec![("X-Api-Key".into(), "k1".into())],
+            body: Vec::new(),
+        };
+        let response = http_send(&p, due, request).unwrap();
         answered.join().unwrap();
+        assert!(
+            response
+                .headers
+                .contains(&("x-seen".to_owned(), "yes".to_owned())),
+            "{:?}",
+            response.headers
+        );
         let head = String::from_utf8(response.body).unwrap();
         assert!(head.starts_with("get /a/b?c=d http/1.1\r\n"), "{head}");
         assert!(
@@ -369,6 +495,32 @@ mod tests {
         );
         // `u:p` in base 64.
         assert!(head.contains("\r\nauthorization: basic dtpw\r\n"), "{head}");
+        assert!(head.contains("\r\nx-api-key: k1\r\n"), "{head}");
+    }
+
+    /// The guest's headers are checked before anything is sent: no
+    /// second `Host`, no framing or connection headers, nothing a header
+    /// cannot hold, and not too many.
+    #[test]
+    fn headers_the_host_sets_or_cannot_send_are_refused() {
+        let refused = |headers: Vec<(&str, &str)>| {
+            let headers: Vec<(String, String)> = headers
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect();
+            check_headers(&headers).unwrap_err()
+        };
+        assert_eq!(
+            refused(vec![("Host", "evil.example")]),
+            "header \"host\" is the host's to set"
+        );
+        assert!(refused(vec![("transfer-encoding", "chunked")]).contains("host's to set"));
+        assert!(refused(vec![("x-a", "1\r\nx-b: 2")]).starts_with("bad value of header"));
+        assert!(refused(vec![("bad name", "1")]).starts_with("bad header name"));
+        assert!(refused(vec![("x", "1"); 65]).starts_with("65 headers"));
+        let big = "v".repeat(MAX_HEADER_BYTES);
+        assert!(refused(vec![("x", big.as_str())]).contains("bytes of headers"));
+        check_headers(&[("Authorization".into(), "Bearer t".into())]).unwrap();
     }
 
     /// An address granted by name is the operator's choice; one that a

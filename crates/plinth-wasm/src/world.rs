@@ -13,14 +13,14 @@ pub const WORLD_PACKAGE: &str = "plinth:plugin";
 /// The version of the plugin world this host implements.
 ///
 /// ```
-/// assert_eq!(plinth_wasm::WORLD_VERSION.to_string(), "0.1.2");
+/// assert_eq!(plinth_wasm::WORLD_VERSION.to_string(), "0.1.3");
 /// ```
-pub const WORLD_VERSION: Version = Version::new(0, 1, 2);
+pub const WORLD_VERSION: Version = Version::new(0, 1, 3);
 
 /// The WIT text of the plugin world, for guest tool chains.
 ///
 /// ```
-/// assert!(plinth_wasm::WORLD_WIT.contains("package plinth:plugin@0.1.2;"));
+/// assert!(plinth_wasm::WORLD_WIT.contains("package plinth:plugin@0.1.3;"));
 /// ```
 pub const WORLD_WIT: &str = include_str!("../wit/plugin.wit");
 
@@ -42,6 +42,7 @@ pub(crate) struct GuestWorld {
 /// assert!(compatible(&Version::new(0, 1, 0)));
 /// assert!(compatible(&Version::new(0, 1, 1)));
 /// assert!(compatible(&Version::new(0, 1, 2)));
+/// assert!(compatible(&Version::new(0, 1, 3)));
 /// assert!(compatible(&Version::parse("0.1.1+build.7").unwrap()));
 /// assert!(!compatible(&Version::new(0, 1, 7)), "newer than the host");
 /// assert!(!compatible(&Version::new(0, 2, 0)));

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 const REQUEST_START: Key<Bail<Value, Value>> = Key::new("request:start");
 const REQUEST_COMPLETE: Key<Action<Value>> = Key::new("request:complete");
 const USER_ACTION: Key<Filter<Value>> = Key::new("user:action");
+const FETCH: Key<Filter<Value>> = Key::new("test:fetch");
 
 fn runtime(root: &Path) -> WasmRuntime {
     WasmRuntime::builder()
@@ -328,4 +329,92 @@ fn a_manager_dropped_without_shutdown_frees_its_sandboxed_plugins() {
         let stats = rt.stats("echo-wasm").unwrap();
         assert_eq!((stats.instances, stats.memory, stats.pools), (0, 0, 0));
     }
+}
+
+/// `http-send` end to end, through the SDK: the fetcher's headers reach
+/// the server and the server's come back to it; a header the host sets is
+/// refused inside the guest, before anything is sent. The fetcher asks for
+/// `localhost`, which only a policy allowing private networks lets it
+/// reach.
+#[test]
+fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let answered = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = server.accept().unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0; 1024];
+        while !head.ends_with(b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the request ended early");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let head = String::from_utf8(head).unwrap().to_lowercase();
+        let reply = format!(
+            "HTTP/1.1 201 Created\r\nX-Answer: 42\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
+            head.len()
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    install(tmp.path(), "fetcher");
+    let rt = WasmRuntime::builder()
+        .hooks(HookBridge::new().filter(&FETCH))
+        .policy(
+            Policy::new(tmp.path().join("data"))
+                .grant("fetcher-wasm", Grant::new().net("localhost"))
+                .private_networks(true),
+        )
+        .cache_dir(tmp.path().join("cache"))
+        .build()
+        .unwrap();
+    let manager = manager(&rt, tmp.path(), json!({}));
+    assert_eq!(manager.state("fetcher-wasm"), Some(PluginState::Active));
+    let fetch = manager.hooks().hook(&FETCH).unwrap();
+    let url = format!("http://localhost:{port}/items?page=2");
+    let answer = fetch
+        .call(json!({
+            "method": "POST",
+            "url": url,
+            "headers": [["Authorization", "Bearer t0k3n"], ["Content-Type", "application/json"]],
+            "body": "{}",
+        }))
+        .unwrap();
+    answered.join().unwrap();
+    assert_eq!(answer["status"], 201);
+    assert!(
+        answer["headers"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["x-answer", "42"])),
+        "{answer}"
+    );
+    let seen = answer["body"].as_str().unwrap();
+    assert!(
+        seen.starts_with("post /items?page=2 http/1.1\r\n"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("\r\nauthorization: bearer t0k3n\r\n"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("\r\ncontent-type: application/json\r\n"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(&format!("\r\nhost: localhost:{port}\r\n")),
+        "{seen}"
+    );
+
+    let err = fetch
+        .call(json!({ "url": url, "headers": [["Host", "elsewhere.example"]] }))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("header \"host\" is the host's to set"),
+        "{err}"
+    );
+    assert_eq!(rt.stats("fetcher-wasm").unwrap().denied, 0);
 }

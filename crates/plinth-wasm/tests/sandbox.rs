@@ -173,7 +173,7 @@ fn a_guest_with_more_memories_than_a_store_holds_fails_the_start() {
 fn a_guest_of_another_major_version_is_refused_naming_both() {
     fails_to_start(
         other_major(),
-        "built against plugin world plinth:plugin@1.0.0, which this host does not run; the host implements plinth:plugin@0.1.2",
+        "built against plugin world plinth:plugin@1.0.0, which this host does not run; the host implements plinth:plugin@0.1.3",
     );
 }
 
@@ -181,7 +181,7 @@ fn a_guest_of_another_major_version_is_refused_naming_both() {
 fn a_guest_of_a_newer_patch_version_is_refused_naming_both() {
     fails_to_start(
         common::guest("", "", "", "0.1.9"),
-        "built against plugin world plinth:plugin@0.1.9, newer than this host's plinth:plugin@0.1.2",
+        "built against plugin world plinth:plugin@0.1.9, newer than this host's plinth:plugin@0.1.3",
     );
 }
 

@@ -324,7 +324,7 @@ pub use plinth_server as server;
 ///
 /// ```
 /// use plinth::wasm::{Grant, Policy, WasmRuntime, WORLD_VERSION};
-/// assert_eq!(WORLD_VERSION.to_string(), "0.1.2");
+/// assert_eq!(WORLD_VERSION.to_string(), "0.1.3");
 /// let runtime = WasmRuntime::builder()
 ///     .policy(Policy::new("var/plugin-data").grant("audit-logger-wasm", Grant::new().write("data")))
 ///     .build()?;

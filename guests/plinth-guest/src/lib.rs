@@ -462,11 +462,62 @@ pub mod host {
     pub mod http {
         use super::wit;
 
+        /// An HTTP request with headers, for [`send`].
+        ///
+        /// ```
+        /// use plinth_guest::host::http::Request;
+        /// let request = Request::new("POST", "http://api.example.com/v1/items")
+        ///     .header("content-type", "application/json")
+        ///     .header("authorization", "Bearer t0k3n")
+        ///     .body(r#"{"name":"a"}"#);
+        /// assert_eq!(request.headers.len(), 2);
+        /// ```
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct Request {
+            /// The method: `GET`, `POST`, ...
+            pub method: String,
+            /// `http://host:port/...`.
+            pub url: String,
+            /// Header names and values, in order. The host sets `host`,
+            /// `content-length` and the connection's own headers: a request
+            /// naming one of those is refused, as are more than 64 headers
+            /// or 64 KiB of them.
+            pub headers: Vec<(String, String)>,
+            /// The body.
+            pub body: Vec<u8>,
+        }
+
+        impl Request {
+            /// `method` to `url`, with no headers and an empty body.
+            pub fn new(method: impl Into<String>, url: impl Into<String>) -> Self {
+                Request {
+                    method: method.into(),
+                    url: url.into(),
+                    ..Request::default()
+                }
+            }
+
+            /// Adds a header.
+            pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+                self.headers.push((name.into(), value.into()));
+                self
+            }
+
+            /// Sets the body.
+            pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+                self.body = body.into();
+                self
+            }
+        }
+
         /// An HTTP response.
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct Response {
             /// The status code.
             pub status: u16,
+            /// Header names (in lower case) and values, in order; empty
+            /// from [`request`].
+            pub headers: Vec<(String, String)>,
             /// The body.
             pub body: Vec<u8>,
         }
@@ -475,6 +526,23 @@ pub mod host {
             /// The body as text (invalid UTF-8 replaced).
             pub fn text(&self) -> String {
                 String::from_utf8_lossy(&self.body).into_owned()
+            }
+
+            /// The first value of the header `name` (any case).
+            ///
+            /// ```
+            /// let response = plinth_guest::host::http::Response {
+            ///     headers: vec![("content-type".into(), "text/plain".into())],
+            ///     ..Default::default()
+            /// };
+            /// assert_eq!(response.header("Content-Type"), Some("text/plain"));
+            /// assert_eq!(response.header("etag"), None);
+            /// ```
+            pub fn header(&self, name: &str) -> Option<&str> {
+                self.headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
             }
         }
 
@@ -489,6 +557,31 @@ pub mod host {
         ) -> Result<Response, String> {
             wit::http_request(method, url, body.as_ref()).map(|r| Response {
                 status: r.status,
+                headers: Vec::new(),
+                body: r.body,
+            })
+        }
+
+        /// Sends `request`, headers and all, under the checks of
+        /// [`request`]; the response comes with its headers. Needs a host
+        /// of plugin world 0.1.3 or newer: an older one refuses to load
+        /// the plugin, naming both versions.
+        pub fn send(request: Request) -> Result<Response, String> {
+            let Request {
+                method,
+                url,
+                headers,
+                body,
+            } = request;
+            wit::http_send(&wit::OutgoingRequest {
+                method,
+                url,
+                headers,
+                body,
+            })
+            .map(|r| Response {
+                status: r.status,
+                headers: r.headers,
                 body: r.body,
             })
         }
