@@ -5,13 +5,14 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::{install, start_plugins};
 use futures::executor::block_on;
 use plinth_extensions::ExtensionRegistry;
 use plinth_hooks::{Action, Bail, Filter, Key};
 use plinth_runtime::{Manager, PluginState};
-use plinth_wasm::{Grant, HookBridge, Policy, WasmRuntime};
+use plinth_wasm::{Grant, HookBridge, Limits, Policy, WasmRuntime};
 use serde_json::{Value, json};
 
 const REQUEST_START: Key<Bail<Value, Value>> = Key::new("request:start");
@@ -367,6 +368,9 @@ fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
                 .private_networks(true),
         )
         .cache_dir(tmp.path().join("cache"))
+        // A name lookup and a round trip on a busy machine: more than the
+        // default 100 ms.
+        .limits(Limits::default().with_deadline(Duration::from_secs(10)))
         .build()
         .unwrap();
     let manager = manager(&rt, tmp.path(), json!({}));

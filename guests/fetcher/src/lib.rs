@@ -23,9 +23,16 @@ impl Plugin for Fetcher {
         let text = |key: &str| payload[key].as_str().map(str::to_owned);
         let url = text("url").ok_or("the payload names no url")?;
         let mut request = Request::new(text("method").unwrap_or_else(|| "GET".into()), url);
-        for pair in payload["headers"].as_array().into_iter().flatten() {
-            match (pair[0].as_str(), pair[1].as_str()) {
-                (Some(name), Some(value)) => request = request.header(name, value),
+        let headers = match &payload["headers"] {
+            Value::Null => &Vec::new(),
+            Value::Array(headers) => headers,
+            other => return Err(format!("headers are a list of pairs, not {other}")),
+        };
+        for pair in headers {
+            match pair.as_array().map(Vec::as_slice) {
+                Some([Value::String(name), Value::String(value)]) => {
+                    request = request.header(name, value);
+                }
                 _ => return Err(format!("a header is a [name, value] pair, not {pair}")),
             }
         }

@@ -478,10 +478,11 @@ pub mod host {
             pub method: String,
             /// `http://host:port/...`.
             pub url: String,
-            /// Header names and values, in order. The host sets `host`,
-            /// `content-length` and the connection's own headers: a request
-            /// naming one of those is refused, as are more than 64 headers
-            /// or 64 KiB of them.
+            /// Header names and values (visible ASCII). The host sets
+            /// `host`, `content-length` and the connection's own headers: a
+            /// request naming one of those is refused, as are more than 64
+            /// headers or 64 KiB of them. An `authorization` header takes
+            /// the place of the URL's user and password.
             pub headers: Vec<(String, String)>,
             /// The body.
             pub body: Vec<u8>,
@@ -515,8 +516,8 @@ pub mod host {
         pub struct Response {
             /// The status code.
             pub status: u16,
-            /// Header names (in lower case) and values, in order; empty
-            /// from [`request`].
+            /// Header names (in lower case) and values; empty from
+            /// [`request`].
             pub headers: Vec<(String, String)>,
             /// The body.
             pub body: Vec<u8>,
