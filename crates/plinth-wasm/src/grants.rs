@@ -39,6 +39,9 @@ impl Grant {
     }
 
     /// Everything the plugin asks for (for plugins the operator trusts).
+    /// HTTP still reaches public addresses only, unless the policy allows
+    /// private networks ([`Policy::private_networks`]): `*` names no
+    /// address of the operator's.
     ///
     /// ```
     /// use plinth_wasm::Grant;
@@ -75,7 +78,10 @@ impl Grant {
         self
     }
 
-    /// Grants HTTP to `host` or `host:port` (`*`: any).
+    /// Grants HTTP to `host` or `host:port` (`*`: any). A name, or an
+    /// address reached through `*`, leads to public addresses only unless
+    /// the policy allows private networks; an address named here is
+    /// allowed as it is.
     ///
     /// ```
     /// let g = plinth_wasm::Grant::new().net("127.0.0.1:8080");
@@ -188,8 +194,8 @@ fn bare_host(host: &str) -> &str {
 }
 
 /// The application's policy: what it grants each plugin, where granted
-/// directories live, and whether asking for more than granted fails the
-/// plugin's start.
+/// directories live, whether asking for more than granted fails the
+/// plugin's start, and whether HTTP may reach private networks.
 ///
 /// ```
 /// use plinth_wasm::{Grant, Policy};
@@ -270,7 +276,8 @@ impl Policy {
     /// `api.example.com` thus cannot reach the application's own
     /// loopback services, or the local network, through that name's DNS.
     /// An address the grant names itself (`127.0.0.1:8080`, not through
-    /// `*`) is always allowed; `localhost` is allowed only under `true`.
+    /// `*`) is always allowed; a non-public address the manifest lists
+    /// under a `*` grant, and `localhost`, only under `true`.
     ///
     /// ```
     /// let p = plinth_wasm::Policy::new("d");

@@ -23,7 +23,8 @@ use crate::{HookBridge, Policy, WasmError, WasmPlugin};
 
 /// The limits of the sandbox: per-plugin defaults (used when a manifest's
 /// `[sandbox]` says nothing) and caps (a manifest asking for more gets the
-/// cap).
+/// cap). `kv_bytes`, `disk_bytes` and `log_lines` are the host's alone: no
+/// manifest changes them.
 ///
 /// ```
 /// use std::time::Duration;

@@ -318,7 +318,10 @@ pub mod host {
             Error,
         }
 
-        /// Logs `message` at `level`.
+        /// Logs `message` at `level`. The host keeps at most 8 KiB of a
+        /// message, on one line, and a plugin's lines a second are bounded
+        /// by the application (100 by default): lines over the rate are
+        /// dropped and counted.
         pub fn log(level: Level, message: &str) {
             let level = match level {
                 Level::Trace => wit::Level::Trace,
@@ -447,12 +450,15 @@ pub mod host {
             wit::read_file(path)
         }
 
-        /// Creates or replaces a file; needs a `write` grant.
+        /// Creates or replaces a file; needs a `write` grant. Past the
+        /// application's disk quota for the plugin's files (256 MiB by
+        /// default, in 4 KiB blocks) it fails and writes nothing.
         pub fn write(path: &str, contents: impl AsRef<[u8]>) -> Result<(), String> {
             wit::write_file(path, contents.as_ref(), false)
         }
 
-        /// Appends to a file, creating it if needed; needs a `write` grant.
+        /// Appends to a file, creating it if needed; needs a `write` grant,
+        /// and fits the disk quota as [`write`] does.
         pub fn append(path: &str, contents: impl AsRef<[u8]>) -> Result<(), String> {
             wit::write_file(path, contents.as_ref(), true)
         }
@@ -548,9 +554,12 @@ pub mod host {
         }
 
         /// Sends `method url` with `body` (`http://host:port/...`); needs
-        /// `host:port` in the `net` permission. A redirect is answered as
-        /// it came (a 3xx status): following it is a request of its own,
-        /// checked against the grant like this one.
+        /// `host:port`, or the bare host for any port, in the `net`
+        /// permission. A host named by name reaches public addresses only,
+        /// unless the application allows private networks. A redirect is
+        /// answered as it came (a 3xx status): following it is a request
+        /// of its own, checked against the grant like this one. The body
+        /// read is at most 16 MiB.
         pub fn request(
             method: &str,
             url: &str,
@@ -564,9 +573,10 @@ pub mod host {
         }
 
         /// Sends `request`, headers and all, under the checks of
-        /// [`request`]; the response comes with its headers. Needs a host
-        /// of plugin world 0.1.3 or newer: an older one refuses to load
-        /// the plugin, naming both versions.
+        /// [`request`]; the response comes with its headers. (A guest
+        /// built with this SDK imports plugin world 0.1.3, whether or not
+        /// it calls `send`: it needs a host of 0.1.3 or newer, and an older
+        /// one refuses to load it, naming both versions.)
         pub fn send(request: Request) -> Result<Response, String> {
             let Request {
                 method,
