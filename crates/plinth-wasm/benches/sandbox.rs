@@ -1,8 +1,9 @@
 //! The sandbox's costs against bare wasmtime in the same run: a hook call
 //! into a guest (an 87-byte JSON payload, echoed), loading a cached plugin
 //! up to its first call (from its manifest file, into a fresh manager or
-//! a running application, or from a manifest a scan read before), and one
-//! plugin's hook called from 1 and 2 threads.
+//! a running application, or from a manifest a scan read before; and the
+//! first against bare wasmtime start by start, alternated, printed as
+//! medians), and one plugin's hook called from 1 and 2 threads.
 //!
 //! The guest is the Rust echo guest (`guests/echo/echo.wasm`) when built,
 //! else the same echo written as component text. The C, JavaScript and
@@ -254,7 +255,42 @@ fn cached_load(c: &mut Criterion) {
         )
     });
     group.finish();
+
+    // The same two sides, alternated start by start, each timed alone and
+    // torn down untimed before the other's turn: what one side's teardown
+    // leaves (caches, the allocator's free lists) the other meets as
+    // often. Medians, so that a stray pause on either side does not count.
+    let mut bare_times = Vec::with_capacity(ALTERNATED);
+    let mut plinth_times = Vec::with_capacity(ALTERNATED);
+    for _ in 0..ALTERNATED {
+        let began = Instant::now();
+        // SAFETY: the file was written by `serialize` above.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize_file(&engine, &artifact) }.unwrap();
+        let (mut store, on_hook) = bare.instantiate(&component);
+        let (answer,) = on_hook
+            .call(&mut store, ("bench:echo".into(), PAYLOAD.to_owned()))
+            .unwrap();
+        bare_times.push(began.elapsed());
+        drop(black_box((answer, store, component)));
+        let began = Instant::now();
+        let loaded = first_call(start(&setup));
+        plinth_times.push(began.elapsed());
+        drop(black_box(loaded));
+    }
+    let median = |times: &mut Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (bare_median, plinth_median) = (median(&mut bare_times), median(&mut plinth_times));
+    eprintln!(
+        "cached start, {ALTERNATED} alternated: bare {bare_median:?}, plinth from the manifest file {plinth_median:?}, ratio {:.3}",
+        plinth_median.as_secs_f64() / bare_median.as_secs_f64()
+    );
 }
+
+/// Starts of each side in the alternated comparison.
+const ALTERNATED: usize = 3000;
 
 /// Calls per second of one plugin's hook from `threads` threads.
 fn throughput(hook: &Arc<Filter<Value>>, payload: &Value, threads: usize, per_thread: u64) -> f64 {
