@@ -426,6 +426,12 @@ impl Drop for Done {
     }
 }
 
+// The integration tests' loopback servers, of which these tests use one.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../tests/common/http.rs"]
+mod http_server;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,26 +468,7 @@ mod tests {
     /// headers go with it, and the answer's come back.
     #[test]
     fn a_request_to_a_name_keeps_its_host_credentials_and_headers() {
-        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = server.local_addr().unwrap().port();
-        let answered = std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            let (mut s, _) = server.accept().unwrap();
-            let mut head = Vec::new();
-            let mut buf = [0; 1024];
-            // The head may come with the body in one read.
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = s.read(&mut buf).unwrap();
-                assert!(n > 0, "the request ended early");
-                head.extend_from_slice(&buf[..n]);
-            }
-            let head = String::from_utf8(head).unwrap().to_lowercase();
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\nX-Seen: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
-                head.len()
-            );
-            s.write_all(reply.as_bytes()).unwrap();
-        });
+        let (port, answered) = http_server::echoing_head("200 OK\r\nX-Seen: yes");
         let mut p = Shared::for_tests(&format!("localhost:{port}"));
         p.caps.private_networks = true;
         let due = Instant::now() + Duration::from_secs(10);

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::http::echoing_head;
 use common::{install, start_plugins};
 use futures::executor::block_on;
 use plinth_extensions::ExtensionRegistry;
@@ -339,26 +340,7 @@ fn a_manager_dropped_without_shutdown_frees_its_sandboxed_plugins() {
 /// reach.
 #[test]
 fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
-    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port();
-    let answered = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut s, _) = server.accept().unwrap();
-        let mut head = Vec::new();
-        let mut buf = [0; 1024];
-        // The head may come with the body in one read.
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = s.read(&mut buf).unwrap();
-            assert!(n > 0, "the request ended early");
-            head.extend_from_slice(&buf[..n]);
-        }
-        let head = String::from_utf8(head).unwrap().to_lowercase();
-        let reply = format!(
-            "HTTP/1.1 201 Created\r\nX-Answer: 42\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
-            head.len()
-        );
-        s.write_all(reply.as_bytes()).unwrap();
-    });
+    let (port, answered) = echoing_head("201 Created\r\nX-Answer: 42");
     let tmp = tempfile::tempdir().unwrap();
     install(tmp.path(), "fetcher");
     let rt = WasmRuntime::builder()

@@ -15,6 +15,7 @@ use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{CacheOutcome, Grant, HookBridge, Limits, Policy, WasmRuntime};
 use serde_json::{Value, json};
 
+use common::http::answering_ok;
 use common::*;
 
 const ECHO: Key<Filter<String>> = Key::new("test:echo");
@@ -433,24 +434,6 @@ declined = { module = "wasm:plugin.wasm", object = "decline" }
         )
         .unwrap();
     assert_eq!(again.instances(), [data]);
-}
-
-/// A server on loopback answering every request `200 ok`, on a thread
-/// of its own.
-fn answering_ok() -> std::net::SocketAddr {
-    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = server.local_addr().unwrap();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for stream in server.incoming() {
-            let Ok(mut s) = stream else { break };
-            let mut buf = [0; 1024];
-            let _ = s.read(&mut buf);
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-        }
-    });
-    addr
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Guests written as component text, a plugin folder to put them in, the
-//! built guests of `guests/`, and a manager that starts them all.
+//! built guests of `guests/`, a manager that starts them all, and
+//! loopback HTTP servers (`http`).
 #![allow(dead_code)]
+
+pub mod http;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,0 +1,53 @@
+//! Loopback HTTP servers for the tests of a guest's outgoing HTTP. Shared
+//! by the integration tests (through `common`) and by `net.rs`'s unit
+//! tests (included by path).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::thread::JoinHandle;
+
+/// A server on loopback that takes one request and answers
+/// `HTTP/1.1 {status}` (a status line's rest, and any headers after it)
+/// with the request's head, in lower case, as the body: a test reads in
+/// the answer what the server was sent. Its port, and its thread, which
+/// panics if the request ends before its head does.
+pub fn echoing_head(status: &str) -> (u16, JoinHandle<()>) {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let status = status.to_owned();
+    let answered = std::thread::spawn(move || {
+        let (mut s, _) = server.accept().unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0; 1024];
+        // The head may come with the body in one read.
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the request ended early");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let head = String::from_utf8(head).unwrap().to_lowercase();
+        let reply = format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
+            head.len()
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+    });
+    (port, answered)
+}
+
+/// A server on loopback answering every request `200 ok`, on a thread
+/// of its own.
+pub fn answering_ok() -> SocketAddr {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in server.incoming() {
+            let Ok(mut s) = stream else { break };
+            let mut buf = [0; 1024];
+            let _ = s.read(&mut buf);
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    addr
+}
