@@ -11,7 +11,7 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -134,6 +134,21 @@ impl Bare {
         Bare { engine, linker }
     }
 
+    /// Loads the compiled component at `artifact` (written by
+    /// `serialize` with this engine), instantiates it and makes the first
+    /// call, handing back the answer with what was loaded, so that its
+    /// teardown can be left out of the timing.
+    fn first_call(&self, artifact: &Path) -> (String, Store<()>, Component) {
+        // SAFETY: the file was written by `serialize` with this engine.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize_file(&self.engine, artifact) }.unwrap();
+        let (mut store, on_hook) = self.instantiate(&component);
+        let (answer,) = on_hook
+            .call(&mut store, ("bench:echo".into(), PAYLOAD.to_owned()))
+            .unwrap();
+        (answer.unwrap(), store, component)
+    }
+
     fn instantiate(&self, component: &Component) -> (Store<()>, OnHook) {
         let mut store = Store::new(&self.engine, ());
         store.set_epoch_deadline(u64::MAX / 2);
@@ -199,7 +214,7 @@ fn cached_load(c: &mut Criterion) {
     let component = Component::new(&engine, &bytes).unwrap();
     let artifact = setup.dir.join("bare.cwasm");
     std::fs::write(&artifact, component.serialize().unwrap()).unwrap();
-    let bare = Bare::new(&component, engine.clone());
+    let bare = Bare::new(&component, engine);
     let payload: Value = serde_json::from_str(PAYLOAD).unwrap();
 
     let mut group = c.benchmark_group("cached_load_to_first_call");
@@ -207,16 +222,7 @@ fn cached_load(c: &mut Criterion) {
     // store and a component; a manager with its hooks) is not timed: the
     // figure is from the disk to the first answer.
     group.bench_function("bare_wasmtime_deserialize_file", |b| {
-        b.iter_with_large_drop(|| {
-            // SAFETY: the file was written by `serialize` above.
-            #[allow(unsafe_code)]
-            let component = unsafe { Component::deserialize_file(&engine, &artifact) }.unwrap();
-            let (mut store, on_hook) = bare.instantiate(&component);
-            let (answer,) = on_hook
-                .call(&mut store, ("bench:echo".into(), PAYLOAD.to_owned()))
-                .unwrap();
-            (answer.unwrap(), store, component)
-        })
+        b.iter_with_large_drop(|| bare.first_call(&artifact))
     });
     // The first call, handing back the manager for an untimed teardown.
     let first_call = |manager: Manager| {
@@ -264,15 +270,9 @@ fn cached_load(c: &mut Criterion) {
     let mut plinth_times = Vec::with_capacity(ALTERNATED);
     for _ in 0..ALTERNATED {
         let began = Instant::now();
-        // SAFETY: the file was written by `serialize` above.
-        #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize_file(&engine, &artifact) }.unwrap();
-        let (mut store, on_hook) = bare.instantiate(&component);
-        let (answer,) = on_hook
-            .call(&mut store, ("bench:echo".into(), PAYLOAD.to_owned()))
-            .unwrap();
+        let loaded = bare.first_call(&artifact);
         bare_times.push(began.elapsed());
-        drop(black_box((answer, store, component)));
+        drop(black_box(loaded));
         let began = Instant::now();
         let loaded = first_call(start(&setup));
         plinth_times.push(began.elapsed());
