@@ -10,6 +10,9 @@ pub enum WasmError {
     /// wasmtime refused the engine's configuration.
     #[error("cannot make the WebAssembly engine: {0}")]
     Engine(String),
+    /// The certificates given as TLS roots could not be read.
+    #[error("TLS roots: {0}")]
+    TlsRoots(String),
     /// The component file could not be read.
     #[error("plugin {plugin:?}: cannot read component {}: {source}", path.display())]
     Read {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use plinth_extensions::Permissions;
 
+use crate::error::WasmError;
+
 /// What the application grants one plugin (or every plugin, as the
 /// policy's default). Directory names are those the manifests use; each
 /// plugin's directories live under the policy's data root, in a folder of
@@ -193,6 +195,35 @@ fn bare_host(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
 
+/// Certificate authorities that HTTPS servers' certificates are checked
+/// against, in place of Mozilla's (see [`Policy::tls_roots`]).
+#[derive(Debug, Clone)]
+pub struct TlsRoots(pub(crate) ureq::tls::RootCerts);
+
+impl TlsRoots {
+    /// The certificates of `pem` (one or more `CERTIFICATE` sections;
+    /// anything else in it is ignored).
+    ///
+    /// ```
+    /// let err = plinth_wasm::TlsRoots::from_pem(b"not PEM").unwrap_err();
+    /// assert_eq!(err.to_string(), "TLS roots: no certificate in the PEM");
+    /// ```
+    pub fn from_pem(pem: &[u8]) -> Result<TlsRoots, WasmError> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                Ok(_) => {}
+                Err(e) => return Err(WasmError::TlsRoots(e.to_string())),
+            }
+        }
+        if certs.is_empty() {
+            return Err(WasmError::TlsRoots("no certificate in the PEM".into()));
+        }
+        Ok(TlsRoots(ureq::tls::RootCerts::new_with_certs(&certs)))
+    }
+}
+
 /// The application's policy: what it grants each plugin, where granted
 /// directories live, whether asking for more than granted fails the
 /// plugin's start, and whether HTTP may reach private networks.
@@ -213,6 +244,7 @@ pub struct Policy {
     per_plugin: HashMap<String, Grant>,
     strict: bool,
     private_networks: bool,
+    tls_roots: Option<TlsRoots>,
 }
 
 impl Policy {
@@ -229,6 +261,7 @@ impl Policy {
             per_plugin: HashMap::new(),
             strict: false,
             private_networks: false,
+            tls_roots: None,
         }
     }
 
@@ -286,6 +319,22 @@ impl Policy {
     /// ```
     pub fn private_networks(mut self, allow: bool) -> Self {
         self.private_networks = allow;
+        self
+    }
+
+    /// Checks HTTPS servers' certificates against `roots` instead of
+    /// Mozilla's root certificates (the default): a company's certificate
+    /// authority, or a test's.
+    ///
+    /// ```
+    /// # let pem = include_bytes!("../tests/common/tls/ca.pem");
+    /// use plinth_wasm::{Policy, TlsRoots};
+    /// let roots = TlsRoots::from_pem(pem)?;
+    /// let policy = Policy::new("var/plugins").tls_roots(roots);
+    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// ```
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = Some(roots);
         self
     }
 
@@ -371,6 +420,7 @@ impl Policy {
             clocks,
             random,
             private_networks: self.private_networks,
+            tls_roots: self.tls_roots.as_ref().map(|r| r.0.clone()),
         };
         (caps, denied)
     }
@@ -392,6 +442,9 @@ pub(crate) struct Capabilities {
     pub random: bool,
     /// Whether hosts may be private addresses (see `net_named`).
     pub private_networks: bool,
+    /// The certificates HTTPS servers are checked against, when not
+    /// Mozilla's.
+    pub tls_roots: Option<ureq::tls::RootCerts>,
 }
 
 impl Capabilities {

@@ -79,6 +79,8 @@
 //!   guest, a warning on the host, and counted ([`WasmStats::denied`]). A
 //!   host granted by name reaches public addresses only, unless the
 //!   policy allows private networks ([`Policy::private_networks`]).
+//!   HTTPS checks the server's certificate for the URL's host against
+//!   Mozilla's roots, or the policy's own ([`Policy::tls_roots`]).
 //! - **Extension points.** An extension the manifest declares with a
 //!   `wasm:` module naming the plugin's own component
 //!   (`[extensions."app:greeting"] hello = "wasm:plugin.wasm"`) is made by
@@ -117,7 +119,7 @@ mod world;
 pub use bridge::HookBridge;
 pub use cache::CacheOutcome;
 pub use error::{CallFailure, WasmError};
-pub use grants::{Grant, Policy};
+pub use grants::{Grant, Policy, TlsRoots};
 #[cfg(feature = "prometheus")]
 pub use metrics::SandboxCollector;
 pub use plugin::WasmPlugin;

@@ -224,16 +224,20 @@ fn send(
     let uri: ureq::http::Uri = url
         .parse()
         .map_err(|e| format!("bad URL {}: {e}", shown(url)))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!(
-            "only http:// URLs are supported, not {}",
-            shown(url)
-        ));
-    }
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => {
+            return Err(format!(
+                "only http:// and https:// URLs are supported, not {}",
+                shown(url)
+            ));
+        }
+    };
     let host = uri
         .host()
         .ok_or_else(|| format!("URL {} has no host", shown(url)))?;
-    let port = uri.port_u16().unwrap_or(80);
+    let port = uri.port_u16().unwrap_or(default_port);
     let authority = format!("{host}:{port}");
     if !plugin.caps.may_connect(&authority) {
         return Err(plugin.deny(format!("net {}", shown(&authority))));
@@ -272,92 +276,93 @@ fn send(
             kept
         }
     };
-    // The request goes to the address checked; the name goes in `Host`,
-    // as the client would have put it, and the URL's user and password
-    // stay for its basic authentication.
-    let host_header = match uri.port_u16() {
-        Some(port) if port != 80 => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
-    let userinfo = uri
-        .authority()
-        .and_then(|a| a.as_str().rsplit_once('@'))
-        .map(|(user, _)| format!("{user}@"))
-        .unwrap_or_default();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut last = String::new();
-    for address in addresses {
-        let left = left(plugin, due)?;
-        let target = format!("http://{userinfo}{address}{path}");
-        let mut request = ureq::http::Request::builder()
-            .method(method)
-            .uri(&target)
-            .header("host", &host_header);
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        let request = request.body(body.clone()).map_err(|e| e.to_string())?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(left))
-            .http_status_as_error(false)
-            // A redirect is the guest's to follow: followed here, it would
-            // reach a host the grant was never checked against.
-            .max_redirects(0)
-            // Straight to the address checked: a proxy from the
-            // environment would be a host the grant never named.
-            .proxy(None)
-            .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
-            .build()
-            .into();
-        match agent.run(request) {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let headers = response
-                    .headers()
-                    .iter()
-                    .map(|(name, value)| {
-                        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                        (name.as_str().to_owned(), value)
-                    })
-                    .collect();
-                let body = response
-                    .body_mut()
-                    .with_config()
-                    .limit(MAX_BODY)
-                    .read_to_vec()
-                    .map_err(|e| e.to_string())?;
-                return Ok(IncomingResponse {
-                    status,
-                    headers,
-                    body,
-                });
-            }
-            // Refused before anything was sent: the next address, if any,
-            // may answer.
-            Err(e) if unreachable(&e) => last = format!("{address}: {e}"),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    Err(last)
+    exchange(plugin, due, method, uri, addresses, headers, body)
 }
 
-/// Whether `e` says the address could not be reached, so that nothing was
-/// sent to it.
-fn unreachable(e: &ureq::Error) -> bool {
-    use std::io::ErrorKind::{
-        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkDown, NetworkUnreachable,
-    };
-    match e {
-        ureq::Error::ConnectionFailed => true,
-        ureq::Error::Io(io) => matches!(
-            io.kind(),
-            ConnectionRefused
-                | HostUnreachable
-                | NetworkUnreachable
-                | NetworkDown
-                | AddrNotAvailable
-        ),
-        _ => false,
+/// Sends the request to `addresses`, whatever `uri`'s host resolves to,
+/// answering by `due`.
+fn exchange(
+    plugin: &Shared,
+    due: Instant,
+    method: &str,
+    uri: ureq::http::Uri,
+    addresses: Vec<SocketAddr>,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Result<IncomingResponse, String> {
+    let mut request = ureq::http::Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let request = request.body(body).map_err(|e| e.to_string())?;
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(roots) = &plugin.caps.tls_roots {
+        tls = tls.root_certs(roots.clone());
+    }
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(left(plugin, due)?))
+        .http_status_as_error(false)
+        // A redirect is the guest's to follow: followed here, it would
+        // reach a host the grant was never checked against.
+        .max_redirects(0)
+        // Straight to the addresses checked: a proxy from the environment
+        // would be a host the grant never named.
+        .proxy(None)
+        .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
+        .tls_config(tls.build())
+        .build();
+    // The client connects to the addresses checked, trying each in turn,
+    // while the URL keeps its name: `Host`, TLS's server name and the
+    // certificate's check are the name's, as the guest wrote it.
+    let resolver = Checked(addresses);
+    let agent = ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        resolver,
+    );
+    let mut response = agent.run(request).map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_vec()
+        .map_err(|e| e.to_string())?;
+    Ok(IncomingResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The client's resolver for one request: the addresses already resolved
+/// and checked, whatever the URL's name.
+#[derive(Debug)]
+struct Checked(Vec<SocketAddr>);
+
+impl ureq::unversioned::resolver::Resolver for Checked {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let mut found = self.empty();
+        // The client keeps at most 16; the rest are not tried.
+        for address in &self.0 {
+            if found.try_push(*address).is_err() {
+                break;
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -496,6 +501,81 @@ mod tests {
         // `u:p` in base 64.
         assert!(head.contains("\r\nauthorization: basic dtpw\r\n"), "{head}");
         assert!(head.contains("\r\nx-api-key: k1\r\n"), "{head}");
+    }
+
+    /// HTTPS to a name connects to an address checked, and asks for and
+    /// checks the certificate of the name: the one of the URL.
+    #[test]
+    fn https_checks_the_certificate_of_the_name_at_the_address_checked() {
+        let roots =
+            crate::TlsRoots::from_pem(include_bytes!("../tests/common/tls/ca.pem")).unwrap();
+        let (port, answered) = http_server::echoing_head_tls("200 OK");
+        let mut p = Shared::for_tests(&format!("localhost:{port}"));
+        p.caps.private_networks = true;
+        p.caps.tls_roots = Some(roots.0.clone());
+        let due = Instant::now() + Duration::from_secs(10);
+        let url = format!("https://localhost:{port}/a?b=c");
+        let response = http_request(&p, due, "GET", &url, Vec::new()).unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            answered.join().unwrap().unwrap().as_deref(),
+            Some("localhost")
+        );
+        let head = String::from_utf8(response.body).unwrap();
+        assert!(head.starts_with("get /a?b=c http/1.1\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("\r\nhost: localhost:{port}\r\n")),
+            "{head}"
+        );
+
+        // The same server, its certificate checked against Mozilla's roots:
+        // refused before a request is sent.
+        let (port, answered) = http_server::echoing_head_tls("200 OK");
+        let mut p = Shared::for_tests(&format!("localhost:{port}"));
+        p.caps.private_networks = true;
+        let url = format!("https://localhost:{port}/");
+        let err = http_request(&p, due, "GET", &url, Vec::new()).unwrap_err();
+        assert!(err.contains("UnknownIssuer"), "{err}");
+        assert!(answered.join().unwrap().is_err());
+
+        // Its address in the URL: the certificate is for `localhost` only.
+        let (port, answered) = http_server::echoing_head_tls("200 OK");
+        let mut p = Shared::for_tests(&format!("127.0.0.1:{port}"));
+        p.caps.tls_roots = Some(roots.0.clone());
+        let url = format!("https://127.0.0.1:{port}/");
+        let err = http_request(&p, due, "GET", &url, Vec::new()).unwrap_err();
+        assert!(err.contains("not valid for name \"127.0.0.1\""), "{err}");
+        assert!(answered.join().unwrap().is_err());
+    }
+
+    /// The client connects where the host's resolver said, never where
+    /// it would have looked the name up itself.
+    #[test]
+    fn the_request_goes_to_the_addresses_checked_whatever_the_name() {
+        let (port, answered) = http_server::echoing_head("200 OK");
+        let p = Shared::for_tests("unused");
+        let due = Instant::now() + Duration::from_secs(10);
+        // `.invalid` names resolve nowhere (RFC 6761).
+        let uri = format!("http://plinth.invalid:{port}/").parse().unwrap();
+        let to = vec![SocketAddr::from(([127, 0, 0, 1], port))];
+        let response = exchange(&p, due, "GET", uri, to, &[], Vec::new()).unwrap();
+        answered.join().unwrap();
+        let head = String::from_utf8(response.body).unwrap();
+        assert!(
+            head.contains(&format!("\r\nhost: plinth.invalid:{port}\r\n")),
+            "{head}"
+        );
+    }
+
+    #[test]
+    fn a_url_of_another_scheme_is_refused() {
+        let p = Shared::for_tests("localhost:21");
+        let due = Instant::now() + Duration::from_secs(10);
+        let err = http_request(&p, due, "GET", "ftp://localhost:21/", Vec::new()).unwrap_err();
+        assert_eq!(
+            err,
+            "only http:// and https:// URLs are supported, not \"ftp://localhost:21/\""
+        );
     }
 
     /// The guest's headers are checked before anything is sent: no

@@ -472,7 +472,7 @@ pub mod host {
         ///
         /// ```
         /// use plinth_guest::host::http::Request;
-        /// let request = Request::new("POST", "http://api.example.com/v1/items")
+        /// let request = Request::new("POST", "https://api.example.com/v1/items")
         ///     .header("content-type", "application/json")
         ///     .header("authorization", "Bearer t0k3n")
         ///     .body(r#"{"name":"a"}"#);
@@ -482,7 +482,8 @@ pub mod host {
         pub struct Request {
             /// The method: `GET`, `POST`, ...
             pub method: String,
-            /// `http://host:port/...`.
+            /// `http://host:port/...` or `https://host:port/...` (the port
+            /// is 80 or 443 when not given).
             pub url: String,
             /// Header names and values (visible ASCII). The host sets
             /// `host`, `content-length` and the connection's own headers: a
@@ -553,9 +554,10 @@ pub mod host {
             }
         }
 
-        /// Sends `method url` with `body` (`http://host:port/...`); needs
-        /// `host:port`, or the bare host for any port, in the `net`
-        /// permission. A host named by name reaches public addresses only,
+        /// Sends `method url` with `body` (`http://host:port/...` or
+        /// `https://host:port/...`, the server's certificate checked for
+        /// the URL's host); needs `host:port`, or the bare host for any
+        /// port, in the `net` permission. A host named by name reaches public addresses only,
         /// unless the application allows private networks. A redirect is
         /// answered as it came (a 3xx status): following it is a request
         /// of its own, checked against the grant like this one. The body

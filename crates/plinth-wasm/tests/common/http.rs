@@ -17,22 +17,70 @@ pub fn echoing_head(status: &str) -> (u16, JoinHandle<()>) {
     let status = status.to_owned();
     let answered = std::thread::spawn(move || {
         let (mut s, _) = server.accept().unwrap();
-        let mut head = Vec::new();
-        let mut buf = [0; 1024];
-        // The head may come with the body in one read.
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = s.read(&mut buf).unwrap();
-            assert!(n > 0, "the request ended early");
-            head.extend_from_slice(&buf[..n]);
-        }
-        let head = String::from_utf8(head).unwrap().to_lowercase();
-        let reply = format!(
-            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
-            head.len()
-        );
-        s.write_all(reply.as_bytes()).unwrap();
+        echo_head(&mut s, &status);
     });
     (port, answered)
+}
+
+/// [`echoing_head`] over TLS, as `localhost` with the certificate in
+/// `tls/` (signed by `tls/ca.pem`). Its thread hands back the server name
+/// the client asked for, or the TLS error that ended the handshake.
+pub fn echoing_head_tls(status: &str) -> (u16, JoinHandle<Result<Option<String>, String>>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/tls");
+    let chain = CertificateDer::pem_file_iter(dir.join("localhost.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("localhost.key")).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let config = std::sync::Arc::new(config);
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let status = status.to_owned();
+    let answered = std::thread::spawn(move || {
+        let (tcp, _) = server.accept().unwrap();
+        let conn = rustls::ServerConnection::new(config).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        while tls.conn.is_handshaking() {
+            tls.conn
+                .complete_io(&mut tls.sock)
+                .map_err(|e| e.to_string())?;
+        }
+        let name = tls.conn.server_name().map(str::to_owned);
+        echo_head(&mut tls, &status);
+        tls.conn.send_close_notify();
+        let _ = tls.conn.complete_io(&mut tls.sock);
+        Ok(name)
+    });
+    (port, answered)
+}
+
+/// Reads a request's head from `s` and answers it as [`echoing_head`]
+/// says.
+fn echo_head(s: &mut (impl Read + Write), status: &str) {
+    let mut head = Vec::new();
+    let mut buf = [0; 1024];
+    // The head may come with the body in one read.
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the request ended early");
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8(head).unwrap().to_lowercase();
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
+        head.len()
+    );
+    s.write_all(reply.as_bytes()).unwrap();
+    s.flush().unwrap();
 }
 
 /// A server on loopback answering every request `200 ok`, on a thread
