@@ -83,6 +83,8 @@ pub(crate) struct Shared {
     /// Its name lookups in progress (see [`net::MAX_LOOKUPS`]), counted
     /// across its restarts: a lookup outlives the call that made it.
     pub lookups: Arc<AtomicUsize>,
+    /// Its HTTP client, whose connections its requests share.
+    pub http: net::Client,
     pub counters: Arc<Counters>,
 }
 
@@ -591,6 +593,7 @@ impl Shared {
             logs: LogBudget::new(100),
             disk: Disk::new(1 << 20, [], Arc::default()),
             lookups: Arc::default(),
+            http: net::Client::default(),
             counters: Arc::default(),
         }
     }

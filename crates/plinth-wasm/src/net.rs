@@ -7,15 +7,17 @@
 //! addresses. A name that resolved to a public address when checked cannot
 //! resolve to `127.0.0.1` when connected (DNS rebinding).
 
+use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{ComponentType, Lift, Lower};
 
 use crate::error::shown;
+use crate::grants::Capabilities;
 use crate::host::Shared;
 
 /// The most of an HTTP response's body a guest gets.
@@ -295,31 +297,15 @@ fn exchange(
         request = request.header(name, value);
     }
     let request = request.body(body).map_err(|e| e.to_string())?;
-    let mut tls = ureq::tls::TlsConfig::builder();
-    if let Some(roots) = &plugin.caps.tls_roots {
-        tls = tls.root_certs(roots.clone());
-    }
-    let config = ureq::Agent::config_builder()
+    let agent = plugin.http.agent(&plugin.caps);
+    let request = agent
+        .configure_request(request)
         .timeout_global(Some(left(plugin, due)?))
-        .http_status_as_error(false)
-        // A redirect is the guest's to follow: followed here, it would
-        // reach a host the grant was never checked against.
-        .max_redirects(0)
-        // Straight to the addresses checked: a proxy from the environment
-        // would be a host the grant never named.
-        .proxy(None)
-        .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
-        .tls_config(tls.build())
         .build();
     // The client connects to the addresses checked, trying each in turn,
     // while the URL keeps its name: `Host`, TLS's server name and the
     // certificate's check are the name's, as the guest wrote it.
-    let resolver = Checked(addresses);
-    let agent = ureq::Agent::with_parts(
-        config,
-        ureq::unversioned::transport::DefaultConnector::new(),
-        resolver,
-    );
+    let _route = Route::to(addresses);
     let mut response = agent.run(request).map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     let headers = response
@@ -343,10 +329,73 @@ fn exchange(
     })
 }
 
-/// The client's resolver for one request: the addresses already resolved
-/// and checked, whatever the URL's name.
+/// A plugin's HTTP client, shared by its instances and made at its first
+/// request: one agent, so that a connection to a host, and its TLS
+/// session, serves the plugin's next requests to that host (at most
+/// [`IDLE_CONNECTIONS`] kept, for at most 15 seconds idle). A connection
+/// kept was made to an address checked for the same scheme, host and port,
+/// under the same grant.
+#[derive(Debug, Default)]
+pub(crate) struct Client(OnceLock<ureq::Agent>);
+
+/// The most idle connections a plugin's client keeps.
+const IDLE_CONNECTIONS: usize = 4;
+
+impl Client {
+    fn agent(&self, caps: &Capabilities) -> &ureq::Agent {
+        self.0.get_or_init(|| {
+            let mut tls = ureq::tls::TlsConfig::builder();
+            if let Some(roots) = &caps.tls_roots {
+                tls = tls.root_certs(roots.clone());
+            }
+            let config = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                // A redirect is the guest's to follow: followed here, it
+                // would reach a host the grant was never checked against.
+                .max_redirects(0)
+                // Straight to the addresses checked: a proxy from the
+                // environment would be a host the grant never named.
+                .proxy(None)
+                .max_response_header_size(MAX_RESPONSE_HEADER_BYTES)
+                .max_idle_connections(IDLE_CONNECTIONS)
+                .max_idle_connections_per_host(2)
+                .tls_config(tls.build())
+                .build();
+            ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::new(),
+                Checked,
+            )
+        })
+    }
+}
+
+thread_local! {
+    /// The addresses checked for the request this thread is sending.
+    static ROUTE: RefCell<Vec<SocketAddr>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The addresses of the request the current thread sends, until dropped.
+/// The client asks its resolver on the thread that runs the request; a
+/// resolver asked anywhere else finds no address, and the request fails.
+struct Route(Vec<SocketAddr>);
+
+impl Route {
+    fn to(addresses: Vec<SocketAddr>) -> Route {
+        Route(ROUTE.with(|route| route.replace(addresses)))
+    }
+}
+
+impl Drop for Route {
+    fn drop(&mut self) {
+        ROUTE.with(|route| *route.borrow_mut() = std::mem::take(&mut self.0));
+    }
+}
+
+/// The client's resolver: the addresses the host checked for the request
+/// this thread is sending, whatever the URL's name.
 #[derive(Debug)]
-struct Checked(Vec<SocketAddr>);
+struct Checked;
 
 impl ureq::unversioned::resolver::Resolver for Checked {
     fn resolve(
@@ -356,11 +405,16 @@ impl ureq::unversioned::resolver::Resolver for Checked {
         _timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
         let mut found = self.empty();
-        // The client keeps at most 16; the rest are not tried.
-        for address in &self.0 {
-            if found.try_push(*address).is_err() {
-                break;
+        ROUTE.with(|route| {
+            // The client keeps at most 16; the rest are not tried.
+            for address in route.borrow().iter() {
+                if found.try_push(*address).is_err() {
+                    break;
+                }
             }
+        });
+        if found.is_empty() {
+            return Err(ureq::Error::HostNotFound);
         }
         Ok(found)
     }
@@ -565,6 +619,24 @@ mod tests {
             head.contains(&format!("\r\nhost: plinth.invalid:{port}\r\n")),
             "{head}"
         );
+    }
+
+    /// A plugin's requests to one host share a connection; another
+    /// plugin's do not.
+    #[test]
+    fn a_plugins_requests_to_a_host_share_its_connection() {
+        let (addr, accepted) = http_server::keeping_alive();
+        let url = format!("http://{addr}/");
+        let due = Instant::now() + Duration::from_secs(10);
+        let p = Shared::for_tests(&addr.to_string());
+        for _ in 0..3 {
+            let response = http_request(&p, due, "GET", &url, Vec::new()).unwrap();
+            assert_eq!(response.body, b"ok");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let other = Shared::for_tests(&addr.to_string());
+        http_request(&other, due, "GET", &url, Vec::new()).unwrap();
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -337,6 +337,7 @@ impl WasmPlugin {
                 self.counters.clone(),
             ),
             lookups: self.lookups.clone(),
+            http: Default::default(),
             counters: self.counters.clone(),
         });
         let pool = Pool::new(
