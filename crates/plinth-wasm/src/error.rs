@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-/// Why a sandboxed plugin could not be loaded or called. Each names the
-/// plugin.
+/// Why a sandboxed plugin could not be loaded or called (each names the
+/// plugin), or the sandbox could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WasmError {

@@ -210,9 +210,18 @@ impl TlsRoots {
     /// ```
     pub fn from_pem(pem: &[u8]) -> Result<TlsRoots, WasmError> {
         let mut certs = Vec::new();
+        // The client drops a certificate it cannot use as a root without
+        // a word; here each is tried, and one that fails is an error.
+        let mut store = rustls::RootCertStore::empty();
         for item in ureq::tls::parse_pem(pem) {
             match item {
-                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                Ok(ureq::tls::PemItem::Certificate(cert)) => {
+                    let der = rustls::pki_types::CertificateDer::from(cert.der());
+                    store.add(der).map_err(|e| {
+                        WasmError::TlsRoots(format!("certificate {}: {e}", certs.len() + 1))
+                    })?;
+                    certs.push(cert);
+                }
                 Ok(_) => {}
                 Err(e) => return Err(WasmError::TlsRoots(e.to_string())),
             }
@@ -326,12 +335,11 @@ impl Policy {
     /// Mozilla's root certificates (the default): a company's certificate
     /// authority, or a test's.
     ///
-    /// ```
-    /// # let pem = include_bytes!("../tests/common/tls/ca.pem");
+    /// ```no_run
     /// use plinth_wasm::{Policy, TlsRoots};
-    /// let roots = TlsRoots::from_pem(pem)?;
+    /// let roots = TlsRoots::from_pem(&std::fs::read("/etc/app/company-ca.pem")?)?;
     /// let policy = Policy::new("var/plugins").tls_roots(roots);
-    /// # Ok::<(), plinth_wasm::WasmError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
         self.tls_roots = Some(roots);

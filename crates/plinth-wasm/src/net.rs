@@ -561,9 +561,9 @@ mod tests {
     /// checks the certificate of the name: the one of the URL.
     #[test]
     fn https_checks_the_certificate_of_the_name_at_the_address_checked() {
-        let roots =
-            crate::TlsRoots::from_pem(include_bytes!("../tests/common/tls/ca.pem")).unwrap();
-        let (port, answered) = http_server::echoing_head_tls("200 OK");
+        let authority = http_server::Authority::new();
+        let roots = crate::TlsRoots::from_pem(authority.pem.as_bytes()).unwrap();
+        let (port, answered) = http_server::echoing_head_tls("200 OK", &authority);
         let mut p = Shared::for_tests(&format!("localhost:{port}"));
         p.caps.private_networks = true;
         p.caps.tls_roots = Some(roots.0.clone());
@@ -584,7 +584,7 @@ mod tests {
 
         // The same server, its certificate checked against Mozilla's roots:
         // refused before a request is sent.
-        let (port, answered) = http_server::echoing_head_tls("200 OK");
+        let (port, answered) = http_server::echoing_head_tls("200 OK", &authority);
         let mut p = Shared::for_tests(&format!("localhost:{port}"));
         p.caps.private_networks = true;
         let url = format!("https://localhost:{port}/");
@@ -593,13 +593,43 @@ mod tests {
         assert!(answered.join().unwrap().is_err());
 
         // Its address in the URL: the certificate is for `localhost` only.
-        let (port, answered) = http_server::echoing_head_tls("200 OK");
+        let (port, answered) = http_server::echoing_head_tls("200 OK", &authority);
         let mut p = Shared::for_tests(&format!("127.0.0.1:{port}"));
         p.caps.tls_roots = Some(roots.0.clone());
         let url = format!("https://127.0.0.1:{port}/");
         let err = http_request(&p, due, "GET", &url, Vec::new()).unwrap_err();
         assert!(err.contains("not valid for name \"127.0.0.1\""), "{err}");
         assert!(answered.join().unwrap().is_err());
+    }
+
+    /// A server that accepts and never answers the TLS handshake: the
+    /// request gives up with the call.
+    #[test]
+    fn a_tls_handshake_waits_only_for_what_is_left_of_the_call() {
+        let (_server, addr) = silent();
+        let p = Shared::for_tests(&addr);
+        let started = Instant::now();
+        let due = started + Duration::from_millis(200);
+        let url = format!("https://{addr}/");
+        let err = http_request(&p, due, "GET", &url, Vec::new()).unwrap_err();
+        assert!(err.to_lowercase().contains("timeout"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    }
+
+    /// Roots that are PEM but not certificates are refused when the
+    /// policy is made, not at a plugin's first request.
+    #[test]
+    fn tls_roots_that_are_not_certificates_are_refused() {
+        let err = crate::TlsRoots::from_pem(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("TLS roots: certificate 1: "),
+            "{err}"
+        );
+        let authority = http_server::Authority::new();
+        assert!(crate::TlsRoots::from_pem(authority.pem.as_bytes()).is_ok());
     }
 
     /// The client connects where the host's resolver said, never where

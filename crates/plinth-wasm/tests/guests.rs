@@ -7,13 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::http::echoing_head;
+use common::http::{Authority, echoing_head, echoing_head_tls};
 use common::{install, start_plugins};
 use futures::executor::block_on;
 use plinth_extensions::ExtensionRegistry;
 use plinth_hooks::{Action, Bail, Filter, Key};
 use plinth_runtime::{Manager, PluginState};
-use plinth_wasm::{Grant, HookBridge, Limits, Policy, WasmRuntime};
+use plinth_wasm::{Grant, HookBridge, Limits, Policy, TlsRoots, WasmRuntime};
 use serde_json::{Value, json};
 
 const REQUEST_START: Key<Bail<Value, Value>> = Key::new("request:start");
@@ -335,12 +335,14 @@ fn a_manager_dropped_without_shutdown_frees_its_sandboxed_plugins() {
 
 /// `http-send` end to end, through the SDK: the fetcher's headers reach
 /// the server and the server's come back to it; a header the host sets is
-/// refused inside the guest, before anything is sent. The fetcher asks for
-/// `localhost`, which only a policy allowing private networks lets it
+/// refused inside the guest, before anything is sent; HTTPS reaches a
+/// server whose certificate the policy's roots vouch for. The fetcher asks
+/// for `localhost`, which only a policy allowing private networks lets it
 /// reach.
 #[test]
 fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
     let (port, answered) = echoing_head("201 Created\r\nX-Answer: 42");
+    let authority = Authority::new();
     let tmp = tempfile::tempdir().unwrap();
     install(tmp.path(), "fetcher");
     let rt = WasmRuntime::builder()
@@ -348,7 +350,8 @@ fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
         .policy(
             Policy::new(tmp.path().join("data"))
                 .grant("fetcher-wasm", Grant::new().net("localhost"))
-                .private_networks(true),
+                .private_networks(true)
+                .tls_roots(TlsRoots::from_pem(authority.pem.as_bytes()).unwrap()),
         )
         .cache_dir(tmp.path().join("cache"))
         // A name lookup and a round trip on a busy machine: more than the
@@ -395,6 +398,19 @@ fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
         "{seen}"
     );
 
+    let (port, answered) = echoing_head_tls("200 OK", &authority);
+    let answer = fetch
+        .call(json!({ "url": format!("https://localhost:{port}/secure") }))
+        .unwrap();
+    assert_eq!(
+        answered.join().unwrap().unwrap().as_deref(),
+        Some("localhost")
+    );
+    assert_eq!(answer["status"], 200);
+    let seen = answer["body"].as_str().unwrap();
+    assert!(seen.starts_with("get /secure http/1.1\r\n"), "{seen}");
+
+    // Last: a failed call stops the plugin (its taps go at once).
     let err = fetch
         .call(json!({ "url": url, "headers": [["Host", "elsewhere.example"]] }))
         .unwrap_err();
@@ -403,5 +419,6 @@ fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
             .contains("header \"host\" is the host's to set"),
         "{err}"
     );
+
     assert_eq!(rt.stats("fetcher-wasm").unwrap().denied, 0);
 }

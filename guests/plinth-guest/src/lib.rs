@@ -556,9 +556,11 @@ pub mod host {
 
         /// Sends `method url` with `body` (`http://host:port/...` or
         /// `https://host:port/...`, the server's certificate checked for
-        /// the URL's host); needs `host:port`, or the bare host for any
-        /// port, in the `net` permission. A host named by name reaches public addresses only,
-        /// unless the application allows private networks. A redirect is
+        /// the URL's host; the port is 80 or 443 when not given); needs
+        /// `host:port`, or the bare host for any port, in the `net`
+        /// permission (the scheme is not part of it). A host named by
+        /// name reaches public addresses only, unless the application
+        /// allows private networks. A redirect is
         /// answered as it came (a 3xx status): following it is a request
         /// of its own, checked against the grant like this one. The body
         /// read is at most 16 MiB.

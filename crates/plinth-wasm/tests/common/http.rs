@@ -22,31 +22,55 @@ pub fn echoing_head(status: &str) -> (u16, JoinHandle<()>) {
     (port, answered)
 }
 
-/// [`echoing_head`] over TLS, as `localhost` with the certificate in
-/// `tls/` (signed by `tls/ca.pem`). Its thread hands back the server name
-/// the client asked for, or the TLS error that ended the handshake.
-pub fn echoing_head_tls(status: &str) -> (u16, JoinHandle<Result<Option<String>, String>>) {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/tls");
-    let chain = CertificateDer::pem_file_iter(dir.join("localhost.pem"))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_file(dir.join("localhost.key")).unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    let config = std::sync::Arc::new(config);
+/// A certificate authority made for one test, and the certificate it
+/// signed for `localhost` (only), with its key: no key material kept in
+/// the repository, nothing to expire.
+pub struct Authority {
+    /// The authority's certificate, for `TlsRoots::from_pem`.
+    pub pem: String,
+    server: std::sync::Arc<rustls::ServerConfig>,
+}
+
+impl Authority {
+    pub fn new() -> Authority {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], key)
+            .unwrap();
+        Authority {
+            pem: ca.pem(),
+            server: std::sync::Arc::new(server),
+        }
+    }
+}
+
+/// [`echoing_head`] over TLS, as `localhost` with a certificate that
+/// `authority` signed. Its thread hands back the server name the client
+/// asked for, or why the connection ended before a request came (the
+/// TLS error, or no client within 10 seconds).
+pub fn echoing_head_tls(
+    status: &str,
+    authority: &Authority,
+) -> (u16, JoinHandle<Result<Option<String>, String>>) {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     let status = status.to_owned();
+    let config = authority.server.clone();
     let answered = std::thread::spawn(move || {
-        let (tcp, _) = server.accept().unwrap();
+        let tcp = accept_within(&server, std::time::Duration::from_secs(10))?;
         let conn = rustls::ServerConnection::new(config).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         while tls.conn.is_handshaking() {
@@ -61,6 +85,34 @@ pub fn echoing_head_tls(status: &str) -> (u16, JoinHandle<Result<Option<String>,
         Ok(name)
     });
     (port, answered)
+}
+
+/// The first connection to `server` within `wait`, set to give up on a
+/// read or write after `wait` too: a client that never comes, or stops
+/// half way, fails the test rather than hanging it.
+fn accept_within(
+    server: &TcpListener,
+    wait: std::time::Duration,
+) -> Result<std::net::TcpStream, String> {
+    server.set_nonblocking(true).unwrap();
+    let until = std::time::Instant::now() + wait;
+    loop {
+        match server.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(wait)).unwrap();
+                s.set_write_timeout(Some(wait)).unwrap();
+                return Ok(s);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if std::time::Instant::now() > until {
+                    return Err("no client came".into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }
 
 /// Reads a request's head from `s` and answers it as [`echoing_head`]
