@@ -39,6 +39,7 @@
       cell(tr, p.version);
       cell(tr, p.state, 'state state-' + p.state);
       cell(tr, p.reason || '', 'reason');
+      cell(tr, (p.notices || []).join('; '), 'notices');
       cell(tr, Object.entries(p.dependencies || {}).map(([n, r]) => n + ' ' + r).join(', '));
       cell(tr, (p.dependents || []).join(', '));
       cell(tr, p.hooks.calls, 'num calls');

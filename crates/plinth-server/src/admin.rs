@@ -137,6 +137,7 @@ pub(crate) fn plugin_rows(manager: &Manager, metrics: &Metrics) -> Vec<Value> {
                 "enabled": info.state == PluginState::Active,
                 "state": info.state.to_string(),
                 "reason": info.reason.map(|r| r.to_string()),
+                "notices": info.notices,
                 "dependents": info.dependents,
                 "hooks": {
                     "calls": totals.calls,

@@ -234,6 +234,15 @@ fn row(plugin: &Value) -> String {
                 .join(", ")
         })
         .unwrap_or_default();
+    let notices = plugin["notices"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default();
     let dependents = plugin["dependents"]
         .as_array()
         .map(|d| {
@@ -245,7 +254,7 @@ fn row(plugin: &Value) -> String {
         .unwrap_or_default();
     format!(
         "<tr data-plugin=\"{n}\" data-state=\"{s}\"><td class=\"name\">{n}</td><td>{v}</td>\
-         <td class=\"state state-{s}\">{s}</td><td class=\"reason\">{r}</td><td>{deps}</td><td>{dents}</td>\
+         <td class=\"state state-{s}\">{s}</td><td class=\"reason\">{r}</td><td class=\"notices\">{notes}</td><td>{deps}</td><td>{dents}</td>\
          <td class=\"num calls\">{calls}</td><td class=\"num failures\">{failures}</td>\
          <td class=\"num p50\">{p50}</td><td class=\"num p99\">{p99}</td><td><button type=\"button\" class=\"toggle\" data-plugin=\"{n}\" \
          data-enable=\"{enable}\">{label}</button></td></tr>",
@@ -253,6 +262,7 @@ fn row(plugin: &Value) -> String {
         s = escape(&state),
         v = escape(&text("version")),
         r = escape(&text("reason")),
+        notes = escape(&notices),
         deps = escape(&dependencies),
         dents = escape(&dependents),
         calls = plugin["hooks"]["calls"].as_u64().unwrap_or(0),
@@ -297,6 +307,7 @@ async fn page(State(state): State<DashboardState>, headers: HeaderMap) -> Respon
         "<h1>plinth plugins <span id=\"live\" data-live=\"false\">connecting</span></h1>\
          <p id=\"error\" role=\"alert\"></p>\
          <table><thead><tr><th>plugin</th><th>version</th><th>state</th><th>failure</th>\
+         <th title=\"what the operator should know: capabilities asked for and not granted\">notices</th>\
          <th>dependencies</th><th>dependents</th><th>hook calls</th><th>hook failures</th>\
          <th title=\"median duration of its hook callbacks\">p50</th>\
          <th title=\"99th percentile duration of its hook callbacks\">p99</th><th></th></tr></thead>\

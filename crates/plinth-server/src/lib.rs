@@ -19,11 +19,11 @@
 //!
 //! | route | does |
 //! | --- | --- |
-//! | `GET /api/admin/plugins` | every plugin: name, version, description, author, dependencies, enabled, state, reason, dependents, and `hooks`: calls, failures, skipped `request:start` failures, p50 and p99 callback latency in microseconds (`p50Micros`, `p99Micros`), the same per hook in `byHook` |
-//! | `POST /api/admin/plugins/{name}/toggle` `{"enabled": bool}` | enables or disables; `{"success": true}` |
+//! | `GET /api/admin/plugins` | every plugin: name, version, description, author, dependencies (name to version range), optionalDependencies (names), enabled, state, reason (why it failed), notices (what the operator should know, such as capabilities a sandboxed plugin asks for and was not granted), dependents, and `hooks`: calls, failures, skipped `request:start` failures, p50 and p99 callback latency in microseconds (`p50Micros`, `p99Micros`), the same per hook in `byHook` |
+//! | `POST /api/admin/plugins/{name}/toggle` `{"enabled": bool}` | enables or disables; `{"success": true, "started": [...]}` (the plugin and the dependencies started with it, in order) or `{"success": true, "stopped": [...]}` (its dependents and it) |
 //! | `POST /api/admin/plugins/{name}/enable`, `.../disable` | the same, without a body |
 //! | `GET /api/admin/plugins/{name}/config` | its configuration section, resolved with defaults, and schema |
-//! | `PUT /api/admin/plugins/{name}/config` | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
+//! | `PUT /api/admin/plugins/{name}/config` (the section as the body) | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
 //! | `POST /api/admin/reload` | scans the plugin folders ([`ServerConfig::plugin_dirs`]) again: registers and starts the plugins not known yet, leaves the others; `{"success": true, "dirs", "added", "failed": [{"plugin", "reason"}], "unchanged", "errors"}` |
 //! | `GET /api/admin/graph` | the dependency graph: nodes and edges |
 //! | `GET /api/admin/graph.svg` | the same graph as a picture: plugins in columns by dependency depth, colored by state |

@@ -136,11 +136,13 @@ async fn the_tutorial_routes_list_and_toggle() {
             "enabled": true,
             "state": "active",
             "reason": null,
+            "notices": [],
             "dependents": ["dashboard"],
             "hooks": plugins[0]["hooks"].clone(),
         })
     );
     assert_eq!(plugins[1]["dependencies"], json!({ "limiter": "^1" }));
+    assert_eq!(plugins[1]["notices"], json!([common::NOTICE]));
 
     // The tutorial's client: `{enabled}` in, `{success: true}` out.
     let response = server

@@ -232,6 +232,11 @@ async fn log_in_see_the_plugins_toggle_one_and_see_the_changes_live() {
             .unwrap();
         state_in_page(&tab, "limiter", "disabled");
         state_in_page(&tab, "dashboard", "disabled");
+        // The rows the script drew, notices included.
+        assert_eq!(
+            text_of(&tab, r#"tr[data-plugin="dashboard"] td.notices"#),
+            common::NOTICE
+        );
         let error = tab
             .find_element("#error")
             .unwrap()

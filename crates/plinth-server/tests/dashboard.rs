@@ -258,6 +258,7 @@ async fn login_sets_a_strict_http_only_cookie_and_the_page_shows_the_plugins() {
         r#"<tr data-plugin="limiter" data-state="active">"#,
         r#"<tr data-plugin="dashboard" data-state="active">"#,
         "<td>limiter ^1</td>",
+        r#"<td class="notices">asks for clocks, not granted</td>"#,
         r#"<img id="graph" src="/api/admin/graph.svg""#,
         r#"<script src="/admin/dashboard.js"></script>"#,
         // A configuration form per plugin, holding its section.

@@ -293,11 +293,20 @@ impl WasmPlugin {
 
     fn start(&mut self, ctx: &Context) -> Result<(), WasmError> {
         let name = self.name().to_owned();
-        if self.runtime.policy.is_strict() && !self.denied.is_empty() {
-            return Err(WasmError::NotGranted {
-                plugin: name,
-                denied: self.denied.clone(),
-            });
+        if !self.denied.is_empty() {
+            if self.runtime.policy.is_strict() {
+                return Err(WasmError::NotGranted {
+                    plugin: name,
+                    denied: self.denied.clone(),
+                });
+            }
+            // Said at each start, where an operator reads the log: a
+            // plugin's attempts to use these fail later, one by one.
+            tracing::warn!(
+                plugin = %name,
+                "starts without capabilities it asks for and the policy does not grant: {}",
+                self.denied.join("; ")
+            );
         }
         for decl in &self.manifest.manifest().hooks {
             if !self.runtime.bridge.names().any(|h| h == decl.hook) {

@@ -470,10 +470,21 @@ fn capabilities_are_what_was_asked_for_and_granted() {
         )
         .build()
         .unwrap();
+    let kit = TestContext::new("observer").build().unwrap();
     let mut manager = started(&rt, tmp.path());
     for p in manager.list() {
         assert_eq!(p.state, PluginState::Active, "{}: {:?}", p.name, p.reason);
     }
+    // Starting without what it asked for is said in the log, once.
+    let warned: Vec<String> = kit
+        .logs()
+        .iter()
+        .filter(|l| l.message.contains("starts without capabilities"))
+        .map(|l| format!("{:?}: {}", l.plugin, l.message))
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].starts_with("Some(\"ungranted\")"), "{warned:?}");
+    assert!(warned[0].contains("write \"data\""), "{warned:?}");
     let url = format!("http://{addr}/");
     // The filter chains the probers: each answers alone, the others
     // disabled around it.

@@ -199,12 +199,18 @@ impl Plugin for Gate {
     }
 }
 
-/// Depends on the limiter; does nothing else.
+/// Depends on the limiter, and has a notice for the operator; does
+/// nothing else.
 pub struct Dashboard;
+
+/// The dashboard plugin's notice, as a sandboxed plugin's would read.
+pub const NOTICE: &str = "asks for clocks, not granted";
 
 impl Plugin for Dashboard {
     fn metadata(&self) -> Metadata {
-        Metadata::new("dashboard", "0.3.0").with_dependency("limiter", "^1")
+        Metadata::new("dashboard", "0.3.0")
+            .with_dependency("limiter", "^1")
+            .with_notice(NOTICE)
     }
 }
 
