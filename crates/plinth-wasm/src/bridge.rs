@@ -1,15 +1,17 @@
-//! The application's hooks offered to sandboxed plugins: each with the
-//! JSON form of its payload, so that a guest can tap it by name.
+//! The application's hooks and bus topics offered to sandboxed plugins:
+//! each with the JSON form of its payload, so that a guest can tap or
+//! subscribe to it by name.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use plinth_hooks::{Action, Bail, Filter, Handle, Key};
-use plinth_runtime::{ContextError, PluginHooks, Registration};
+use plinth_hooks::{Action, Bail, BoxError, Filter, Handle, Key, Topic};
+use plinth_runtime::{ContextError, PluginBus, PluginHooks, Registration};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use crate::error::CallFailure;
+use crate::error::{CallFailure, WasmError};
 use crate::pool::Pool;
 
 /// How a guest's hook call went, for the callback to act on.
@@ -40,10 +42,26 @@ pub(crate) fn call(pool: &Pool, hook: &str, payload: String) -> Result<Answer, C
 }
 
 type Tapper = dyn Fn(&PluginHooks, i32, Arc<Pool>) -> Result<Handle, ContextError> + Send + Sync;
+type Subscriber = dyn Fn(&PluginBus, Arc<Pool>) -> Result<Handle, ContextError> + Send + Sync;
+type Publisher = dyn Fn(&PluginBus, &str) -> Result<(), String> + Send + Sync;
+
+/// A topic offered with its payload type: how a plugin subscribes to it,
+/// and how a guest's message is published on it.
+#[derive(Clone)]
+struct TopicOffer {
+    subscribe: Arc<Subscriber>,
+    publish: Arc<Publisher>,
+}
 
 /// The hooks the application offers to sandboxed plugins, by name. A hook
 /// whose payload is serializable can be offered; the guest gets the
 /// payload as JSON and answers with JSON of the hook's result type.
+///
+/// Bus topics need no offer: a guest subscribes to and publishes on any
+/// topic its manifest names, as JSON (`Topic<serde_json::Value>`). A topic
+/// the application declares with a payload type of its own is offered with
+/// [`topic`](Self::topic), so that its typed subscribers and publishers
+/// and the guests meet on it.
 ///
 /// ```
 /// use plinth_hooks::{Action, Bail, Filter, Key};
@@ -59,11 +77,15 @@ type Tapper = dyn Fn(&PluginHooks, i32, Arc<Pool>) -> Result<Handle, ContextErro
 #[derive(Clone, Default)]
 pub struct HookBridge {
     hooks: BTreeMap<String, Arc<Tapper>>,
+    topics: BTreeMap<String, TopicOffer>,
 }
 
 impl std::fmt::Debug for HookBridge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.hooks.keys()).finish()
+        f.debug_struct("HookBridge")
+            .field("hooks", &self.hooks.keys().collect::<Vec<_>>())
+            .field("topics", &self.topics.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -167,6 +189,93 @@ impl HookBridge {
         })
     }
 
+    /// Offers the bus topic `topic` with its payload type: a guest
+    /// subscribing to it gets each message as JSON, and a guest's message
+    /// on it must be JSON of `T`, or its `publish` fails, sending nothing.
+    ///
+    /// ```
+    /// # use plinth_hooks::Topic;
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct LoggedIn { user_id: String }
+    /// const LOGGED_IN: Topic<LoggedIn> = Topic::new("user:logged-in");
+    /// let b = plinth_wasm::HookBridge::new().topic(&LOGGED_IN);
+    /// assert_eq!(b.topic_names().collect::<Vec<_>>(), ["user:logged-in"]);
+    /// ```
+    pub fn topic<T>(mut self, topic: &Topic<T>) -> Self
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let typed = topic.clone();
+        let subscribe = move |bus: &PluginBus, pool: Arc<Pool>| {
+            let name = typed.name().to_owned();
+            bus.subscribe(&typed, move |message: &T| {
+                let json = serde_json::to_string(message).map_err(|e| {
+                    on_message_error(&pool, &name, answer_error(&name, format!("message: {e}")))
+                })?;
+                deliver(&pool, &name, json)
+            })
+        };
+        let typed = topic.clone();
+        let publish = move |bus: &PluginBus, message: &str| {
+            let message: T = serde_json::from_str(message)
+                .map_err(|e| format!("the message does not fit topic {:?}: {e}", typed.name()))?;
+            bus.publish(&typed, &message).map_err(|e| e.to_string())
+        };
+        self.topics.insert(
+            topic.name().to_owned(),
+            TopicOffer {
+                subscribe: Arc::new(subscribe),
+                publish: Arc::new(publish),
+            },
+        );
+        self
+    }
+
+    /// The names of the topics offered with their type, sorted.
+    ///
+    /// ```
+    /// assert_eq!(plinth_wasm::HookBridge::new().topic_names().count(), 0);
+    /// ```
+    pub fn topic_names(&self) -> impl Iterator<Item = &str> {
+        self.topics.keys().map(String::as_str)
+    }
+
+    /// Subscribes the plugin served by `pool` to `topic`: typed when the
+    /// topic is offered, as JSON otherwise.
+    pub(crate) fn subscribe(
+        &self,
+        topic: &str,
+        bus: &PluginBus,
+        pool: Arc<Pool>,
+    ) -> Result<Handle, ContextError> {
+        if let Some(offer) = self.topics.get(topic) {
+            return (offer.subscribe)(bus, pool);
+        }
+        let name = topic.to_owned();
+        bus.subscribe(
+            &Topic::<Value>::named(topic.to_owned()),
+            move |message: &Value| deliver(&pool, &name, message.to_string()),
+        )
+    }
+
+    /// Publishes a guest's `message` (JSON text, checked by the caller
+    /// only for its size) on `topic`: typed when the topic is offered, as
+    /// JSON otherwise.
+    pub(crate) fn publish(
+        &self,
+        bus: &PluginBus,
+        topic: &str,
+        message: &str,
+    ) -> Result<(), String> {
+        if let Some(offer) = self.topics.get(topic) {
+            return (offer.publish)(bus, message);
+        }
+        let value: Value =
+            serde_json::from_str(message).map_err(|e| format!("message is not JSON: {e}"))?;
+        bus.publish(&Topic::<Value>::named(topic.to_owned()), &value)
+            .map_err(|e| e.to_string())
+    }
+
     /// Offers the hook under `key`: `tap` registers the plugin's callback,
     /// given the hook's name and the plugin's instances.
     fn offer<H: plinth_hooks::Hook>(
@@ -202,4 +311,18 @@ impl HookBridge {
             self.hooks.keys().cloned().collect::<Vec<_>>().join(", ")
         }
     }
+}
+
+/// Hands a bus message to the plugin served by `pool`.
+fn deliver(pool: &Pool, topic: &str, json: String) -> Result<(), BoxError> {
+    pool.on_message(topic, json)
+        .map_err(|kind| on_message_error(pool, topic, kind))
+}
+
+fn on_message_error(pool: &Pool, topic: &str, kind: CallFailure) -> BoxError {
+    BoxError::from(WasmError::Call {
+        plugin: pool.shared().name.clone(),
+        call: format!("on-message({topic})"),
+        kind,
+    })
 }

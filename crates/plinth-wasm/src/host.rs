@@ -9,9 +9,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use plinth_hooks::Topic;
+use crate::bridge::HookBridge;
 use plinth_runtime::PluginBus;
-use serde_json::Value;
 use wasmtime::component::{ComponentType, Lift, Linker};
 use wasmtime::{ResourceLimiter, StoreContextMut};
 
@@ -75,6 +74,8 @@ pub(crate) struct Shared {
     pub bus: RwLock<Option<PluginBus>>,
     /// The topics its manifest's `[bus] publish` declares.
     pub publish: Vec<String>,
+    /// The application's offer, for the types of its topics.
+    pub bridge: HookBridge,
     pub kv: Arc<Mutex<Kv>>,
     /// The plugin's allowance of log lines.
     pub logs: LogBudget,
@@ -391,16 +392,13 @@ fn publish(plugin: &Shared, topic: &str, message: &str) -> Result<(), String> {
             message.len()
         ));
     }
-    let value: Value =
-        serde_json::from_str(message).map_err(|e| format!("message is not JSON: {e}"))?;
     let bus = plugin
         .bus
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     let bus = bus.ok_or_else(|| "the plugin is not started".to_owned())?;
-    bus.publish(&Topic::<Value>::named(topic), &value)
-        .map_err(|e| e.to_string())
+    plugin.bridge.publish(&bus, topic, message)
 }
 
 /// The granted directory a guest path starts with, and the file it names
@@ -589,6 +587,7 @@ impl Shared {
             config: "null".into(),
             bus: RwLock::new(None),
             publish: Vec::new(),
+            bridge: HookBridge::new(),
             kv: Arc::new(Mutex::new(Kv::new(0, Arc::default()))),
             logs: LogBudget::new(100),
             disk: Disk::new(1 << 20, [], Arc::default()),

@@ -9,7 +9,7 @@ use plinth_core::{DynamicEntities, EmptyEntities, Entities, FromEntityData};
 use plinth_extensions::{
     ExtensionDecl, ExtensionInfo, ExtensionPoint, Factory, Manifest, register_manifest,
 };
-use plinth_hooks::{BoxError, Topic};
+use plinth_hooks::BoxError;
 use plinth_runtime::{Context, ContextError, ManifestPlugin, Metadata, Plugin};
 use serde_json::Value;
 use wasmtime::component::InstancePre;
@@ -335,6 +335,7 @@ impl WasmPlugin {
             config: ctx.config_value().to_string(),
             bus: RwLock::new(Some(ctx.bus().clone())),
             publish: self.manifest.manifest().publish.clone(),
+            bridge: self.runtime.bridge.clone(),
             kv: self.kv.clone(),
             logs: LogBudget::new(self.runtime.limits.log_lines),
             disk: Disk::new(
@@ -460,20 +461,7 @@ where
             }
         }
         for topic in &self.manifest.manifest().subscribe {
-            let pool = pool.clone();
-            let name = topic.clone();
-            ctx.bus().subscribe(
-                &Topic::<Value>::named(topic.clone()),
-                move |message: &Value| {
-                    pool.on_message(&name, message.to_string()).map_err(|kind| {
-                        BoxError::from(call_error(
-                            &pool.shared().name,
-                            format!("on-message({name})"),
-                            kind,
-                        ))
-                    })
-                },
-            )?;
+            bridge.subscribe(topic, ctx.bus(), pool.clone())?;
         }
         Ok(())
     }

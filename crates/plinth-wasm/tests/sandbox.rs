@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::executor::block_on;
 use plinth_extensions::{ConnectOptions, ExtensionPoint, ExtensionRegistry, Loaders, scan};
-use plinth_hooks::{Filter, Hook, Key};
+use plinth_hooks::{Filter, Hook, Key, PluginUrn, Topic};
 use plinth_runtime::testing::{TestContext, TestKit};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{CacheOutcome, Grant, HookBridge, Limits, Policy, WasmRuntime};
@@ -672,6 +672,89 @@ fn a_plugin_publishes_only_on_the_topics_its_manifest_declares() {
     // The hook call only: its message was refused, so it never came back.
     assert_eq!(rt.stats("undeclared").unwrap().calls - before, 1);
     assert_eq!(rt.stats("undeclared").unwrap().denied, 1);
+}
+
+/// A topic the application declares with a payload type of its own, and
+/// offers to the sandbox with it: a guest's message reaches the topic's
+/// typed subscribers, sandboxed or not, and a typed message reaches a
+/// sandboxed subscriber as JSON. A guest's message that does not fit the
+/// type is refused to it, and reaches no one.
+#[test]
+fn a_typed_topic_offered_carries_messages_between_guests_and_the_application() {
+    fn heard_on<T: Clone + Send + Sync + 'static>(
+        topic: &Topic<T>,
+        manager: &Manager,
+    ) -> Arc<std::sync::Mutex<Vec<T>>> {
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = heard.clone();
+        manager
+            .bus()
+            .subscribe(topic, PluginUrn::new("listener").unwrap(), move |m: &T| {
+                into.lock().unwrap().push(m.clone());
+                Ok(())
+            })
+            .unwrap();
+        heard
+    }
+    const WORDS: Topic<String> = Topic::new("loop");
+    const NUMBERS: Topic<u32> = Topic::new("loop");
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = tmp.path().join("plugins");
+    let speaks = format!("{TAPS_ECHO}[bus]\npublish = [\"loop\"]\n");
+    plugin_dir(&plugins, "speaker", republisher(), &speaks);
+    // It republishes what it hears, on a topic it may not publish on.
+    plugin_dir(
+        &plugins,
+        "hearer",
+        republisher(),
+        "[bus]\nsubscribe = [\"loop\"]\n",
+    );
+    let offering = |bridge: HookBridge| {
+        WasmRuntime::builder()
+            .hooks(bridge.filter(&ECHO))
+            .policy(Policy::new(tmp.path().join("data")))
+            .cache_dir(tmp.path().join("cache"))
+            .limits(limits())
+            .build()
+            .unwrap()
+    };
+
+    let rt = offering(HookBridge::new().topic(&WORDS));
+    let manager = Manager::new();
+    let heard = heard_on(&WORDS, &manager);
+    let manager = start_plugins(
+        manager,
+        &rt,
+        tmp.path(),
+        &Arc::new(ExtensionRegistry::new()),
+    );
+    assert_eq!(manager.state("hearer"), Some(PluginState::Active));
+    let before = rt.stats("hearer").unwrap().calls;
+    assert_eq!(echo_call(&manager, "hello").unwrap(), "hello");
+    assert_eq!(*heard.lock().unwrap(), ["hello"]);
+    assert_eq!(rt.stats("hearer").unwrap().calls - before, 1);
+    // Its own publish of what it heard: refused, and counted.
+    assert_eq!(rt.stats("hearer").unwrap().denied, 1);
+    manager.bus().publish(&WORDS, &"hi".to_owned()).unwrap();
+    assert_eq!(rt.stats("hearer").unwrap().calls - before, 2);
+    assert_eq!(rt.stats("speaker").unwrap().denied, 0);
+    drop(manager);
+
+    // The same topic of numbers: the speaker's `"hello"` does not fit.
+    let rt = offering(HookBridge::new().topic(&NUMBERS));
+    let manager = Manager::new();
+    let heard = heard_on(&NUMBERS, &manager);
+    let manager = start_plugins(
+        manager,
+        &rt,
+        tmp.path(),
+        &Arc::new(ExtensionRegistry::new()),
+    );
+    let before = rt.stats("hearer").unwrap().calls;
+    assert_eq!(echo_call(&manager, "hello").unwrap(), "hello");
+    assert!(heard.lock().unwrap().is_empty());
+    assert_eq!(rt.stats("hearer").unwrap().calls, before);
+    assert_eq!(manager.state("speaker"), Some(PluginState::Active));
 }
 
 /// A guest granted a directory cannot fill the disk through it: its files

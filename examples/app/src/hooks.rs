@@ -45,13 +45,15 @@ pub struct Login {
     pub user_id: String,
 }
 
-/// The bus message `user-activity` publishes for each login.
+/// The bus message `user-activity` publishes for each login; sandboxed
+/// plugins see it as `{"userId", "source"}`.
 ///
 /// ```
 /// use plinth_example_app::hooks::LoggedIn;
 /// let m = LoggedIn { user_id: "ada".into(), source: "user-activity".into() };
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoggedIn {
     /// Who.
     pub user_id: String,

@@ -5,11 +5,12 @@ use std::path::Path;
 
 use plinth::wasm::{Grant, HookBridge, Policy, WasmError, WasmRuntime};
 
-use crate::hooks::{REQUEST_COMPLETE, REQUEST_START, USER_ACTION};
+use crate::hooks::{REQUEST_COMPLETE, REQUEST_START, USER_ACTION, USER_LOGGED_IN};
 
 /// The sandbox of the application: sandboxed plugins may tap
 /// `request:start` (and stop a request), `request:complete` and
-/// `user:action`; the sandboxed audit logger may write its `data`
+/// `user:action`, and meet the in-process plugins on the bus topic
+/// `user:logged-in`; the sandboxed audit logger may write its `data`
 /// directory and the sandboxed rate limiter read the clock, nothing else.
 /// Their data goes under `data_root/<plugin>/`, compiled components under
 /// `cache_dir`.
@@ -28,7 +29,8 @@ pub fn runtime(data_root: &Path, cache_dir: &Path) -> Result<WasmRuntime, WasmEr
             HookBridge::new()
                 .bail(&REQUEST_START)
                 .action(&REQUEST_COMPLETE)
-                .filter(&USER_ACTION),
+                .filter(&USER_ACTION)
+                .topic(&USER_LOGGED_IN),
         )
         .policy(
             Policy::new(data_root)
