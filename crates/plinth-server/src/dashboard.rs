@@ -234,24 +234,21 @@ fn row(plugin: &Value) -> String {
                 .join(", ")
         })
         .unwrap_or_default();
-    let notices = plugin["notices"]
-        .as_array()
-        .map(|n| {
-            n.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .unwrap_or_default();
-    let dependents = plugin["dependents"]
-        .as_array()
-        .map(|d| {
-            d.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
+    // A list of strings, joined for a cell.
+    let joined = |key: &str, separator: &str| {
+        plugin[key]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(separator)
+            })
+            .unwrap_or_default()
+    };
+    let notices = joined("notices", "; ");
+    let dependents = joined("dependents", ", ");
     format!(
         "<tr data-plugin=\"{n}\" data-state=\"{s}\"><td class=\"name\">{n}</td><td>{v}</td>\
          <td class=\"state state-{s}\">{s}</td><td class=\"reason\">{r}</td><td class=\"notices\">{notes}</td><td>{deps}</td><td>{dents}</td>\
