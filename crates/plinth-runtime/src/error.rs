@@ -50,6 +50,14 @@ pub enum ManagerError {
     /// A name the manager uses for its own hooks is bound to another type.
     #[error(transparent)]
     Hooks(#[from] plinth_hooks::RegistryError),
+    /// [`Manager::replace_with`](crate::Manager::replace_with)'s
+    /// registration registered no plugin of that name; the old plugin
+    /// stays, running again if it was.
+    #[error("plugin \"{plugin}\": the replacement registered no plugin of that name")]
+    NotReplaced {
+        /// The plugin to replace.
+        plugin: String,
+    },
     /// Stopping `plugin` stopped every plugin in `stopped`, but some ended
     /// `Failed` rather than `Disabled` (their `destroy` failed, panicked or
     /// timed out). Their registrations were removed all the same.

@@ -49,8 +49,11 @@ pub enum PluginState {
 
 impl PluginState {
     /// Whether the lifecycle allows going from `self` to `to`: the seed's
-    /// edges plus `Destroying -> Failed` (destroy failed) and
-    /// `Failed -> Validating` (retry after the cause is fixed).
+    /// edges plus `Destroying -> Failed` (destroy failed),
+    /// `Failed -> Validating` (retry after the cause is fixed) and
+    /// `Disabled -> Validating` (a plugin the replacement of another left
+    /// with a problem, such as a dependency's version it no longer
+    /// accepts).
     ///
     /// ```
     /// use plinth_runtime::PluginState::*;
@@ -84,9 +87,10 @@ pub fn allowed(from: PluginState, to: PluginState) -> bool {
             | (Active, Destroying)
             | (Destroying, Disabled)
             | (Disabled, Initializing)
-            // Not in the seed's diagram, documented in ADR 007:
+            // Not in the seed's diagram, documented in ADRs 007 and 044:
             | (Destroying, Failed)
             | (Failed, Validating)
+            | (Disabled, Validating)
     )
 }
 

@@ -33,7 +33,7 @@ fn drain(seen: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
 }
 
 #[test]
-fn the_transition_table_is_the_seed_diagram_plus_two_documented_edges() {
+fn the_transition_table_is_the_seed_diagram_plus_three_documented_edges() {
     const ALL: [PluginState; 9] = [
         Discovered,
         Loaded,
@@ -58,6 +58,7 @@ fn the_transition_table_is_the_seed_diagram_plus_two_documented_edges() {
         (Disabled, Initializing),
         (Destroying, Failed),
         (Failed, Validating),
+        (Disabled, Validating),
     ];
     for from in ALL {
         for to in ALL {

@@ -41,6 +41,14 @@ impl<S: EmptyEntities + 'static> Manager<S> {
                 self.transition(i, PluginState::Ready, None);
             }
             PluginState::Disabled => {
+                // A problem of its own (a dependency missing, of a version
+                // it does not accept) can only have come from a plugin
+                // replaced since it was validated: it fails, named.
+                if let Some(reason) = graph.problem[i].clone() {
+                    self.transition(i, PluginState::Validating, None);
+                    self.transition(i, PluginState::Failed, Some(reason.clone()));
+                    return Err(reason);
+                }
                 if let Some(reason) = self.dependency_problem(i, &graph) {
                     return Err(reason);
                 }

@@ -5,6 +5,7 @@
 mod lifecycle;
 mod ops;
 mod queries;
+mod replace;
 mod timer;
 mod walk;
 
@@ -162,6 +163,9 @@ pub struct Manager<S: EmptyEntities = DynamicSchema> {
     bus: Arc<MessageBus>,
     faults: Arc<FaultQueue>,
     snapshots: Snapshots<S>,
+    /// The plugin a `replace_with` in progress replaces: its next
+    /// registration takes the slot instead of failing as a duplicate.
+    replacing: Option<String>,
 }
 
 impl Default for Manager {
@@ -221,6 +225,7 @@ impl<S: EmptyEntities + 'static> Manager<S> {
             bus,
             faults,
             snapshots: Snapshots::new(),
+            replacing: None,
         }
     }
 

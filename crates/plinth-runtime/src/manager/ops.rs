@@ -37,7 +37,12 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         instance: Box<dyn Plugin<S>>,
     ) -> Result<(), ManagerError> {
         meta.check()?;
-        if self.index.contains_key(meta.name()) {
+        if let Some(&i) = self.index.get(meta.name()) {
+            if self.replacing.as_deref() == Some(meta.name()) {
+                self.replacing = None;
+                self.swap(i, meta, instance);
+                return Ok(());
+            }
             return Err(ManagerError::Duplicate {
                 plugin: meta.name().to_string(),
             });
