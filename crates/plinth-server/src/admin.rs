@@ -364,7 +364,7 @@ async fn reload(State(state): State<AdminState>) -> ApiResult {
         })?;
     let folders = state.folders.clone();
     let report = on_manager(&state, move |manager| {
-        Box::pin(async move { folders.add_new(manager, &discovery).await })
+        Box::pin(async move { folders.reload(manager, &discovery).await })
     })
     .await?;
     for error in &report.errors {
@@ -380,6 +380,7 @@ async fn reload(State(state): State<AdminState>) -> ApiResult {
         "success": true,
         "dirs": dirs,
         "added": report.added,
+        "updated": report.updated,
         "failed": report.failed,
         "unchanged": report.unchanged,
         "errors": report.errors,

@@ -1,8 +1,10 @@
 //! Plugin folders: the directories the server scans for `plinth.toml`
 //! plugins, at start and on `POST /api/admin/reload`.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, Manifest, scan};
 use plinth_runtime::{Manager, ManagerError, ManifestPlugin, PluginState};
@@ -24,6 +26,60 @@ pub struct PluginFolders {
     pub(crate) extensions: Arc<ExtensionRegistry>,
     pub(crate) loaders: Arc<Loaders>,
     registrar: Arc<Registrar>,
+    /// What each plugin these folders registered was registered from, by
+    /// name: a reload replaces a plugin whose folder no longer matches.
+    registered: Arc<Mutex<HashMap<String, Fingerprint>>>,
+}
+
+/// What a plugin folder held when its plugin was registered: the manifest
+/// as parsed (the configuration schema file's content included), and the
+/// module file's identity, when the module is a file in the folder.
+#[derive(Debug, Clone, PartialEq)]
+struct Fingerprint {
+    manifest: Arc<Manifest>,
+    module: Option<FileId>,
+}
+
+/// A file's length, modification and status-change times and inode: a
+/// rewrite, in place or by rename, changes at least one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileId {
+    len: u64,
+    modified: Option<SystemTime>,
+    changed: (i64, i64),
+    inode: u64,
+}
+
+impl Fingerprint {
+    /// A stat of the module file: the one file-system read of a reload
+    /// that is not the scan's, taken where the manifest is compared.
+    fn of(manifest: &Arc<Manifest>) -> Fingerprint {
+        let module = manifest
+            .module
+            .as_ref()
+            .and_then(|m| file_id(&manifest.dir().join(m.module())));
+        Fingerprint {
+            manifest: manifest.clone(),
+            module,
+        }
+    }
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+    #[cfg(unix)]
+    let (changed, inode) = {
+        use std::os::unix::fs::MetadataExt;
+        ((meta.ctime(), meta.ctime_nsec()), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let (changed, inode) = ((0, 0), 0);
+    Some(FileId {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        changed,
+        inode,
+    })
 }
 
 /// Registers one plugin found in a folder with the manager: any
@@ -126,6 +182,7 @@ impl PluginFolders {
             extensions,
             loaders,
             registrar: Arc::new(as_manifest_plugin),
+            registered: Arc::default(),
         }
     }
 
@@ -177,28 +234,39 @@ impl PluginFolders {
         scan(&self.dirs)
     }
 
-    /// Registers the plugins of `discovery` that `manager` does not know
-    /// yet, by name, and starts them (with their new dependencies); the
-    /// plugins it knows are left as they are, even if their manifest
-    /// changed. What happened is in the report; nothing is an error.
+    /// Brings `manager` in line with `discovery`, a scan of the folders:
+    /// - a plugin it does not know is registered and started (with its new
+    ///   dependencies);
+    /// - a plugin these folders registered whose folder changed since (its
+    ///   manifest, its configuration schema, its module file) is replaced
+    ///   by the new version ([`Manager::replace_with`]): what ran of it and
+    ///   its dependents starts again, a disabled plugin stays disabled;
+    /// - every other plugin is left as it is: those registered otherwise,
+    ///   those unchanged, and those whose folder is gone.
+    ///
+    /// What happened is in the report; nothing is an error.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
+    /// let manifest = dir.path().join("theme/plinth.toml");
     /// std::fs::create_dir_all(dir.path().join("theme"))?;
-    /// std::fs::write(dir.path().join("theme/plinth.toml"), "[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n")?;
+    /// std::fs::write(&manifest, "[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n")?;
     /// let folders = plinth_server::PluginFolders::new([dir.path()]);
     /// let mut manager = plinth_runtime::Manager::new();
-    /// let report = folders.add_new(&mut manager, &folders.scan()).await;
+    /// let report = folders.reload(&mut manager, &folders.scan()).await;
     /// assert_eq!(report.added, ["theme"]);
-    /// let again = folders.add_new(&mut manager, &folders.scan()).await;
-    /// assert!(again.added.is_empty());
+    /// let again = folders.reload(&mut manager, &folders.scan()).await;
     /// assert_eq!(again.unchanged, ["theme"]);
+    /// std::fs::write(&manifest, "[plugin]\nname = \"theme\"\nversion = \"1.1.0\"\n")?;
+    /// let updated = folders.reload(&mut manager, &folders.scan()).await;
+    /// assert_eq!(updated.updated, ["theme"]);
+    /// assert_eq!(manager.metadata("theme").unwrap().version().to_string(), "1.1.0");
     /// # Ok(()) }
     /// ```
-    pub async fn add_new(&self, manager: &mut Manager, discovery: &Discovery) -> ReloadReport {
-        let (mut report, registered) = self.register_new(manager, discovery);
+    pub async fn reload(&self, manager: &mut Manager, discovery: &Discovery) -> ReloadReport {
+        let (mut report, registered, changed) = self.sort(manager, discovery);
         // In scan order; enabling one starts its required dependencies
         // first, so an order between the new plugins need not be found.
         for name in &registered {
@@ -220,26 +288,77 @@ impl PluginFolders {
                 }
             }
         }
+        for (name, fingerprint) in changed {
+            let manifest = fingerprint.manifest.clone();
+            let replaced = manager
+                .replace_with(&name, |manager| {
+                    (self.registrar)(manager, manifest, &self.extensions, &self.loaders)
+                })
+                .await;
+            match replaced {
+                Ok(_) => {
+                    self.remember(&name, fingerprint);
+                    report.updated.push(name);
+                }
+                // In place, failed: the next reload must not replace it
+                // again until its folder changes again.
+                Err(ManagerError::NotStarted { reason, .. }) => {
+                    self.remember(&name, fingerprint);
+                    report.failed.push(NotAdded {
+                        plugin: name,
+                        reason: reason.to_string(),
+                    });
+                }
+                // Not in place: the old version runs on.
+                Err(e) => report.failed.push(NotAdded {
+                    plugin: name,
+                    reason: e.to_string(),
+                }),
+            }
+        }
         report
     }
 
     /// Registers (without starting) the plugins of `discovery` that
-    /// `manager` does not know yet; the report without `added`, and the
-    /// names registered.
+    /// `manager` does not know yet; the report without `added` and
+    /// `updated`, and the names registered.
     pub(crate) fn register_new(
         &self,
         manager: &mut Manager,
         discovery: &Discovery,
     ) -> (ReloadReport, Vec<String>) {
+        let (mut report, registered, changed) = self.sort(manager, discovery);
+        // At start nothing was registered before: nothing changed.
+        report
+            .unchanged
+            .extend(changed.into_iter().map(|(name, _)| name));
+        (report, registered)
+    }
+
+    /// Registers the plugins of `discovery` that `manager` does not know,
+    /// and tells the others apart: those these folders registered from a
+    /// folder that changed since, with what it holds now, and the rest
+    /// (in the report's `unchanged`).
+    fn sort(
+        &self,
+        manager: &mut Manager,
+        discovery: &Discovery,
+    ) -> (ReloadReport, Vec<String>, Vec<(String, Fingerprint)>) {
         let mut report = ReloadReport {
             errors: discovery.errors.iter().map(ToString::to_string).collect(),
             ..ReloadReport::default()
         };
         let mut registered = Vec::new();
+        let mut changed = Vec::new();
         for found in &discovery.plugins {
             let name = found.name().to_string();
+            let fingerprint = Fingerprint::of(&found.manifest);
             if manager.state(&name).is_some() {
-                report.unchanged.push(name);
+                let ours = self.known().get(&name).cloned();
+                match ours {
+                    Some(was) if was != fingerprint => changed.push((name, fingerprint)),
+                    _ => report.unchanged.push(name),
+                }
                 continue;
             }
             match (self.registrar)(
@@ -248,14 +367,27 @@ impl PluginFolders {
                 &self.extensions,
                 &self.loaders,
             ) {
-                Ok(()) => registered.push(name),
+                Ok(()) => {
+                    self.remember(&name, fingerprint);
+                    registered.push(name);
+                }
                 Err(e) => report.failed.push(NotAdded {
                     plugin: name,
                     reason: e.to_string(),
                 }),
             }
         }
-        (report, registered)
+        (report, registered, changed)
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Fingerprint>> {
+        self.registered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn remember(&self, name: &str, fingerprint: Fingerprint) {
+        self.known().insert(name.to_owned(), fingerprint);
     }
 }
 
@@ -266,7 +398,7 @@ impl PluginFolders {
 /// let report = plinth_server::ReloadReport::default();
 /// assert_eq!(
 ///     serde_json::to_value(&report)?,
-///     serde_json::json!({ "added": [], "failed": [], "unchanged": [], "errors": [] })
+///     serde_json::json!({ "added": [], "updated": [], "failed": [], "unchanged": [], "errors": [] })
 /// );
 /// # Ok::<(), serde_json::Error>(())
 /// ```
@@ -274,11 +406,15 @@ impl PluginFolders {
 pub struct ReloadReport {
     /// Plugins found for the first time, registered and now active.
     pub added: Vec<String>,
-    /// Plugins found for the first time that could not be registered, or
-    /// were registered but did not start (they stay listed, `failed`, and
-    /// can be enabled once the cause is fixed).
+    /// Plugins whose folder changed since they were registered from it,
+    /// replaced by the new version (running again if they ran).
+    pub updated: Vec<String>,
+    /// Plugins found for the first time, or changed, that could not be
+    /// registered or replaced, or did not start (they stay listed,
+    /// `failed`; a reload after their folder is fixed replaces them).
     pub failed: Vec<NotAdded>,
-    /// Plugins already known, left as they were.
+    /// Plugins already known, left as they were: unchanged, or not
+    /// registered from these folders.
     pub unchanged: Vec<String>,
     /// Manifests that could not be used, each with its file and why.
     pub errors: Vec<String>,

@@ -24,7 +24,7 @@
 //! | `POST /api/admin/plugins/{name}/enable`, `.../disable` | the same, without a body |
 //! | `GET /api/admin/plugins/{name}/config` | its configuration section, resolved with defaults, and schema |
 //! | `PUT /api/admin/plugins/{name}/config` (the section as the body) | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
-//! | `POST /api/admin/reload` | scans the plugin folders ([`ServerConfig::plugin_dirs`]) again: registers and starts the plugins not known yet, leaves the others; `{"success": true, "dirs", "added", "failed": [{"plugin", "reason"}], "unchanged", "errors"}` |
+//! | `POST /api/admin/reload` | scans the plugin folders ([`ServerConfig::plugin_dirs`]) again: registers and starts the plugins not known yet, replaces those whose folder changed (manifest, schema or module file; running again if they ran), leaves the others; `{"success": true, "dirs", "added", "updated", "failed": [{"plugin", "reason"}], "unchanged", "errors"}` |
 //! | `GET /api/admin/graph` | the dependency graph: nodes and edges |
 //! | `GET /api/admin/graph.svg` | the same graph as a picture: plugins in columns by dependency depth, colored by state |
 //! | `GET /api/admin/events` | server-sent events, one per state change: `{"plugin", "from", "to", "reason"}` |

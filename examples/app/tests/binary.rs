@@ -346,6 +346,14 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
         "theme-light",
         "[plugin]\nname = \"theme-light\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"sun.svg\"\n",
     );
+    // The sandboxed audit logger, as the example ships it.
+    let shipped =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plugins/audit-logger-wasm");
+    let audit = plugins.join("audit-logger-wasm");
+    std::fs::create_dir_all(&audit).unwrap();
+    for file in ["plinth.toml", "audit_logger.wasm"] {
+        std::fs::copy(shipped.join(file), audit.join(file)).unwrap();
+    }
     let config = json!({ "server": { "pluginDirs": [plugins] } });
     let mut app = start(dir.path(), Some(TOKEN), config);
     let client = client();
@@ -375,7 +383,11 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
     )
     .await;
     assert_eq!(report["added"], json!(["@acme/badges"]), "{report}");
-    assert_eq!(report["unchanged"], json!(["theme-light"]), "{report}");
+    assert_eq!(
+        report["unchanged"],
+        json!(["audit-logger-wasm", "theme-light"]),
+        "{report}"
+    );
     assert_eq!(report["failed"], json!([]), "{report}");
     let listed = admin(
         &client,
@@ -391,6 +403,36 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
     assert_eq!(state_of(&listed, "theme-light"), Some("active"));
     // The app's own plugins were left alone.
     assert_eq!(state_of(&listed, "rate-limiter"), Some("active"));
+    assert_eq!(state_of(&listed, "audit-logger-wasm"), Some("active"));
+
+    // A new version of the sandboxed plugin: the reload replaces it, and
+    // it runs again.
+    let manifest = std::fs::read_to_string(audit.join("plinth.toml")).unwrap();
+    let bumped = manifest.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
+    assert_ne!(bumped, manifest);
+    std::fs::write(audit.join("plinth.toml"), bumped).unwrap();
+    let report = admin(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/api/admin/reload"),
+    )
+    .await;
+    assert_eq!(report["updated"], json!(["audit-logger-wasm"]), "{report}");
+    assert_eq!(report["failed"], json!([]), "{report}");
+    let listed = admin(
+        &client,
+        reqwest::Method::GET,
+        format!("{base}/api/admin/plugins"),
+    )
+    .await;
+    let audit_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "audit-logger-wasm")
+        .unwrap();
+    assert_eq!(audit_row["version"], "0.1.1", "{listed}");
+    assert_eq!(audit_row["state"], "active", "{listed}");
 
     app.sigterm();
     assert!(app.wait().success());
