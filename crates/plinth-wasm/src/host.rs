@@ -75,7 +75,7 @@ pub(crate) struct Shared {
     /// The topics its manifest's `[bus] publish` declares.
     pub publish: Vec<String>,
     /// The application's offer, for the types of its topics.
-    pub bridge: HookBridge,
+    pub bridge: Arc<HookBridge>,
     pub kv: Arc<Mutex<Kv>>,
     /// The plugin's allowance of log lines.
     pub logs: LogBudget,
@@ -587,7 +587,7 @@ impl Shared {
             config: "null".into(),
             bus: RwLock::new(None),
             publish: Vec::new(),
-            bridge: HookBridge::new(),
+            bridge: Arc::default(),
             kv: Arc::new(Mutex::new(Kv::new(0, Arc::default()))),
             logs: LogBudget::new(100),
             disk: Disk::new(1 << 20, [], Arc::default()),

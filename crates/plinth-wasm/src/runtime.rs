@@ -319,7 +319,7 @@ impl WasmRuntimeBuilder {
                 linker,
                 cache: self.cache_dir.map(CompileCache::new),
                 policy: self.policy,
-                bridge: self.bridge,
+                bridge: Arc::new(self.bridge),
                 limits: self.limits,
                 plugins: Mutex::new(HashMap::new()),
                 ticker,
@@ -336,7 +336,7 @@ pub(crate) struct Inner {
     pub linker: Linker<StoreData>,
     cache: Option<CompileCache>,
     pub policy: Policy,
-    pub bridge: HookBridge,
+    pub bridge: Arc<HookBridge>,
     pub limits: Limits,
     /// Each plugin's counters and last cache outcome, by name.
     plugins: Mutex<HashMap<String, Tally>>,
