@@ -350,7 +350,8 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
 }
 
 /// Scans the plugin folders again (off the async threads, before taking
-/// the manager), then registers and starts what is new under the lock.
+/// the manager), then, under the lock, replaces what changed and
+/// registers and starts what is new.
 async fn reload(State(state): State<AdminState>) -> ApiResult {
     let folders = state.folders.clone();
     let discovery = tokio::task::spawn_blocking(move || folders.scan())

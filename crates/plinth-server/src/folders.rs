@@ -31,14 +31,17 @@ pub struct PluginFolders {
     registered: Arc<Mutex<HashMap<String, Fingerprint>>>,
 }
 
-/// What a plugin folder held when its plugin was registered: the manifest
-/// as parsed (the configuration schema file's content included), and the
-/// module file's identity, when the module is a file in the folder.
-#[derive(Debug, Clone, PartialEq)]
-struct Fingerprint {
-    manifest: Arc<Manifest>,
-    module: Option<FileId>,
-}
+/// What a plugin folder held when its plugin was registered: the identity
+/// of its manifest, of its configuration schema's file and of its module
+/// file (each that is a file). Compared as files, not as parsed
+/// manifests: a manifest's value that is not equal to itself (a TOML
+/// `nan`) would otherwise make every reload replace the plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint(Vec<Option<FileId>>);
+
+/// A plugin these folders registered whose folder changed: its name, its
+/// new manifest, and what the folder holds now.
+type Changed = (String, Arc<Manifest>, Fingerprint);
 
 /// A file's length, modification and status-change times and inode: a
 /// rewrite, in place or by rename, changes at least one of them.
@@ -51,17 +54,24 @@ struct FileId {
 }
 
 impl Fingerprint {
-    /// A stat of the module file: the one file-system read of a reload
-    /// that is not the scan's, taken where the manifest is compared.
-    fn of(manifest: &Arc<Manifest>) -> Fingerprint {
-        let module = manifest
-            .module
+    /// Stats of the folder's files: the only file-system reads of a
+    /// reload besides the scan's, a few per plugin, made where the
+    /// manifests are compared.
+    fn of(manifest: &Manifest) -> Fingerprint {
+        let dir = manifest.dir();
+        let schema = manifest
+            .config_schema
             .as_ref()
-            .and_then(|m| file_id(&manifest.dir().join(m.module())));
-        Fingerprint {
-            manifest: manifest.clone(),
-            module,
-        }
+            .and_then(|s| s.file.as_ref())
+            .map(|file| dir.join(file));
+        let module = manifest.module.as_ref().map(|m| dir.join(m.module()));
+        let files = [Some(manifest.path.clone()), schema, module];
+        Fingerprint(
+            files
+                .iter()
+                .map(|file| file.as_deref().and_then(file_id))
+                .collect(),
+        )
     }
 }
 
@@ -266,7 +276,38 @@ impl PluginFolders {
     /// # Ok(()) }
     /// ```
     pub async fn reload(&self, manager: &mut Manager, discovery: &Discovery) -> ReloadReport {
-        let (mut report, registered, changed) = self.sort(manager, discovery);
+        let (mut report, registered, mut changed) = self.sort(manager, discovery);
+        // The new versions first, in start order: a new plugin may need
+        // one, and a changed plugin may need another's.
+        let order = manager.start_order();
+        changed.sort_by_key(|(name, ..)| order.iter().position(|n| n == name));
+        for (name, manifest, fingerprint) in changed {
+            let replaced = manager
+                .replace_with(&name, |manager| {
+                    (self.registrar)(manager, manifest, &self.extensions, &self.loaders)
+                })
+                .await;
+            // Tried once per change of the folder, whatever came of it: a
+            // folder that cannot be used is not tried again at each reload.
+            self.remember(&name, fingerprint);
+            match replaced {
+                Ok(started) => {
+                    if !started.failed.iter().any(|(n, _)| *n == name) {
+                        report.updated.push(name);
+                    }
+                    report
+                        .failed
+                        .extend(started.failed.into_iter().map(|(plugin, reason)| NotAdded {
+                            plugin,
+                            reason: reason.to_string(),
+                        }));
+                }
+                Err(e) => report.failed.push(NotAdded {
+                    plugin: name,
+                    reason: e.to_string(),
+                }),
+            }
+        }
         // In scan order; enabling one starts its required dependencies
         // first, so an order between the new plugins need not be found.
         for name in &registered {
@@ -288,34 +329,6 @@ impl PluginFolders {
                 }
             }
         }
-        for (name, fingerprint) in changed {
-            let manifest = fingerprint.manifest.clone();
-            let replaced = manager
-                .replace_with(&name, |manager| {
-                    (self.registrar)(manager, manifest, &self.extensions, &self.loaders)
-                })
-                .await;
-            match replaced {
-                Ok(_) => {
-                    self.remember(&name, fingerprint);
-                    report.updated.push(name);
-                }
-                // In place, failed: the next reload must not replace it
-                // again until its folder changes again.
-                Err(ManagerError::NotStarted { reason, .. }) => {
-                    self.remember(&name, fingerprint);
-                    report.failed.push(NotAdded {
-                        plugin: name,
-                        reason: reason.to_string(),
-                    });
-                }
-                // Not in place: the old version runs on.
-                Err(e) => report.failed.push(NotAdded {
-                    plugin: name,
-                    reason: e.to_string(),
-                }),
-            }
-        }
         report
     }
 
@@ -331,7 +344,7 @@ impl PluginFolders {
         // At start nothing was registered before: nothing changed.
         report
             .unchanged
-            .extend(changed.into_iter().map(|(name, _)| name));
+            .extend(changed.into_iter().map(|(name, ..)| name));
         (report, registered)
     }
 
@@ -343,7 +356,7 @@ impl PluginFolders {
         &self,
         manager: &mut Manager,
         discovery: &Discovery,
-    ) -> (ReloadReport, Vec<String>, Vec<(String, Fingerprint)>) {
+    ) -> (ReloadReport, Vec<String>, Vec<Changed>) {
         let mut report = ReloadReport {
             errors: discovery.errors.iter().map(ToString::to_string).collect(),
             ..ReloadReport::default()
@@ -356,7 +369,9 @@ impl PluginFolders {
             if manager.state(&name).is_some() {
                 let ours = self.known().get(&name).cloned();
                 match ours {
-                    Some(was) if was != fingerprint => changed.push((name, fingerprint)),
+                    Some(was) if was != fingerprint => {
+                        changed.push((name, found.manifest.clone(), fingerprint));
+                    }
                     _ => report.unchanged.push(name),
                 }
                 continue;
@@ -409,9 +424,11 @@ pub struct ReloadReport {
     /// Plugins whose folder changed since they were registered from it,
     /// replaced by the new version (running again if they ran).
     pub updated: Vec<String>,
-    /// Plugins found for the first time, or changed, that could not be
-    /// registered or replaced, or did not start (they stay listed,
-    /// `failed`; a reload after their folder is fixed replaces them).
+    /// Plugins that could not be registered or replaced, or did not start:
+    /// new ones, new versions, and plugins that could not start again
+    /// after a new version of one they need (they stay listed, `failed`
+    /// or disabled, with the reason here; a reload after the folder is
+    /// fixed tries again).
     pub failed: Vec<NotAdded>,
     /// Plugins already known, left as they were: unchanged, or not
     /// registered from these folders.

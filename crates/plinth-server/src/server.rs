@@ -59,8 +59,8 @@ pub struct ServerConfig {
     pub request_start_failure: StartFailurePolicy,
     /// Directories of plugin folders (`<dir>/<plugin>/plinth.toml`): their
     /// plugins are registered when serving starts, and
-    /// `POST /api/admin/reload` adds those that appeared since (default
-    /// none).
+    /// `POST /api/admin/reload` adds those that appeared since and
+    /// replaces those whose folder changed (default none).
     pub plugin_dirs: Vec<PathBuf>,
 }
 

@@ -221,6 +221,7 @@ async fn reload_replaces_a_running_plugin_whose_folder_changed() {
     );
     let report = reload(&server).await;
     assert_eq!(report["updated"], json!(["theme"]), "{report}");
+    assert_eq!(report["failed"][0]["plugin"], "skin", "{report}");
     let plugins = server.plugins().await;
     assert_eq!(row(&plugins, "theme").unwrap()["state"], "active");
     assert_eq!(row(&plugins, "skin").unwrap()["state"], "failed");

@@ -163,9 +163,9 @@ pub struct Manager<S: EmptyEntities = DynamicSchema> {
     bus: Arc<MessageBus>,
     faults: Arc<FaultQueue>,
     snapshots: Snapshots<S>,
-    /// The plugin a `replace_with` in progress replaces: its next
+    /// The plugin a `replace_with` in progress replaces: its first
     /// registration takes the slot instead of failing as a duplicate.
-    replacing: Option<String>,
+    replacing: Option<replace::Replacing>,
 }
 
 impl Default for Manager {

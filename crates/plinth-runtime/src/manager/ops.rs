@@ -38,8 +38,7 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     ) -> Result<(), ManagerError> {
         meta.check()?;
         if let Some(&i) = self.index.get(meta.name()) {
-            if self.replacing.as_deref() == Some(meta.name()) {
-                self.replacing = None;
+            if self.takes_slot(i, meta.name()) {
                 self.swap(i, meta, instance);
                 return Ok(());
             }
@@ -336,8 +335,8 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     }
 }
 
-/// What [`Manager::initialize_all`] did: the plugins it started and those
-/// that failed, with their reasons (each failure is also logged as a
+/// What [`Manager::initialize_all`] (or [`Manager::replace_with`]) did:
+/// the plugins it started and those that did not start, with their reasons (each failure is also logged as a
 /// `tracing` warning).
 ///
 /// ```

@@ -1,14 +1,24 @@
 //! Replacing a registered plugin by a new version of it, in place: the
 //! operation behind reloading a plugin whose folder changed.
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
 use plinth_core::EmptyEntities;
 
 use super::Manager;
-use crate::{FailureReason, ManagerError, Metadata, Plugin, PluginState};
+use crate::{FailureReason, ManagerError, Metadata, Plugin, PluginState, StartReport};
+
+/// A replacement in progress: the plugin replaced, and whether its new
+/// version has taken the slot.
+#[derive(Debug)]
+pub(super) struct Replacing {
+    name: String,
+    swapped: bool,
+}
 
 impl<S: EmptyEntities + 'static> Manager<S> {
-    /// Replaces the plugin `name` by `plugin`, a new version of it (same
-    /// name; its version, dependencies, configuration schema and code may
+    /// Replaces the plugin of `plugin`'s name by `plugin`, a new version of
+    /// it (its version, dependencies, configuration schema and code may
     /// differ). See [`replace_with`](Self::replace_with).
     ///
     /// # Errors
@@ -28,12 +38,13 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     /// manager.register(Api)?;
     /// manager.initialize_all().await?;
     /// // db 1.1 takes the place of db 1.0; api, stopped for it, starts again.
-    /// assert_eq!(manager.replace(Db("1.1.0")).await?, ["db", "api"]);
+    /// let report = manager.replace(Db("1.1.0")).await?;
+    /// assert_eq!(report.started, ["db", "api"]);
     /// assert_eq!(manager.metadata("db").unwrap().version().to_string(), "1.1.0");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    pub async fn replace(&mut self, plugin: impl Plugin<S>) -> Result<Vec<String>, ManagerError> {
+    pub async fn replace(&mut self, plugin: impl Plugin<S>) -> Result<StartReport, ManagerError> {
         let name = plugin.metadata().name().to_string();
         self.replace_with(&name, move |manager| manager.register(plugin))
             .await
@@ -41,30 +52,37 @@ impl<S: EmptyEntities + 'static> Manager<S> {
 
     /// Replaces the plugin `name` by the one `register` registers under
     /// that name (a registrar that registers plugins by itself, such as a
-    /// sandbox's, can make the new version):
+    /// sandbox's, thus makes the new version):
     ///
     /// 1. if the plugin is active, it and its active dependents stop, as
     ///    [`disable`](Self::disable) stops them;
-    /// 2. `register` runs; the registration of a plugin named `name` takes
-    ///    the old one's place, keeping its state (`Disabled`, `Failed`,
-    ///    `Loaded`), instead of failing as a duplicate;
-    /// 3. the plugins stopped start again, the new version first; a failed
-    ///    plugin is started too (its new version may be the fix), a
-    ///    disabled or never-started one is left so.
+    /// 2. `register` runs; the first registration of a plugin named `name`
+    ///    takes the old one's place, keeping its state (`Disabled`,
+    ///    `Failed`, `Loaded`), instead of failing as a duplicate;
+    /// 3. the plugins stopped start again, the new version first, with any
+    ///    dependency it needs that the old one did not (as `enable` starts
+    ///    them); a failed plugin is started too (its new version may be
+    ///    the fix), and so are the failed plugins that require it and
+    ///    failed for a dependency (the old version may have been the
+    ///    cause); a disabled or never-started plugin is left so.
     ///
-    /// Returns the plugins started, in order. If `register` fails, or
-    /// registers no plugin of that name, the old plugin stays and the
-    /// plugins stopped start again: nothing is lost.
+    /// The report lists the plugins started, in order, and those that did
+    /// not start, each with why: a new version that fails stays in place,
+    /// `Failed`, as a new plugin would, and a plugin that needs it stays
+    /// disabled or fails, naming it. One snapshot is published, at the
+    /// end.
     ///
-    /// A cancelled replacement (its future dropped) leaves the plugins it
-    /// had stopped disabled; `enable` starts them again.
+    /// If `register` fails, or registers no plugin of that name, the old
+    /// plugin stays and the plugins stopped start again: nothing is lost.
+    /// A cancelled replacement (its future dropped), or a panic in
+    /// `register`, leaves the plugins it had stopped disabled; `enable`
+    /// starts them again.
     ///
     /// # Errors
     /// [`ManagerError::Unknown`]; `register`'s error, or
-    /// [`ManagerError::NotReplaced`], with the old plugin back in place;
-    /// [`ManagerError::NotStarted`] when the new version did not start (it
-    /// stays, `Failed` with the reason, and so do the dependents that
-    /// could not start without it).
+    /// [`ManagerError::NotReplaced`], with the old plugin back in place
+    /// (or, when `register` put the new version in place and then failed,
+    /// with the new version in place and started as above).
     ///
     /// ```
     /// # futures::executor::block_on(async {
@@ -84,7 +102,7 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         &mut self,
         name: &str,
         register: impl FnOnce(&mut Self) -> Result<(), ManagerError>,
-    ) -> Result<Vec<String>, ManagerError> {
+    ) -> Result<StartReport, ManagerError> {
         self.apply_faults().await;
         let i = self.find(name)?;
         let state = self.slots[i].state;
@@ -101,64 +119,108 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         for &j in running.iter().rev() {
             self.stop(j, None).await;
         }
-        if !running.is_empty() {
-            self.publish_snapshot();
-        }
-        self.replacing = Some(name.to_string());
-        let registered = register(self);
-        // `add` clears it when it takes the slot.
-        let swapped = self.replacing.take().is_none();
-        let outcome = match registered {
-            Err(e) => Err(e),
-            Ok(()) if !swapped => Err(ManagerError::NotReplaced {
-                plugin: name.to_string(),
-            }),
-            Ok(()) => {
-                if state == PluginState::Failed {
-                    again.push(name.to_string());
-                }
-                Ok(())
+        self.replacing = Some(Replacing {
+            name: name.to_string(),
+            swapped: false,
+        });
+        let registered = catch_unwind(AssertUnwindSafe(|| register(self)));
+        let swapped = self.replacing.take().is_some_and(|r| r.swapped);
+        let registered = match registered {
+            Ok(registered) => registered,
+            Err(panic) => {
+                self.publish_snapshot();
+                resume_unwind(panic)
             }
         };
-        let mut started = Vec::new();
-        let mut new_version = Ok(());
+        if swapped {
+            if state == PluginState::Failed {
+                again.insert(0, name.to_string());
+            }
+            again.extend(self.failed_for_a_dependency(i));
+        }
+        let mut report = StartReport::default();
         for plugin in &again {
             let Ok(j) = self.find(plugin) else { continue };
             // The new version may need a plugin the old did not; the
             // others need what they ran with, and no second try of a new
             // version that failed.
-            let result = if j == i {
-                let result = self.start_with_dependencies(j).await;
-                new_version = result.clone();
-                result
+            let result = if j == i && swapped {
+                self.start_with_dependencies(j, &mut report).await
             } else {
                 self.start(j).await
             };
-            if result.is_ok() {
-                started.push(plugin.clone());
+            match result {
+                Ok(()) => report.started.push(plugin.clone()),
+                Err(reason) => report.failed.push((plugin.clone(), reason)),
             }
         }
-        if !again.is_empty() {
-            self.publish_snapshot();
-        }
-        outcome?;
-        new_version
-            .map(|()| started)
-            .map_err(|reason| ManagerError::NotStarted {
+        self.publish_snapshot();
+        match registered {
+            Err(e) => Err(e),
+            Ok(()) if !swapped => Err(ManagerError::NotReplaced {
                 plugin: name.to_string(),
-                reason,
-            })
+            }),
+            Ok(()) => Ok(report),
+        }
     }
 
-    /// Starts `j`, after those of its required dependencies not active.
-    async fn start_with_dependencies(&mut self, j: usize) -> Result<(), FailureReason> {
+    /// Whether a registration of `name`, which slot `i` holds, takes the
+    /// slot: once, for the plugin a replacement replaces, never while its
+    /// old version runs.
+    pub(super) fn takes_slot(&mut self, i: usize, name: &str) -> bool {
+        let at_rest = matches!(
+            self.slots[i].state,
+            PluginState::Loaded | PluginState::Disabled | PluginState::Failed
+        );
+        match &mut self.replacing {
+            Some(r) if r.name == name && !r.swapped && at_rest => {
+                r.swapped = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The failed plugins that require `i`, directly or not, and failed
+    /// for a dependency, in start order.
+    fn failed_for_a_dependency(&self, i: usize) -> Vec<String> {
+        let graph = self.graph();
+        self.reach(i, &graph.required_by, |_| true)
+            .into_iter()
+            .filter(|&j| j != i && self.slots[j].state == PluginState::Failed)
+            .filter(|&j| {
+                matches!(
+                    self.slots[j].reason,
+                    Some(
+                        FailureReason::MissingDependency { .. }
+                            | FailureReason::VersionMismatch { .. }
+                            | FailureReason::DependencyFailed { .. }
+                            | FailureReason::DependencyInactive { .. }
+                    )
+                )
+            })
+            .map(|j| self.slots[j].meta.name().to_string())
+            .collect()
+    }
+
+    /// Starts `j`, after those of its required dependencies not active
+    /// (each reported).
+    async fn start_with_dependencies(
+        &mut self,
+        j: usize,
+        report: &mut StartReport,
+    ) -> Result<(), FailureReason> {
         for k in self.required_closure(j) {
             if k == j {
                 return self.start(j).await;
             }
             if self.slots[k].state != PluginState::Active {
-                // Its failure is `j`'s reason, through `start`'s check.
-                let _ = self.start(k).await;
+                let name = self.slots[k].meta.name().to_string();
+                match self.start(k).await {
+                    Ok(()) => report.started.push(name),
+                    // Also `j`'s reason, through `start`'s check.
+                    Err(reason) => report.failed.push((name, reason)),
+                }
             }
         }
         Ok(())
@@ -169,10 +231,6 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     /// dependencies may differ.
     pub(super) fn swap(&mut self, i: usize, meta: Metadata, instance: Box<dyn Plugin<S>>) {
         let slot = &mut self.slots[i];
-        debug_assert!(!matches!(
-            slot.state,
-            PluginState::Active | PluginState::Initializing | PluginState::Destroying
-        ));
         slot.meta = meta;
         slot.instance = instance;
         slot.activation = None;
