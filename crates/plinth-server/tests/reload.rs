@@ -27,6 +27,20 @@ async fn reload(server: &Running) -> Value {
     response.json().await.unwrap()
 }
 
+/// A server of the application's own limiter and the plugin folders in
+/// `dir`.
+async fn serving(dir: &Path) -> Running {
+    let mut manager =
+        Manager::new().with_config(json!({ "plugins": { "limiter": { "maxRequests": 1000 } } }));
+    manager.register(Limiter::default()).unwrap();
+    let config = ServerConfig {
+        admin_token: Some(AdminToken::new(TOKEN).unwrap()),
+        plugin_dirs: vec![dir.to_path_buf()],
+        ..ServerConfig::default()
+    };
+    Running::start_config(manager, config, axum::Router::new()).await
+}
+
 fn row<'a>(plugins: &'a [Value], name: &str) -> Option<&'a Value> {
     plugins.iter().find(|p| p["name"] == name)
 }
@@ -39,15 +53,7 @@ async fn reload_registers_new_plugin_folders_replaces_changed_ones_and_leaves_th
         "theme",
         "[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n[entities.assets]\nlogo = \"moon.svg\"\n",
     );
-    let mut manager =
-        Manager::new().with_config(json!({ "plugins": { "limiter": { "maxRequests": 1000 } } }));
-    manager.register(Limiter::default()).unwrap();
-    let config = ServerConfig {
-        admin_token: Some(AdminToken::new(TOKEN).unwrap()),
-        plugin_dirs: vec![dir.path().to_path_buf()],
-        ..ServerConfig::default()
-    };
-    let server = Running::start_config(manager, config, axum::Router::new()).await;
+    let server = serving(dir.path()).await;
 
     // Found at start, beside the application's own plugin.
     let plugins = server.plugins().await;
@@ -167,15 +173,7 @@ async fn reload_replaces_a_running_plugin_whose_folder_changed() {
         "limiter",
         "[plugin]\nname = \"limiter\"\nversion = \"9.0.0\"\n",
     );
-    let mut manager =
-        Manager::new().with_config(json!({ "plugins": { "limiter": { "maxRequests": 1000 } } }));
-    manager.register(Limiter::default()).unwrap();
-    let config = ServerConfig {
-        admin_token: Some(AdminToken::new(TOKEN).unwrap()),
-        plugin_dirs: vec![dir.path().to_path_buf()],
-        ..ServerConfig::default()
-    };
-    let server = Running::start_config(manager, config, axum::Router::new()).await;
+    let server = serving(dir.path()).await;
     assert_eq!(
         row(&server.plugins().await, "skin").unwrap()["state"],
         "active"

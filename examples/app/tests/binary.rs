@@ -325,6 +325,24 @@ async fn admin(client: &reqwest::Client, method: reqwest::Method, url: String) -
     response.json().await.unwrap()
 }
 
+async fn reload(client: &reqwest::Client, base: &str) -> Value {
+    admin(
+        client,
+        reqwest::Method::POST,
+        format!("{base}/api/admin/reload"),
+    )
+    .await
+}
+
+async fn listing(client: &reqwest::Client, base: &str) -> Value {
+    admin(
+        client,
+        reqwest::Method::GET,
+        format!("{base}/api/admin/plugins"),
+    )
+    .await
+}
+
 fn state_of<'a>(plugins: &'a Value, name: &str) -> Option<&'a str> {
     plugins
         .as_array()
@@ -361,12 +379,7 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
     wait_ready(&client, &base).await;
 
     // The configured folder replaces the example's own.
-    let listed = admin(
-        &client,
-        reqwest::Method::GET,
-        format!("{base}/api/admin/plugins"),
-    )
-    .await;
+    let listed = listing(&client, &base).await;
     assert_eq!(state_of(&listed, "theme-light"), Some("active"));
     assert_eq!(state_of(&listed, "theme-dark"), None);
     assert_eq!(state_of(&listed, "badges"), None);
@@ -376,12 +389,7 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
         "@acme/badges",
         "[plugin]\nname = \"@acme/badges\"\nversion = \"0.1.0\"\n\n[dependencies]\ntheme-light = \"^1\"\n\n[entities.assets]\nbadge = \"star.svg\"\n",
     );
-    let report = admin(
-        &client,
-        reqwest::Method::POST,
-        format!("{base}/api/admin/reload"),
-    )
-    .await;
+    let report = reload(&client, &base).await;
     assert_eq!(report["added"], json!(["@acme/badges"]), "{report}");
     assert_eq!(
         report["unchanged"],
@@ -389,12 +397,7 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
         "{report}"
     );
     assert_eq!(report["failed"], json!([]), "{report}");
-    let listed = admin(
-        &client,
-        reqwest::Method::GET,
-        format!("{base}/api/admin/plugins"),
-    )
-    .await;
+    let listed = listing(&client, &base).await;
     assert_eq!(
         state_of(&listed, "@acme/badges"),
         Some("active"),
@@ -411,20 +414,10 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
     let bumped = manifest.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
     assert_ne!(bumped, manifest);
     std::fs::write(audit.join("plinth.toml"), bumped).unwrap();
-    let report = admin(
-        &client,
-        reqwest::Method::POST,
-        format!("{base}/api/admin/reload"),
-    )
-    .await;
+    let report = reload(&client, &base).await;
     assert_eq!(report["updated"], json!(["audit-logger-wasm"]), "{report}");
     assert_eq!(report["failed"], json!([]), "{report}");
-    let listed = admin(
-        &client,
-        reqwest::Method::GET,
-        format!("{base}/api/admin/plugins"),
-    )
-    .await;
+    let listed = listing(&client, &base).await;
     let audit_row = listed
         .as_array()
         .unwrap()
