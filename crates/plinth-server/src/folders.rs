@@ -95,7 +95,10 @@ fn file_id(path: &Path) -> Option<FileId> {
 /// Registers one plugin found in a folder with the manager: any
 /// `Fn(&mut Manager, Arc<Manifest>, &Arc<ExtensionRegistry>, &Arc<Loaders>)
 /// -> Result<(), ManagerError>` that is `Send + Sync + 'static` is one (a
-/// sandbox's `register`, for example).
+/// sandbox's `register`, for example). A reload also calls it to make the
+/// new version of a plugin whose folder changed, inside
+/// [`Manager::replace_with`]: it must register the manifest's name, or
+/// the old version stays (`ManagerError::NotReplaced`).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -269,10 +272,10 @@ impl PluginFolders {
     /// assert_eq!(report.added, ["theme"]);
     /// let again = folders.reload(&mut manager, &folders.scan()).await;
     /// assert_eq!(again.unchanged, ["theme"]);
-    /// std::fs::write(&manifest, "[plugin]\nname = \"theme\"\nversion = \"1.1.0\"\n")?;
+    /// std::fs::write(&manifest, "[plugin]\nname = \"theme\"\nversion = \"1.10.0\"\n")?;
     /// let updated = folders.reload(&mut manager, &folders.scan()).await;
     /// assert_eq!(updated.updated, ["theme"]);
-    /// assert_eq!(manager.metadata("theme").unwrap().version().to_string(), "1.1.0");
+    /// assert_eq!(manager.metadata("theme").unwrap().version().to_string(), "1.10.0");
     /// # Ok(()) }
     /// ```
     pub async fn reload(&self, manager: &mut Manager, discovery: &Discovery) -> ReloadReport {
@@ -422,13 +425,15 @@ pub struct ReloadReport {
     /// Plugins found for the first time, registered and now active.
     pub added: Vec<String>,
     /// Plugins whose folder changed since they were registered from it,
-    /// replaced by the new version (running again if they ran).
+    /// replaced by the new version (running again if they ran; a new
+    /// version that did not start is under `failed` instead).
     pub updated: Vec<String>,
     /// Plugins that could not be registered or replaced, or did not start:
-    /// new ones, new versions, and plugins that could not start again
-    /// after a new version of one they need (they stay listed, `failed`
-    /// or disabled, with the reason here; a reload after the folder is
-    /// fixed tries again).
+    /// new ones (listed, `failed`), new versions (in place, `failed`; or,
+    /// when the registrar failed, the old version running on), and
+    /// plugins that could not start again after a new version of one they
+    /// need (`failed` or disabled). Each with its reason; a reload after
+    /// the folder is fixed tries again.
     pub failed: Vec<NotAdded>,
     /// Plugins already known, left as they were: unchanged, or not
     /// registered from these folders.
@@ -437,7 +442,8 @@ pub struct ReloadReport {
     pub errors: Vec<String>,
 }
 
-/// A plugin that a scan found but could not add or start.
+/// A plugin that a scan found but could not add, replace or start, or that
+/// did not start again after a new version of a plugin it needs.
 ///
 /// ```
 /// let n = plinth_server::NotAdded { plugin: "x".into(), reason: "missing dependency \"y\"".into() };

@@ -113,7 +113,7 @@ fn answer<A: DeserializeOwned>(
 }
 
 impl HookBridge {
-    /// No hooks offered.
+    /// No hooks or typed topics offered.
     ///
     /// ```
     /// assert_eq!(plinth_wasm::HookBridge::new().names().count(), 0);

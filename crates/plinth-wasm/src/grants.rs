@@ -235,7 +235,8 @@ impl TlsRoots {
 
 /// The application's policy: what it grants each plugin, where granted
 /// directories live, whether asking for more than granted fails the
-/// plugin's start, and whether HTTP may reach private networks.
+/// plugin's start, whether HTTP may reach private networks, and which
+/// certificate authorities HTTPS trusts.
 ///
 /// ```
 /// use plinth_wasm::{Grant, Policy};

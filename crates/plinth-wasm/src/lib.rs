@@ -32,8 +32,8 @@
 //! ```
 //!
 //! The application makes one [`WasmRuntime`]: it chooses which of its
-//! hooks sandboxed plugins may tap ([`HookBridge`]: payloads cross as
-//! JSON), what it grants ([`Policy`], [`Grant`]: a plugin gets exactly
+//! hooks sandboxed plugins may tap, and which of its typed bus topics they
+//! meet its plugins on ([`HookBridge`]: payloads cross as JSON), what it grants ([`Policy`], [`Grant`]: a plugin gets exactly
 //! what it asked for *and* was granted), the [`Limits`], and where
 //! compiled components are cached. Then discovery registers the plugins:
 //!

@@ -21,7 +21,7 @@ use crate::host::{Counters, Shared, StoreData};
 use crate::kv::Kv;
 use crate::logs::LogBudget;
 use crate::pool::{CallLimits, Exports, Pool};
-use crate::runtime::Inner;
+use crate::runtime::{Inner, Kept};
 use crate::{CallFailure, WasmError};
 
 /// A plugin whose code is a WebAssembly component (`[plugin] module =
@@ -43,7 +43,7 @@ pub struct WasmPlugin {
     limits: CallLimits,
     memory_cap: usize,
     kv: Arc<Mutex<Kv>>,
-    /// Its name lookups in progress, kept across restarts.
+    /// Its name lookups in progress, kept across restarts and versions.
     lookups: Arc<AtomicUsize>,
     counters: Arc<Counters>,
     /// The compiled component, kept across restarts.
@@ -127,8 +127,11 @@ impl WasmPlugin {
                 .unwrap_or(host.max_restarts)
                 .min(host.max_max_restarts),
         };
-        let counters = runtime.counters(&name);
-        let kv = Arc::new(Mutex::new(Kv::new(host.kv_bytes, counters.clone())));
+        let Kept {
+            counters,
+            kv,
+            lookups,
+        } = runtime.kept(&name);
         WasmPlugin {
             runtime,
             manifest,
@@ -137,7 +140,7 @@ impl WasmPlugin {
             limits,
             memory_cap,
             kv,
-            lookups: Arc::default(),
+            lookups,
             counters,
             compiled: None,
             pool: RwLock::new(None),

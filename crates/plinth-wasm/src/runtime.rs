@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use wasmtime::{Config, Engine};
 use crate::cache::{CacheOutcome, CompileCache, Stamp};
 use crate::epoch::Ticker;
 use crate::host::{self, Counters, StoreData};
+use crate::kv::Kv;
 use crate::{HookBridge, Policy, WasmError, WasmPlugin};
 
 /// The limits of the sandbox: per-plugin defaults (used when a manifest's
@@ -270,7 +271,7 @@ impl WasmRuntimeBuilder {
         self
     }
 
-    /// The hooks offered to sandboxed plugins.
+    /// The hooks, and typed bus topics, offered to sandboxed plugins.
     ///
     /// ```
     /// let b = plinth_wasm::WasmRuntime::builder().hooks(plinth_wasm::HookBridge::new());
@@ -328,8 +329,24 @@ impl WasmRuntimeBuilder {
     }
 }
 
-/// A plugin's counters and how its component was last obtained.
-type Tally = (Arc<Counters>, Option<CacheOutcome>);
+/// What the sandbox keeps of a plugin by its name, across its restarts
+/// and its replacements by new versions: its counters, how its component
+/// was last obtained, its key-value store, and its name lookups in
+/// progress (a lookup outlives the call, and the version, that made it).
+struct Tally {
+    counters: Arc<Counters>,
+    cache: Option<CacheOutcome>,
+    kv: Arc<Mutex<Kv>>,
+    lookups: Arc<AtomicUsize>,
+}
+
+/// What a plugin's new instance of [`WasmPlugin`] takes over from the
+/// ones before it (see `Tally`).
+pub(crate) struct Kept {
+    pub counters: Arc<Counters>,
+    pub kv: Arc<Mutex<Kv>>,
+    pub lookups: Arc<AtomicUsize>,
+}
 
 pub(crate) struct Inner {
     pub engine: Engine,
@@ -391,19 +408,30 @@ impl Inner {
             ),
         };
         if let Some(entry) = self.lock().get_mut(plugin) {
-            entry.1 = Some(outcome);
+            entry.cache = Some(outcome);
         }
         Ok(component)
     }
 
-    /// The counters of `plugin`, made on first use and kept across its
-    /// restarts.
-    pub fn counters(&self, plugin: &str) -> Arc<Counters> {
-        self.lock()
-            .entry(plugin.to_owned())
-            .or_insert_with(|| (Arc::default(), None))
-            .0
-            .clone()
+    /// What `plugin` keeps across its restarts and new versions, made on
+    /// first use.
+    pub fn kept(&self, plugin: &str) -> Kept {
+        let kv_bytes = self.limits.kv_bytes;
+        let mut plugins = self.lock();
+        let tally = plugins.entry(plugin.to_owned()).or_insert_with(|| {
+            let counters = Arc::<Counters>::default();
+            Tally {
+                kv: Arc::new(Mutex::new(Kv::new(kv_bytes, counters.clone()))),
+                counters,
+                cache: None,
+                lookups: Arc::default(),
+            }
+        });
+        Kept {
+            counters: tally.counters.clone(),
+            kv: tally.kv.clone(),
+            lookups: tally.lookups.clone(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Tally>> {
@@ -577,7 +605,7 @@ impl WasmRuntime {
         self.inner
             .lock()
             .get(plugin)
-            .map(|(c, cache)| stats(c, *cache))
+            .map(|t| stats(&t.counters, t.cache))
     }
 
     /// The counters of every sandboxed plugin, by name.
@@ -592,7 +620,7 @@ impl WasmRuntime {
             .inner
             .lock()
             .iter()
-            .map(|(name, (c, cache))| (name.clone(), stats(c, *cache)))
+            .map(|(name, t)| (name.clone(), stats(&t.counters, t.cache)))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::http::{Authority, echoing_head, echoing_head_tls};
 use common::{install, start_plugins};
 use futures::executor::block_on;
-use plinth_extensions::ExtensionRegistry;
+use plinth_extensions::{ExtensionRegistry, Loaders, Manifest};
 use plinth_hooks::{Action, Bail, Filter, Key};
 use plinth_runtime::{Manager, PluginState};
 use plinth_wasm::{Grant, HookBridge, Limits, Policy, TlsRoots, WasmRuntime};
@@ -206,6 +206,38 @@ fn the_rate_limiter_sweeps_the_counts_of_windows_that_are_over() {
         assert_eq!(hook.call(&request_from(client)).unwrap(), None);
     }
     assert_eq!(held(), count("10.2.0.1") + count("10.2.0.2"));
+}
+
+/// A new version of the rate limiter takes over its key-value store: the
+/// counts of the window go on, as they do across a restart.
+#[test]
+fn a_new_version_of_a_sandboxed_plugin_keeps_its_key_value_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (rt, mut manager) = rate_limiter(tmp.path(), 2);
+    let hook = manager.hooks().hook(&REQUEST_START).unwrap();
+    for _ in 0..2 {
+        assert_eq!(hook.call(&request_from("10.0.0.1")).unwrap(), None);
+    }
+    let folder = tmp.path().join("plugins/rate-limiter");
+    let manifest = std::fs::read_to_string(folder.join("plinth.toml")).unwrap();
+    let bumped = manifest.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
+    assert_ne!(bumped, manifest);
+    std::fs::write(folder.join("plinth.toml"), bumped).unwrap();
+    let new_version = Manifest::from_path(folder.join("plinth.toml")).unwrap();
+    let (extensions, loaders) = (Arc::new(ExtensionRegistry::new()), Arc::new(Loaders::new()));
+    let report = block_on(manager.replace_with("rate-limiter-wasm", |m| {
+        rt.register(m, new_version, &extensions, &loaders)
+    }))
+    .unwrap();
+    assert_eq!(report.started, ["rate-limiter-wasm"]);
+    let version = manager
+        .metadata("rate-limiter-wasm")
+        .unwrap()
+        .version()
+        .to_string();
+    assert_eq!(version, "0.1.1");
+    let limited = hook.call(&request_from("10.0.0.1")).unwrap();
+    assert_eq!(limited.expect("the third is limited")["status"], 429);
 }
 
 #[test]

@@ -143,6 +143,8 @@
 //! | [`extensions`] | `extensions` (default) | extension points, `plinth.toml` manifests, discovery, loaders |
 //! | [`runtime`] | `runtime` (default) | the plugin manager: lifecycle, dependencies, configuration, snapshots |
 //! | [`plugin`], [`EntitySchema`] | `macros` (default) | the `#[plugin]` attribute and `#[derive(EntitySchema)]` |
+//! | `server` | `server` | the HTTP server on axum: request hooks, admin API, dashboard, metrics, plugin folders |
+//! | `wasm` | `wasm` | sandboxed WebAssembly plugins |
 //!
 //! There are two plugin traits. The prelude's [`Plugin`](runtime::Plugin)
 //! is the manager's: a plugin that starts and stops. [`core::Plugin`] is

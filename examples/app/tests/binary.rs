@@ -411,7 +411,8 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
     // A new version of the sandboxed plugin: the reload replaces it, and
     // it runs again.
     let manifest = std::fs::read_to_string(audit.join("plinth.toml")).unwrap();
-    let bumped = manifest.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
+    // Of another length: a rewrite within one timestamp tick still shows.
+    let bumped = manifest.replace("version = \"0.1.0\"", "version = \"0.1.10\"");
     assert_ne!(bumped, manifest);
     std::fs::write(audit.join("plinth.toml"), bumped).unwrap();
     let report = reload(&client, &base).await;
@@ -424,7 +425,7 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
         .iter()
         .find(|p| p["name"] == "audit-logger-wasm")
         .unwrap();
-    assert_eq!(audit_row["version"], "0.1.1", "{listed}");
+    assert_eq!(audit_row["version"], "0.1.10", "{listed}");
     assert_eq!(audit_row["state"], "active", "{listed}");
 
     app.sigterm();

@@ -372,8 +372,9 @@ pub mod host {
         serde_json::from_str(&wit::config()).unwrap_or(Value::Null)
     }
 
-    /// Publishes `message` on the bus topic `topic`. Fails when the topic
-    /// carries another type than JSON values.
+    /// Publishes `message` on the bus topic `topic`. Fails on a typed
+    /// topic the application did not offer to plugins, and on an offered
+    /// one when the message does not fit its type.
     pub fn publish(topic: &str, message: &Value) -> Result<(), String> {
         let text = serde_json::to_string(message).map_err(|e| e.to_string())?;
         wit::publish(topic, &text)

@@ -15,7 +15,9 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     ///
     /// # Errors
     /// [`ManagerError::Metadata`] for unusable metadata,
-    /// [`ManagerError::Duplicate`] when the name is taken.
+    /// [`ManagerError::Duplicate`] when the name is taken (except once,
+    /// inside [`replace_with`](Self::replace_with), for the plugin it
+    /// replaces).
     ///
     /// ```
     /// use plinth_runtime::{Manager, ManagerError, Metadata, Plugin};
@@ -336,8 +338,10 @@ impl<S: EmptyEntities + 'static> Manager<S> {
 }
 
 /// What [`Manager::initialize_all`] (or [`Manager::replace_with`]) did:
-/// the plugins it started and those that did not start, with their reasons (each failure is also logged as a
-/// `tracing` warning).
+/// the plugins it started and those that did not start, with their
+/// reasons. Each that failed is also logged as a `tracing` warning; one
+/// that `replace_with` left disabled (a dependency it needs did not
+/// start) is in `failed` only.
 ///
 /// ```
 /// # futures::executor::block_on(async {
