@@ -454,3 +454,18 @@ fn the_fetcher_sends_headers_and_reads_those_of_the_answer() {
 
     assert_eq!(rt.stats("fetcher-wasm").unwrap().denied, 0);
 }
+
+/// The guest SDK builds against its own copy of the world, so that it
+/// builds outside this repository: the copy must be the host's, byte for
+/// byte.
+#[test]
+fn the_guest_sdk_carries_the_hosts_world() {
+    let sdk =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/plinth-guest/wit/plugin.wit");
+    let copy = std::fs::read_to_string(&sdk).unwrap();
+    assert!(
+        copy == plinth_wasm::WORLD_WIT,
+        "{} differs from crates/plinth-wasm/wit/plugin.wit: copy the host's world over it",
+        sdk.display()
+    );
+}

@@ -78,7 +78,10 @@ pub use serde_json::{self, Value, json};
 #[doc(hidden)]
 pub mod __bindings {
     wit_bindgen::generate!({
-        path: "../../crates/plinth-wasm/wit",
+        // A copy of the host's world (`crates/plinth-wasm/wit`), so that the
+        // SDK builds outside this repository; a plinth-wasm test keeps the
+        // two the same.
+        path: "wit",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",
