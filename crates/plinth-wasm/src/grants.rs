@@ -235,8 +235,8 @@ impl TlsRoots {
 
 /// The application's policy: what it grants each plugin, where granted
 /// directories live, whether asking for more than granted fails the
-/// plugin's start, whether HTTP may reach private networks, and which
-/// certificate authorities HTTPS trusts.
+/// plugin's start, whether HTTP may reach private networks or be plain,
+/// and which certificate authorities HTTPS trusts.
 ///
 /// ```
 /// use plinth_wasm::{Grant, Policy};
@@ -254,6 +254,7 @@ pub struct Policy {
     per_plugin: HashMap<String, Grant>,
     strict: bool,
     private_networks: bool,
+    https_only: bool,
     tls_roots: Option<TlsRoots>,
 }
 
@@ -271,6 +272,7 @@ impl Policy {
             per_plugin: HashMap::new(),
             strict: false,
             private_networks: false,
+            https_only: false,
             tls_roots: None,
         }
     }
@@ -345,6 +347,29 @@ impl Policy {
     pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
         self.tls_roots = Some(roots);
         self
+    }
+
+    /// Refuses plain-HTTP requests (`http://` URLs) to every plugin, as
+    /// denied attempts, whatever its grants: a grant names a host, not a
+    /// scheme, so without this a plugin granted `api.example.com` may send
+    /// to it in clear on port 80.
+    ///
+    /// ```
+    /// let p = plinth_wasm::Policy::new("d").https_only(true);
+    /// assert!(p.is_https_only());
+    /// ```
+    pub fn https_only(mut self, only: bool) -> Self {
+        self.https_only = only;
+        self
+    }
+
+    /// See [`https_only`](Self::https_only).
+    ///
+    /// ```
+    /// assert!(!plinth_wasm::Policy::new("d").is_https_only());
+    /// ```
+    pub fn is_https_only(&self) -> bool {
+        self.https_only
     }
 
     /// See [`private_networks`](Self::private_networks).
@@ -429,6 +454,7 @@ impl Policy {
             clocks,
             random,
             private_networks: self.private_networks,
+            https_only: self.https_only,
             tls_roots: self.tls_roots.as_ref().map(|r| r.0.clone()),
         };
         (caps, denied)
@@ -451,6 +477,8 @@ pub(crate) struct Capabilities {
     pub random: bool,
     /// Whether hosts may be private addresses (see `net_named`).
     pub private_networks: bool,
+    /// Whether plain-HTTP requests are refused.
+    pub https_only: bool,
     /// The certificates HTTPS servers are checked against, when not
     /// Mozilla's.
     pub tls_roots: Option<ureq::tls::RootCerts>,

@@ -80,7 +80,8 @@
 //!   host granted by name reaches public addresses only, unless the
 //!   policy allows private networks ([`Policy::private_networks`]).
 //!   HTTPS checks the server's certificate for the URL's host against
-//!   Mozilla's roots, or the policy's own ([`Policy::tls_roots`]).
+//!   Mozilla's roots, or the policy's own ([`Policy::tls_roots`]); plain
+//!   HTTP can be refused to all ([`Policy::https_only`]).
 //! - **Extension points.** An extension the manifest declares with a
 //!   `wasm:` module naming the plugin's own component
 //!   (`[extensions."app:greeting"] hello = "wasm:plugin.wasm"`) is made by

@@ -244,6 +244,12 @@ fn send(
     if !plugin.caps.may_connect(&authority) {
         return Err(plugin.deny(format!("net {}", shown(&authority))));
     }
+    if plugin.caps.https_only && uri.scheme_str() == Some("http") {
+        return Err(plugin.deny(format!(
+            "net {}: plain HTTP, and the policy allows HTTPS only",
+            shown(&authority)
+        )));
+    }
     let wait = left(plugin, due)?;
     // An address the operator's grant names is allowed as it is; one a
     // wildcard grant let the manifest name must be public, as must those
@@ -667,6 +673,20 @@ mod tests {
         let other = Shared::for_tests(&addr.to_string());
         http_request(&other, due, "GET", &url, Vec::new()).unwrap();
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    /// Under an HTTPS-only policy a plain-HTTP request to a granted host
+    /// is a denied attempt, and nothing is sent.
+    #[test]
+    fn plain_http_is_refused_under_an_https_only_policy() {
+        let (_server, addr) = silent();
+        let mut p = Shared::for_tests(&addr);
+        p.caps.https_only = true;
+        let due = Instant::now() + Duration::from_secs(10);
+        let url = format!("http://{addr}/");
+        let err = http_request(&p, due, "GET", &url, Vec::new()).unwrap_err();
+        assert!(err.contains("the policy allows HTTPS only"), "{err}");
+        assert_eq!(p.counters.denied.load(Ordering::Relaxed), 1);
     }
 
     #[test]
