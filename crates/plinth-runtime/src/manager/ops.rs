@@ -246,30 +246,44 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         if self.slots[i].state == PluginState::Active {
             return Ok(Vec::new());
         }
-        let needed = self.required_closure(i);
-        let mut started = Vec::new();
+        let mut report = StartReport::default();
+        let outcome = self.start_needed(i, &mut report).await;
+        if !report.started.is_empty() {
+            self.publish_snapshot();
+        }
+        outcome
+            .map(|()| report.started)
+            .map_err(|reason| ManagerError::NotStarted {
+                plugin: name.to_string(),
+                reason,
+            })
+    }
+
+    /// Starts `i` after those of its required dependencies that are not
+    /// active, in start order, recording each in `report`; `i`'s outcome.
+    /// A dependency that fails is `i`'s reason too, through `start`'s
+    /// check.
+    pub(super) async fn start_needed(
+        &mut self,
+        i: usize,
+        report: &mut StartReport,
+    ) -> Result<(), FailureReason> {
         let mut outcome = Ok(());
-        for &j in &needed {
+        for j in self.required_closure(i) {
             if self.slots[j].state == PluginState::Active {
                 continue;
             }
             let result = self.start(j).await;
-            if result.is_ok() {
-                started.push(self.slots[j].meta.name().to_string());
+            let name = self.slots[j].meta.name().to_string();
+            match &result {
+                Ok(()) => report.started.push(name),
+                Err(reason) => report.failed.push((name, reason.clone())),
             }
             if j == i {
                 outcome = result;
             }
         }
-        if !started.is_empty() {
-            self.publish_snapshot();
-        }
         outcome
-            .map(|()| started)
-            .map_err(|reason| ManagerError::NotStarted {
-                plugin: name.to_string(),
-                reason,
-            })
     }
 
     /// Applies the hook faults reported since the last operation: each

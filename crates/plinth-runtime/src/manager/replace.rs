@@ -141,15 +141,14 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         let mut report = StartReport::default();
         for plugin in &again {
             let Ok(j) = self.find(plugin) else { continue };
-            // The new version may need a plugin the old did not; the
-            // others need what they ran with, and no second try of a new
-            // version that failed.
-            let result = if j == i && swapped {
-                self.start_with_dependencies(j, &mut report).await
-            } else {
-                self.start(j).await
-            };
-            match result {
+            if j == i && swapped {
+                // The new version may need a plugin the old did not.
+                let _ = self.start_needed(j, &mut report).await;
+                continue;
+            }
+            // The others need what they ran with, and no second try of a
+            // new version that failed.
+            match self.start(j).await {
                 Ok(()) => report.started.push(plugin.clone()),
                 Err(reason) => report.failed.push((plugin.clone(), reason)),
             }
@@ -201,29 +200,6 @@ impl<S: EmptyEntities + 'static> Manager<S> {
             })
             .map(|j| self.slots[j].meta.name().to_string())
             .collect()
-    }
-
-    /// Starts `j`, after those of its required dependencies not active
-    /// (each reported).
-    async fn start_with_dependencies(
-        &mut self,
-        j: usize,
-        report: &mut StartReport,
-    ) -> Result<(), FailureReason> {
-        for k in self.required_closure(j) {
-            if k == j {
-                return self.start(j).await;
-            }
-            if self.slots[k].state != PluginState::Active {
-                let name = self.slots[k].meta.name().to_string();
-                match self.start(k).await {
-                    Ok(()) => report.started.push(name),
-                    // Also `j`'s reason, through `start`'s check.
-                    Err(reason) => report.failed.push((name, reason)),
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Puts `meta` and `instance` in slot `i`, whose plugin is not running:
