@@ -368,12 +368,15 @@ impl PluginFolders {
         let mut changed = Vec::new();
         for found in &discovery.plugins {
             let name = found.name().to_string();
-            let fingerprint = Fingerprint::of(&found.manifest);
             if manager.state(&name).is_some() {
+                // Only a folder these folders registered is looked at
+                // again: a plugin the application registered itself is
+                // never replaced, so its files need no stat.
                 let ours = self.known().get(&name).cloned();
-                match ours {
-                    Some(was) if was != fingerprint => {
-                        changed.push((name, found.manifest.clone(), fingerprint));
+                let now = ours.map(|was| (was, Fingerprint::of(&found.manifest)));
+                match now {
+                    Some((was, now)) if was != now => {
+                        changed.push((name, found.manifest.clone(), now));
                     }
                     _ => report.unchanged.push(name),
                 }
@@ -386,7 +389,7 @@ impl PluginFolders {
                 &self.loaders,
             ) {
                 Ok(()) => {
-                    self.remember(&name, fingerprint);
+                    self.remember(&name, Fingerprint::of(&found.manifest));
                     registered.push(name);
                 }
                 Err(e) => report.failed.push(NotAdded {
