@@ -2,11 +2,10 @@
 //! plugins, at start and on `POST /api/admin/reload`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
-use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, Manifest, scan};
+use plinth_extensions::{Discovery, ExtensionRegistry, FileStamp, Loaders, Manifest, scan};
 use plinth_runtime::{Manager, ManagerError, ManifestPlugin, PluginState};
 use serde::Serialize;
 
@@ -32,26 +31,16 @@ pub struct PluginFolders {
 }
 
 /// What a plugin folder held when its plugin was registered: the identity
-/// of its manifest, of its configuration schema's file and of its module
-/// file (each that is a file). Compared as files, not as parsed
+/// ([`FileStamp`]) of its manifest, of its configuration schema's file and
+/// of its module file (each that is a file). Compared as files, not as parsed
 /// manifests: a manifest's value that is not equal to itself (a TOML
 /// `nan`) would otherwise make every reload replace the plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Fingerprint(Vec<Option<FileId>>);
+struct Fingerprint(Vec<Option<FileStamp>>);
 
 /// A plugin these folders registered whose folder changed: its name, its
 /// new manifest, and what the folder holds now.
 type Changed = (String, Arc<Manifest>, Fingerprint);
-
-/// A file's length, modification and status-change times and inode: a
-/// rewrite, in place or by rename, changes at least one of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileId {
-    len: u64,
-    modified: Option<SystemTime>,
-    changed: (i64, i64),
-    inode: u64,
-}
 
 impl Fingerprint {
     /// Stats of the folder's files: the only file-system reads of a
@@ -69,27 +58,10 @@ impl Fingerprint {
         Fingerprint(
             files
                 .iter()
-                .map(|file| file.as_deref().and_then(file_id))
+                .map(|file| file.as_deref().and_then(FileStamp::of))
                 .collect(),
         )
     }
-}
-
-fn file_id(path: &Path) -> Option<FileId> {
-    let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
-    #[cfg(unix)]
-    let (changed, inode) = {
-        use std::os::unix::fs::MetadataExt;
-        ((meta.ctime(), meta.ctime_nsec()), meta.ino())
-    };
-    #[cfg(not(unix))]
-    let (changed, inode) = ((0, 0), 0);
-    Some(FileId {
-        len: meta.len(),
-        modified: meta.modified().ok(),
-        changed,
-        inode,
-    })
 }
 
 /// Registers one plugin found in a folder with the manager: any

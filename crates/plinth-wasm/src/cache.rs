@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use plinth_extensions::FileStamp;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
@@ -51,71 +52,17 @@ pub(crate) struct CompileCache {
     /// now: a later start of the same plugin need not read and hash the
     /// artifact again while the file is unchanged (entries are replaced by
     /// renaming, which changes the file's identity).
-    checked: Mutex<HashMap<PathBuf, Stamp>>,
+    checked: Mutex<HashMap<PathBuf, FileStamp>>,
     /// Components this process hashed, by path: the file's stamp when it
     /// was read, and its hash. A later start of an unchanged file finds
     /// its entry without reading it.
-    known: Mutex<HashMap<PathBuf, (Stamp, u128)>>,
-}
-
-/// What identifies a file's contents without reading them: its length,
-/// modification time and (on Unix) inode and status-change time, which no
-/// one can set back (a rewrite in place that restores the modification
-/// time still moves it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stamp {
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-    inode: u64,
-    changed: (i64, i64),
+    known: Mutex<HashMap<PathBuf, (FileStamp, u128)>>,
 }
 
 /// How long ago a file must have last changed for its stamp to be trusted
-/// later: a file written again within the same timestamp tick as it was
-/// stamped keeps its stamp (git's "racily clean" entries, handled the same
-/// way, with the same window as discovery's manifest cache).
-const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
-
-impl Stamp {
-    /// Whether the file last changed long enough ago that a later change
-    /// shows in its stamp.
-    fn settled(&self) -> bool {
-        let Some(limit) = std::time::SystemTime::now().checked_sub(RACY_WINDOW) else {
-            return false;
-        };
-        let changed = u64::try_from(self.changed.0).ok().map(|secs| {
-            std::time::UNIX_EPOCH
-                + std::time::Duration::new(secs, u32::try_from(self.changed.1).unwrap_or(0))
-        });
-        // Outside Unix there is no change time: the modification time alone.
-        let changed = if cfg!(unix) { changed } else { self.modified };
-        matches!((self.modified, changed), (Some(m), Some(c)) if m < limit && c < limit)
-    }
-
-    /// The stamp of the file at `path` (following links).
-    pub fn of(path: &Path) -> Option<Stamp> {
-        std::fs::metadata(path)
-            .ok()
-            .map(|meta| Stamp::from_metadata(&meta))
-    }
-
-    /// The stamp of a file whose metadata was already taken.
-    pub fn from_metadata(meta: &std::fs::Metadata) -> Stamp {
-        #[cfg(unix)]
-        let (inode, changed) = {
-            use std::os::unix::fs::MetadataExt;
-            (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
-        };
-        #[cfg(not(unix))]
-        let (inode, changed) = (0, (0, 0));
-        Stamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            inode,
-            changed,
-        }
-    }
-}
+/// later: discovery's window, for the same reason (a file written again
+/// within the same timestamp tick as it was stamped keeps its stamp).
+const RACY_WINDOW: std::time::Duration = plinth_extensions::ManifestCache::RACY_WINDOW;
 
 impl CompileCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
@@ -127,15 +74,17 @@ impl CompileCache {
         }
     }
 
-    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Stamp, u128)>> {
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (FileStamp, u128)>> {
         self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Remembers that the component file at `source`, stamped `stamp`
     /// before it was read, hashes to `hash`.
-    pub fn remember(&self, source: &Path, stamp: Option<Stamp>, hash: u128) {
+    pub fn remember(&self, source: &Path, stamp: Option<FileStamp>, hash: u128) {
         match stamp {
-            Some(stamp) if stamp.settled() => self.known().insert(source.to_owned(), (stamp, hash)),
+            Some(stamp) if stamp.settled(RACY_WINDOW) => {
+                self.known().insert(source.to_owned(), (stamp, hash))
+            }
             _ => self.known().remove(source),
         };
     }
@@ -145,7 +94,12 @@ impl CompileCache {
     /// it is unchanged since, and its entry is valid. `None` sends the
     /// caller the long way ([`load`](Self::load)), which also handles every
     /// bad entry.
-    pub fn load_known(&self, engine: &Engine, source: &Path, stamp: &Stamp) -> Option<Component> {
+    pub fn load_known(
+        &self,
+        engine: &Engine,
+        source: &Path,
+        stamp: &FileStamp,
+    ) -> Option<Component> {
         let hash = match self.known().get(source) {
             Some((known, hash)) if known == stamp => *hash,
             _ => return None,
@@ -172,14 +126,14 @@ impl CompileCache {
             .join(format!("{component_hash:032x}-{engine_hash:016x}.cwasm"))
     }
 
-    fn checked(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Stamp>> {
+    fn checked(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, FileStamp>> {
         self.checked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether the entry at `path` is the artifact its check file names:
     /// from the memo when the file is unchanged since, else by hashing it.
     fn verified(&self, path: &Path, check: &Path) -> bool {
-        let stamp = Stamp::of(path);
+        let stamp = FileStamp::of(path);
         if stamp.is_some() && self.checked().get(path) == stamp.as_ref() {
             return true;
         }
@@ -188,7 +142,7 @@ impl CompileCache {
             _ => false,
         };
         match (ok, stamp) {
-            (true, Some(stamp)) if stamp.settled() => {
+            (true, Some(stamp)) if stamp.settled(RACY_WINDOW) => {
                 self.checked().insert(path.to_owned(), stamp);
             }
             _ => {

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use plinth_core::EmptyEntities;
 use plinth_core::FromEntityData;
-use plinth_extensions::{Discovery, ExtensionRegistry, Loaders, Manifest};
+use plinth_extensions::{Discovery, ExtensionRegistry, FileStamp, Loaders, Manifest};
 use plinth_runtime::{Manager, ManagerError, ManifestPlugin};
 use serde_json::Value;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::cache::{CacheOutcome, CompileCache, Stamp};
+use crate::cache::{CacheOutcome, CompileCache};
 use crate::epoch::Ticker;
 use crate::host::{self, Counters, StoreData};
 use crate::kv::Kv;
@@ -385,8 +385,10 @@ impl Inner {
             Some(cache) => {
                 // Taken before the file is read: a change after it is then
                 // seen as a change.
-                let stamp =
-                    metadata.map_or_else(|| Stamp::of(source), |m| Some(Stamp::from_metadata(m)));
+                let stamp = metadata.map_or_else(
+                    || FileStamp::of(source),
+                    |m| Some(FileStamp::from_metadata(m)),
+                );
                 let known = stamp
                     .as_ref()
                     .and_then(|stamp| cache.load_known(&self.engine, source, stamp));

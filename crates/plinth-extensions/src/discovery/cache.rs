@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use crate::{Discovery, Manifest};
+use crate::{Discovery, FileStamp, Manifest};
 
-/// Manifests parsed by earlier scans, each kept with the fingerprints of
-/// the files it came from (the manifest and its configuration schema file):
-/// size, modification time and, on Unix, device, inode and change time. A
+/// Manifests parsed by earlier scans, each kept with the
+/// [`FileStamp`]s of the files it came from (the manifest and its
+/// configuration schema file). A
 /// scan through the cache only `stat`s a manifest whose files are
 /// unchanged, and reads and parses the others.
 ///
@@ -25,12 +25,12 @@ use crate::{Discovery, Manifest};
 /// - a file changed (modification or, on Unix, change time) less than the
 ///   racy window ([`RACY_WINDOW`](Self::RACY_WINDOW) by default) before it
 ///   was `stat`ed is parsed again on every scan until it is older: a write
-///   in the same timestamp tick would leave the fingerprint unchanged
+///   in the same timestamp tick would leave the stamp unchanged
 ///   (git's "racily clean" entries, handled the same way);
 /// - each scan keeps only the manifests it found, so a removed plugin is
 ///   forgotten. Use one cache per list of directories.
 ///
-/// Outside Unix the fingerprint is size and modification time only: a
+/// Outside Unix a stamp is size and modification time only: a
 /// same-size manifest written with an old modification time (some archive
 /// tools) is not noticed. Call [`clear`](Self::clear) after such installs.
 ///
@@ -62,13 +62,16 @@ pub struct ManifestCache {
 
 pub(super) type Entries = HashMap<PathBuf, Arc<Cached>>;
 
-/// A parsed manifest and the fingerprints of the files it was parsed from.
+/// A parsed manifest and the stamps of the files it was parsed from.
 #[derive(Debug)]
 pub(super) struct Cached {
     pub(super) manifest: Arc<Manifest>,
-    fingerprint: Fingerprint,
+    stamp: FileStamp,
     /// The configuration schema file, read by the parse too.
-    schema: Option<(PathBuf, Fingerprint)>,
+    schema: Option<(PathBuf, FileStamp)>,
+    /// Every file had settled when stamped. An entry that had not is
+    /// kept (the next scan replaces it) but never trusted.
+    settled: bool,
 }
 
 impl Default for ManifestCache {
@@ -184,122 +187,42 @@ impl Cached {
     /// The entry for `manifest`, just parsed from a file whose metadata,
     /// taken before the read, is `metadata`. Its schema file (read by the
     /// parse) is `stat`ed now: a change since the parse read it is recent,
-    /// so the racy window keeps it from being trusted. `None` when a file
-    /// cannot be fingerprinted.
+    /// so the racy window keeps it from being trusted. `None` when the
+    /// schema file is gone.
     pub(super) fn new(
         manifest: Arc<Manifest>,
         metadata: &Metadata,
         window: Duration,
     ) -> Option<Self> {
-        let fingerprint = Fingerprint::of(metadata, window)?;
+        let stamp = FileStamp::from_metadata(metadata);
         let schema = match manifest
             .config_schema
             .as_ref()
             .and_then(|s| s.file.as_ref())
         {
             None => None,
-            Some(file) => {
-                let now = std::fs::metadata(file).ok()?;
-                Some((file.clone(), Fingerprint::of(&now, window)?))
-            }
+            Some(file) => Some((file.clone(), FileStamp::of(file)?)),
         };
+        let settled = stamp.settled(window)
+            && schema
+                .as_ref()
+                .is_none_or(|(_, stamp)| stamp.settled(window));
         Some(Cached {
             manifest,
-            fingerprint,
+            stamp,
             schema,
+            settled,
         })
     }
 
-    /// Whether the manifest still stands for its files: the manifest's is
-    /// `metadata` now, its schema file's is read here.
-    pub(super) fn still_valid(&self, metadata: &Metadata, window: Duration) -> bool {
-        let unchanged = |cached: &Fingerprint, now: &Metadata| {
-            Fingerprint::of(now, window).is_some_and(|now| cached.still_valid(&now))
-        };
-        unchanged(&self.fingerprint, metadata)
-            && match &self.schema {
-                None => true,
-                Some((file, cached)) => {
-                    std::fs::metadata(file).is_ok_and(|now| unchanged(cached, &now))
-                }
-            }
-    }
-}
-
-/// What identifies one version of a file without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Fingerprint {
-    len: u64,
-    modified: SystemTime,
-    /// Device, inode and change time: a file replaced by a rename (as
-    /// editors and installers save) differs here even when its size and
-    /// modification time were preserved.
-    #[cfg(unix)]
-    node: (u64, u64, i64, i64),
-    /// The file changed within the racy window of being `stat`ed.
-    racy: bool,
-}
-
-impl Fingerprint {
-    /// `None` when the platform gives no modification time: such files are
-    /// never cached. A file changed within `window` of now is racy: its
-    /// fingerprint is recorded but not trusted.
-    pub(super) fn of(metadata: &Metadata, window: Duration) -> Option<Fingerprint> {
-        let modified = metadata.modified().ok()?;
-        #[cfg(unix)]
-        let node = {
-            use std::os::unix::fs::MetadataExt;
-            (
-                metadata.dev(),
-                metadata.ino(),
-                metadata.ctime(),
-                metadata.ctime_nsec(),
-            )
-        };
-        // The latest of the modification and (on Unix) change times: a
-        // write that restores the modification time (`cp -p`, `touch -r`,
-        // archive extraction) still moves the change time.
-        #[cfg(unix)]
-        let changed = {
-            let (_, _, secs, nanos) = node;
-            // Checked throughout: the times come from the file system.
-            let ctime = Duration::from_secs(u64::try_from(secs).unwrap_or(0))
-                .checked_add(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
-                .and_then(|since| std::time::UNIX_EPOCH.checked_add(since))
-                .unwrap_or(modified);
-            ctime.max(modified)
-        };
-        #[cfg(not(unix))]
-        let changed = modified;
-        let racy = SystemTime::now()
-            .duration_since(changed)
-            // A time in the future is not to be trusted either.
-            .map_or(true, |age| age < window);
-        Some(Fingerprint {
-            len: metadata.len(),
-            modified,
-            #[cfg(unix)]
-            node,
-            racy,
-        })
-    }
-
-    /// Whether a manifest cached under `self` may stand for a file whose
-    /// fingerprint is now `current`.
-    fn still_valid(&self, current: &Fingerprint) -> bool {
-        !self.racy
-            && self.len == current.len
-            && self.modified == current.modified
-            && self.same_node(current)
-    }
-
-    #[cfg(unix)]
-    fn same_node(&self, other: &Fingerprint) -> bool {
-        self.node == other.node
-    }
-
-    #[cfg(not(unix))]
-    fn same_node(&self, _: &Fingerprint) -> bool {
-        true
+    /// Whether the manifest still stands for its files: the manifest's
+    /// metadata is `metadata` now, its schema file's is read here.
+    pub(super) fn still_valid(&self, metadata: &Metadata) -> bool {
+        self.settled
+            && FileStamp::from_metadata(metadata) == self.stamp
+            && self
+                .schema
+                .as_ref()
+                .is_none_or(|(file, stamp)| FileStamp::of(file) == Some(*stamp))
     }
 }

@@ -93,7 +93,7 @@ pub(super) fn scan_with<P: AsRef<Path>>(
 enum Loaded {
     NotAPlugin,
     /// With its cache entry when scanning through a cache (`None` when its
-    /// files cannot be fingerprinted).
+    /// schema file is gone).
     Plugin(Arc<Manifest>, Option<Arc<Cached>>),
     Error(ManifestError),
 }
@@ -127,7 +127,7 @@ fn load_all(candidates: &[(PathBuf, PathBuf)], cache: Option<(&Entries, Duration
 
 /// Loads the manifest of `plugin_dir`. Through a cache it comes from the
 /// cache when its files are unchanged; otherwise it is read and parsed,
-/// with the fingerprint taken by the `stat` before the read (a change
+/// with the stamp taken by the `stat` before the read (a change
 /// during the read shows at the next scan). The read refuses FIFOs,
 /// devices and oversized files.
 fn load(plugin_dir: &Path, cache: Option<(&Entries, Duration)>) -> Loaded {
@@ -136,9 +136,9 @@ fn load(plugin_dir: &Path, cache: Option<(&Entries, Duration)>) -> Loaded {
         Ok(metadata) => metadata,
         Err(source) => return not_found_or(ManifestError::Io { path, source }),
     };
-    if let Some((entries, racy_window)) = cache
+    if let Some((entries, _)) = cache
         && let Some(cached) = entries.get(&path)
-        && cached.still_valid(&metadata, racy_window)
+        && cached.still_valid(&metadata)
     {
         return Loaded::Plugin(cached.manifest.clone(), Some(cached.clone()));
     }
