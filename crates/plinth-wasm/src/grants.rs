@@ -205,8 +205,22 @@ impl TlsRoots {
     /// anything else in it is ignored).
     ///
     /// ```
-    /// let err = plinth_wasm::TlsRoots::from_pem(b"not PEM").unwrap_err();
+    /// use plinth_wasm::{Policy, TlsRoots};
+    /// # use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    /// # let mut params = CertificateParams::new(Vec::<String>::new())?;
+    /// # params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    /// # let ca = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;
+    /// // A company's certificate authority, as PEM (made here by rcgen).
+    /// let pem = ca.pem();
+    /// let policy = Policy::new("var/plugins").tls_roots(TlsRoots::from_pem(pem.as_bytes())?);
+    ///
+    /// // Anything else is refused, naming what is wrong.
+    /// let err = TlsRoots::from_pem(b"not PEM").unwrap_err();
     /// assert_eq!(err.to_string(), "TLS roots: no certificate in the PEM");
+    /// let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    /// let err = TlsRoots::from_pem(format!("{pem}{bad}").as_bytes()).unwrap_err();
+    /// assert!(err.to_string().starts_with("TLS roots: certificate 2: "), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_pem(pem: &[u8]) -> Result<TlsRoots, WasmError> {
         let mut certs = Vec::new();
