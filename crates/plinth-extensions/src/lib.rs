@@ -5,11 +5,13 @@
 
 pub mod discovery;
 pub mod extension;
+pub mod files;
 pub mod loader;
 pub mod manifest;
 
 pub use discovery::*;
 pub use extension::*;
+pub use files::*;
 pub use loader::*;
 pub use manifest::*;
 

@@ -354,7 +354,7 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
 /// registers and starts what is new.
 async fn reload(State(state): State<AdminState>) -> ApiResult {
     let folders = state.folders.clone();
-    let discovery = tokio::task::spawn_blocking(move || folders.scan())
+    let scan = tokio::task::spawn_blocking(move || folders.scan())
         .await
         .map_err(|e| {
             tracing::error!("scanning the plugin folders: {e}");
@@ -365,7 +365,7 @@ async fn reload(State(state): State<AdminState>) -> ApiResult {
         })?;
     let folders = state.folders.clone();
     let report = on_manager(&state, move |manager| {
-        Box::pin(async move { folders.reload(manager, &discovery).await })
+        Box::pin(async move { folders.reload(manager, &scan).await })
     })
     .await?;
     for error in &report.errors {

@@ -43,17 +43,16 @@ struct Fingerprint(Vec<Option<FileStamp>>);
 type Changed = (String, Arc<Manifest>, Fingerprint);
 
 impl Fingerprint {
-    /// Stats of the folder's files: the only file-system reads of a
-    /// reload besides the scan's, a few per plugin, made where the
-    /// manifests are compared.
+    /// Stats of the folder's files, a few per plugin, taken by the scan
+    /// right after it read the manifest (see [`FolderScan`]).
     fn of(manifest: &Manifest) -> Fingerprint {
-        let dir = manifest.dir();
-        let schema = manifest
-            .config_schema
+        // The schema's path is the folder's already; the module's is
+        // relative to the folder.
+        let schema = manifest.config_schema.as_ref().and_then(|s| s.file.clone());
+        let module = manifest
+            .module
             .as_ref()
-            .and_then(|s| s.file.as_ref())
-            .map(|file| dir.join(file));
-        let module = manifest.module.as_ref().map(|m| dir.join(m.module()));
+            .map(|m| manifest.dir().join(m.module()));
         let files = [Some(manifest.path.clone()), schema, module];
         Fingerprint(
             files
@@ -213,13 +212,23 @@ impl PluginFolders {
     ///
     /// ```
     /// let found = plinth_server::PluginFolders::new(["/does/not/exist"]).scan();
-    /// assert!(found.plugins.is_empty() && found.errors.is_empty());
+    /// assert!(found.discovery.plugins.is_empty() && found.discovery.errors.is_empty());
     /// ```
-    pub fn scan(&self) -> Discovery {
-        scan(&self.dirs)
+    pub fn scan(&self) -> FolderScan {
+        let discovery = scan(&self.dirs);
+        let fingerprints = discovery
+            .plugins
+            .iter()
+            .map(|found| (found.name().to_owned(), Fingerprint::of(&found.manifest)))
+            .collect();
+        FolderScan {
+            discovery,
+            fingerprints,
+        }
     }
 
-    /// Brings `manager` in line with `discovery`, a scan of the folders:
+    /// Brings `manager` in line with `scan`, a [scan](Self::scan) of the
+    /// folders:
     /// - a plugin it does not know is registered and started (with its new
     ///   dependencies);
     /// - a plugin these folders registered whose folder changed since (its
@@ -250,8 +259,8 @@ impl PluginFolders {
     /// assert_eq!(manager.metadata("theme").unwrap().version().to_string(), "1.10.0");
     /// # Ok(()) }
     /// ```
-    pub async fn reload(&self, manager: &mut Manager, discovery: &Discovery) -> ReloadReport {
-        let (mut report, registered, mut changed) = self.sort(manager, discovery);
+    pub async fn reload(&self, manager: &mut Manager, scan: &FolderScan) -> ReloadReport {
+        let (mut report, registered, mut changed) = self.sort(manager, scan);
         // The new versions first, in start order: a new plugin may need
         // one, and a changed plugin may need another's.
         let order = manager.start_order();
@@ -307,15 +316,15 @@ impl PluginFolders {
         report
     }
 
-    /// Registers (without starting) the plugins of `discovery` that
-    /// `manager` does not know yet; the report without `added` and
-    /// `updated`, and the names registered.
+    /// Registers (without starting) the plugins of `scan` that `manager`
+    /// does not know yet; the report without `added` and `updated`, and
+    /// the names registered.
     pub(crate) fn register_new(
         &self,
         manager: &mut Manager,
-        discovery: &Discovery,
+        scan: &FolderScan,
     ) -> (ReloadReport, Vec<String>) {
-        let (mut report, registered, changed) = self.sort(manager, discovery);
+        let (mut report, registered, changed) = self.sort(manager, scan);
         // At start nothing was registered before: nothing changed.
         report
             .unchanged
@@ -323,15 +332,16 @@ impl PluginFolders {
         (report, registered)
     }
 
-    /// Registers the plugins of `discovery` that `manager` does not know,
-    /// and tells the others apart: those these folders registered from a
-    /// folder that changed since, with what it holds now, and the rest
-    /// (in the report's `unchanged`).
+    /// Registers the plugins of `scan` that `manager` does not know, and
+    /// tells the others apart: those these folders registered from a
+    /// folder that changed since, with what it held when scanned, and the
+    /// rest (in the report's `unchanged`).
     fn sort(
         &self,
         manager: &mut Manager,
-        discovery: &Discovery,
+        scan: &FolderScan,
     ) -> (ReloadReport, Vec<String>, Vec<Changed>) {
+        let discovery = &scan.discovery;
         let mut report = ReloadReport {
             errors: discovery.errors.iter().map(ToString::to_string).collect(),
             ..ReloadReport::default()
@@ -340,14 +350,13 @@ impl PluginFolders {
         let mut changed = Vec::new();
         for found in &discovery.plugins {
             let name = found.name().to_string();
+            let now = scan.fingerprint(found.name(), &found.manifest);
             if manager.state(&name).is_some() {
                 // Only a folder these folders registered is looked at
                 // again: a plugin the application registered itself is
-                // never replaced, so its files need no stat.
-                let ours = self.known().get(&name).cloned();
-                let now = ours.map(|was| (was, Fingerprint::of(&found.manifest)));
-                match now {
-                    Some((was, now)) if was != now => {
+                // never replaced.
+                match self.known().get(&name) {
+                    Some(was) if *was != now => {
                         changed.push((name, found.manifest.clone(), now));
                     }
                     _ => report.unchanged.push(name),
@@ -361,7 +370,7 @@ impl PluginFolders {
                 &self.loaders,
             ) {
                 Ok(()) => {
-                    self.remember(&name, Fingerprint::of(&found.manifest));
+                    self.remember(&name, now);
                     registered.push(name);
                 }
                 Err(e) => report.failed.push(NotAdded {
@@ -381,6 +390,54 @@ impl PluginFolders {
 
     fn remember(&self, name: &str, fingerprint: Fingerprint) {
         self.known().insert(name.to_owned(), fingerprint);
+    }
+}
+
+/// A scan of the plugin folders ([`PluginFolders::scan`]): the plugins
+/// found, and what each one's folder held when its manifest was read.
+///
+/// A reload compares that with what the folder held when its plugin was
+/// registered. Both are taken where the files are read, not when the
+/// reload gets the manager: a folder that changes while a reload waits
+/// for it is seen as changed by the next reload, not recorded as the
+/// version already running.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("theme"))?;
+/// std::fs::write(dir.path().join("theme/plinth.toml"), "[plugin]\nname = \"theme\"\nversion = \"1.0.0\"\n")?;
+/// let scan = plinth_server::PluginFolders::new([dir.path()]).scan();
+/// assert_eq!(scan.discovery.plugins[0].name(), "theme");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FolderScan {
+    /// The plugins found, and the manifests that could not be used.
+    pub discovery: Discovery,
+    /// Each plugin's folder, by name, as the scan found it.
+    fingerprints: HashMap<String, Fingerprint>,
+}
+
+impl FolderScan {
+    /// What the folder of the plugin `name` held when scanned; stats it
+    /// now for a plugin added to `discovery` by hand.
+    fn fingerprint(&self, name: &str, manifest: &Manifest) -> Fingerprint {
+        self.fingerprints
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Fingerprint::of(manifest))
+    }
+}
+
+impl From<Discovery> for FolderScan {
+    /// A scan made otherwise (with [`plinth_extensions::scan`], or a
+    /// [`ManifestCache`](plinth_extensions::ManifestCache)): its plugins'
+    /// folders are stat'ed by the reload that uses it.
+    fn from(discovery: Discovery) -> Self {
+        FolderScan {
+            discovery,
+            fingerprints: HashMap::new(),
+        }
     }
 }
 
@@ -431,4 +488,83 @@ pub struct NotAdded {
     pub plugin: String,
     /// Why.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"{"type": "object"}"#;
+
+    fn write_plugin(dir: &std::path::Path, version: &str) {
+        std::fs::create_dir_all(dir.join("limiter")).unwrap();
+        std::fs::write(
+            dir.join("limiter/plinth.toml"),
+            format!(
+                "[plugin]\nname = \"limiter\"\nversion = \"{version}\"\n[config]\nschema = \"config.schema.json\"\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("limiter/config.schema.json"), SCHEMA).unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_changed_schema_file_is_seen_in_a_folder_given_by_a_relative_path() {
+        // A folder of this crate's, named relative to the tests' working
+        // directory (the crate's), as `pluginDirs: ["plugins"]` would be.
+        let tmp = tempfile::Builder::new()
+            .prefix(".folders-test-")
+            .tempdir_in(".")
+            .unwrap();
+        let relative = PathBuf::from(tmp.path().file_name().unwrap());
+        assert!(relative.is_relative());
+        write_plugin(&relative, "1.0.0");
+        let folders = PluginFolders::new([&relative]);
+        let mut manager = Manager::new();
+        assert_eq!(
+            folders.reload(&mut manager, &folders.scan()).await.added,
+            ["limiter"]
+        );
+        assert_eq!(
+            folders
+                .reload(&mut manager, &folders.scan())
+                .await
+                .unchanged,
+            ["limiter"]
+        );
+
+        // Of another length: a rewrite within one timestamp tick shows.
+        std::fs::write(
+            relative.join("limiter/config.schema.json"),
+            r#"{"type": "object", "required": []}"#,
+        )
+        .unwrap();
+        let report = folders.reload(&mut manager, &folders.scan()).await;
+        assert_eq!(report.updated, ["limiter"], "{report:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_folder_changed_after_its_scan_is_replaced_by_the_next_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        write_plugin(dir.path(), "1.0.0");
+        let folders = PluginFolders::new([dir.path()]);
+        let mut manager = Manager::new();
+        // The scan reads version 1; the folder changes while the reload
+        // waits for the manager.
+        let scan = folders.scan();
+        write_plugin(dir.path(), "1.10.0");
+        let report = folders.reload(&mut manager, &scan).await;
+        assert_eq!(report.added, ["limiter"]);
+        assert_eq!(
+            manager.metadata("limiter").unwrap().version().to_string(),
+            "1.0.0"
+        );
+        // What runs is version 1: the change is still to be made.
+        let report = folders.reload(&mut manager, &folders.scan()).await;
+        assert_eq!(report.updated, ["limiter"], "{report:?}");
+        assert_eq!(
+            manager.metadata("limiter").unwrap().version().to_string(),
+            "1.10.0"
+        );
+    }
 }

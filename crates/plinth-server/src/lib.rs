@@ -79,7 +79,7 @@ mod session;
 pub use auth::{AdminToken, EmptyToken, TokenSource};
 pub use error::{ApiError, ApiJson};
 pub use events::{StateEvent, StateEvents};
-pub use folders::{NotAdded, PluginFolders, PluginRegistrar, ReloadReport};
+pub use folders::{FolderScan, NotAdded, PluginFolders, PluginRegistrar, ReloadReport};
 pub use layer::{REQUEST_ID_HEADER, RequestHooks, RequestHooksLayer, StartFailurePolicy};
 pub use metrics::{HookFigures, HookTotals, Metrics};
 pub use request::{

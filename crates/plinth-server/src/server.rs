@@ -509,8 +509,8 @@ impl Server {
             if !folders.dirs().is_empty() {
                 let scanning = folders.clone();
                 match tokio::task::spawn_blocking(move || scanning.scan()).await {
-                    Ok(discovery) => {
-                        let (report, _) = folders.register_new(&mut manager, &discovery);
+                    Ok(scan) => {
+                        let (report, _) = folders.register_new(&mut manager, &scan);
                         for error in &report.errors {
                             tracing::warn!("plugin folders: {error}");
                         }

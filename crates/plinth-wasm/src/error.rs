@@ -23,6 +23,17 @@ pub enum WasmError {
         /// Why.
         source: std::io::Error,
     },
+    /// A directory granted to the plugin could not be made in its data
+    /// directory.
+    #[error("plugin {plugin:?}: cannot make granted directory {}: {source}", path.display())]
+    DataDir {
+        /// The plugin.
+        plugin: String,
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The module is not a component file inside the plugin's folder.
     #[error("plugin {plugin:?}: {message}")]
     Module {

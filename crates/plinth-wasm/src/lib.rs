@@ -124,5 +124,5 @@ pub use grants::{Grant, Policy, TlsRoots};
 #[cfg(feature = "prometheus")]
 pub use metrics::SandboxCollector;
 pub use plugin::WasmPlugin;
-pub use runtime::{Limits, WasmRuntime, WasmRuntimeBuilder, WasmStats};
+pub use runtime::{Limits, MAX_COMPONENT_BYTES, WasmRuntime, WasmRuntimeBuilder, WasmStats};
 pub use world::{WORLD_PACKAGE, WORLD_VERSION, WORLD_WIT, compatible};

@@ -121,7 +121,8 @@ impl WasmPlugin {
             instances: asked
                 .instances
                 .map_or(host.instances, |n| n as usize)
-                .clamp(1, host.max_instances),
+                // A cap of 0 would make `clamp` panic: one instance.
+                .clamp(1, host.max_instances.max(1)),
             max_restarts: asked
                 .max_restarts
                 .unwrap_or(host.max_restarts)
@@ -322,7 +323,7 @@ impl WasmPlugin {
         }
         for dir in self.caps.read.iter().chain(&self.caps.write) {
             let path = self.caps.data_dir.join(dir);
-            std::fs::create_dir_all(&path).map_err(|source| WasmError::Read {
+            std::fs::create_dir_all(&path).map_err(|source| WasmError::DataDir {
                 plugin: name.clone(),
                 path,
                 source,

@@ -360,8 +360,12 @@ pub(crate) struct Inner {
     pub ticker: Ticker,
 }
 
+/// The largest component file a plugin may ship, in bytes: several times
+/// a JavaScript or Python guest, which carry their interpreter. A larger
+/// file is refused rather than read whole.
+pub const MAX_COMPONENT_BYTES: u64 = 256 << 20;
+
 impl Inner {
-    /// Compiles `bytes`, through the cache when there is one.
     /// Compiles the component file at `source` (whose metadata, when the
     /// caller has it, saves a `stat`), through the cache when there is one.
     pub fn compile(
@@ -371,10 +375,12 @@ impl Inner {
         metadata: Option<&std::fs::Metadata>,
     ) -> Result<Component, WasmError> {
         let read = || {
-            std::fs::read(source).map_err(|e| WasmError::Read {
-                plugin: plugin.to_owned(),
-                path: source.to_owned(),
-                source: e,
+            plinth_extensions::read_bounded(source, MAX_COMPONENT_BYTES).map_err(|e| {
+                WasmError::Read {
+                    plugin: plugin.to_owned(),
+                    path: source.to_owned(),
+                    source: e,
+                }
             })
         };
         let compile_error = |e: wasmtime::Error| WasmError::Compile {

@@ -199,6 +199,28 @@ fn a_file_that_is_not_a_component_is_refused() {
     fails_to_start("not wasm at all".into(), "invalid component");
 }
 
+/// A FIFO has no writer: a plain read of it would hold the manager (and
+/// every admin operation waiting for it) forever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_the_component_is_refused_without_waiting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = plugin_dir(&tmp.path().join("plugins"), "bad", echo(), TAPS_ECHO);
+    plugin_dir(&tmp.path().join("plugins"), "good", echo(), TAPS_ECHO);
+    std::fs::remove_file(bad.join("plugin.wasm")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(bad.join("plugin.wasm"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let manager = started(&rt, tmp.path());
+    assert_eq!(manager.state("bad"), Some(PluginState::Failed));
+    let why = reason(&manager, "bad");
+    assert!(why.contains("plugin.wasm: not a regular file"), "{why}");
+    assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+}
+
 #[test]
 fn a_hook_the_application_does_not_offer_is_refused() {
     let tmp = tempfile::tempdir().unwrap();

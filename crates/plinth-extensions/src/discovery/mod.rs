@@ -15,7 +15,6 @@ mod register;
 mod report;
 mod scan;
 mod search_path;
-mod stamp;
 
 pub use cache::ManifestCache;
 pub use host::{DataHost, dynamic_plugins};
@@ -23,4 +22,3 @@ pub use register::register_manifest;
 pub use report::{DiscoveredPlugin, Discovery, DiscoveryError, Override};
 pub use scan::scan;
 pub use search_path::SearchPath;
-pub use stamp::FileStamp;
