@@ -11,7 +11,7 @@ use crate::{
 /// A plugin whose entity types are data, not a Rust type: parsed from JSON or
 /// TOML, or described by a WebAssembly component.
 ///
-/// The host checks every rule of spec 004 for such plugins, in particular
+/// The host checks every rule of the host for such plugins, in particular
 /// that every entity type used by any plugin is present in every plugin.
 ///
 /// ```

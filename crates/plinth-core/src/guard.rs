@@ -1,4 +1,4 @@
-//! Runtime guards: the rules of spec 004 that a type cannot express.
+//! Runtime guards: the rules of the host that a type cannot express.
 //!
 //! The typed path ([`Host::new`](crate::Host::new) with a derived schema)
 //! cannot omit an entity type or hold a missing value, so only names and keys

@@ -50,7 +50,7 @@ pub struct Host<P: Plugin> {
 
 impl<P: Plugin> Host<P> {
     /// Builds a host from `(urn, plugin)` pairs, in that order, checking
-    /// every guard of spec 004.
+    /// every guard of the host.
     ///
     /// # Errors
     /// A [`GuardError`] naming the plugin (and the entity type and key) that

@@ -1,4 +1,4 @@
-//! The immutable, strongly typed plugin host of plinth (spec 004).
+//! The immutable, strongly typed plugin host of plinth.
 //!
 //! A [`Plugin`] contributes *entities*: for each *entity type* an ordered map
 //! ([`Entities`]) from [`EntityKey`] to a value. A [`Host`] aggregates the

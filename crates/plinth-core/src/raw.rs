@@ -21,7 +21,7 @@ pub enum RecordOr<T> {
 }
 
 /// A plugin as parsed from untrusted input: any part may be missing or of
-/// the wrong shape. [`RawPlugin::check`] applies every guard of spec 004 and
+/// the wrong shape. [`RawPlugin::check`] applies every guard of the host and
 /// yields a [`DynamicPlugin`]; each failure names the plugin, the entity type
 /// and the key.
 ///

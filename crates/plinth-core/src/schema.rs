@@ -47,7 +47,7 @@ pub trait EntitySchema: Sized {
     /// The aggregated collections, one per entity type.
     type Collections;
 
-    /// Checks the rules of spec 004 that the type system did not already
+    /// Checks the rules of the host that the type system did not already
     /// enforce for this schema.
     fn check(plugins: PluginEntities<'_, Self>) -> Result<(), GuardError>;
 

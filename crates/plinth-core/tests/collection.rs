@@ -1,4 +1,4 @@
-//! Entity collections, case by case (spec 004's collection suite).
+//! Entity collections, case by case (the specification's collection suite).
 
 use plinth_core::{DynamicPlugin, Entities, EntityKey, Host, Symbol};
 

@@ -1,4 +1,4 @@
-//! The Rust form of spec 004's "primary contract: TypeScript": a plugin that
+//! The Rust form of the host's "primary contract: TypeScript": a plugin that
 //! omits an entity type, or gives a value of the wrong type, does not compile.
 
 // The expected compiler messages (`tests/ui/*.stderr`) are those of the

@@ -1,4 +1,4 @@
-//! The host, case by case (spec 004's host suite).
+//! The host, case by case (the specification's host suite).
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! Extension points, plugin manifests, discovery and loaders for plinth
-//! (seeds 002/003); the lifecycle manager (`plinth-runtime`) builds on them.
+//! (after the js-plugins and node-plugins packages); the lifecycle manager (`plinth-runtime`) builds on them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

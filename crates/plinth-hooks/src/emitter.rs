@@ -1,4 +1,4 @@
-//! Spec 004's event emitter, built from a plugin host's `on` entities.
+//! The event emitter, built from a plugin host's `on` entities.
 
 use std::collections::HashMap;
 use std::sync::Arc;

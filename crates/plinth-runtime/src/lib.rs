@@ -1,5 +1,4 @@
-//! The plugin manager of plinth (seed 000's `PluginManager`, typed, without
-//! its defects): lifecycle states, semver dependencies, enable/disable
+//! The plugin manager of plinth, typed: lifecycle states, semver dependencies, enable/disable
 //! cascades, per-plugin configuration validated by JSON Schema, a context
 //! with hooks, bus and services, fault isolation, and an immutable
 //! [`plinth_core::Host`] snapshot of the active plugins after each change.

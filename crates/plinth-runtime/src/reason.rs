@@ -98,7 +98,7 @@ pub enum FailureReason {
     /// from `initialize`, directly or as the `source` of another error).
     #[error("{0}")]
     Config(ConfigError),
-    /// The plugin's entities break a host guard (spec 004).
+    /// The plugin's entities break a guard of the host.
     #[error("invalid entities: {0}")]
     Entities(GuardError),
     /// The plugin could not produce its entities

@@ -9,7 +9,7 @@ use plinth_core::{EmptyEntities, EntitySchema, GuardError, Host};
 use crate::DynamicSchema;
 
 /// The host of the active plugins: each plugin's entities, in start order
-/// (spec 004 semantics: conflicts kept, provenance per value), typed by the
+/// (the host's semantics: conflicts kept, provenance per value), typed by the
 /// manager's entity schema `S`.
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! The lifecycle states of seed 000's diagram and the one table of the
+//! The lifecycle states and the one table of the
 //! transitions between them.
 
 use std::fmt;
@@ -8,7 +8,7 @@ use plinth_hooks::{Action, Key, Topic};
 
 use crate::FailureReason;
 
-/// Where a plugin is in its lifecycle (seed 000, "Plugin Lifecycle Flow").
+/// Where a plugin is in its lifecycle.
 ///
 /// ```text
 /// Discovered -> Loaded -> Validating -> Ready -> Initializing -> Active

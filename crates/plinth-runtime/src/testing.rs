@@ -1,4 +1,4 @@
-//! A test kit for plugin authors (seed 000, "Testing Plugins"): a real
+//! A test kit for plugin authors: a real
 //! context — in-memory configuration validated like in production, real
 //! hooks and bus, a service container — and the logs the plugin wrote.
 //!

@@ -1,4 +1,4 @@
-//! Spec 004's didactic example, in Rust.
+//! The typed host's didactic example, in Rust.
 //!
 //! `pluginA` is a value, `PluginB` a constructed type; the host wrapper
 //! builds a `Context` whose emitter comes from the plugins' `on` entities,

@@ -1,4 +1,4 @@
-//! Extension points (seeds 002/003): factories registered by point and
+//! Extension points: factories registered by point and
 //! name, connected for a host with `data`, `multi`, `name` alternatives,
 //! `required` and an error callback.
 

@@ -1,4 +1,4 @@
-//! The extension registry: `register` and `connect` (seeds 002/003).
+//! The extension registry: `register` and `connect`.
 
 use std::collections::HashMap;
 use std::fmt;

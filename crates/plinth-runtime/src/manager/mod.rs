@@ -50,7 +50,7 @@ struct Slot<S> {
     activation: Option<Arc<Activation>>,
 }
 
-/// The plugin manager (seed 000's `PluginManager`, without its defects).
+/// The plugin manager.
 ///
 /// Plugins are registered, then started in dependency order by
 /// [`initialize_all`](Self::initialize_all); [`disable`](Self::disable) and
