@@ -91,6 +91,11 @@ fn readers_see_consistent_snapshots_during_churn() {
     let snapshots = manager.snapshots();
     let stop = Arc::new(AtomicBool::new(false));
     let done = stop.clone();
+    // How many plugin-set sizes the reader has seen: the churn goes on
+    // until it saw more than one, so the checks cannot pass by reading
+    // only the settled state.
+    let sizes_seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sizes_seen_by_reader = sizes_seen.clone();
     let reader = std::thread::spawn(move || {
         let mut seen = std::collections::BTreeSet::new();
         let mut reads = 0u64;
@@ -113,13 +118,19 @@ fn readers_see_consistent_snapshots_during_churn() {
             assert!(!has("mid") || has("base"), "mid without base: {plugins:?}");
             assert!(has("other"), "other is never touched");
             seen.insert(plugins.len());
+            sizes_seen_by_reader.store(seen.len(), Ordering::Relaxed);
             reads += 1;
         }
         seen
     });
 
     runtime.block_on(async {
-        for round in 0..300 {
+        // At least 300 rounds; at most 100,000, should the reader never
+        // be scheduled (the assertion below then fails).
+        for round in 0..100_000 {
+            if round >= 300 && sizes_seen.load(Ordering::Relaxed) > 1 {
+                break;
+            }
             let target = if round % 2 == 0 { "base" } else { "mid" };
             manager.disable(target).await.unwrap();
             manager.enable("top").await.unwrap();
@@ -128,6 +139,7 @@ fn readers_see_consistent_snapshots_during_churn() {
     stop.store(true, Ordering::Relaxed);
     let sizes = reader.join().unwrap();
     assert!(sizes.iter().all(|n| [1, 2, 3, 4].contains(n)), "{sizes:?}");
+    assert!(sizes.len() > 1, "the reader never saw the churn: {sizes:?}");
     assert_eq!(manager.state("top"), Some(Active));
     assert_eq!(manager.snapshot().plugins().len(), 4);
 }

@@ -23,10 +23,19 @@ const ECHO: Key<Filter<Value>> = Key::new("demo:echo");
 const COUNT: Key<Filter<Value>> = Key::new("demo:count");
 const GREET: Key<Filter<Value>> = Key::new("demo:greet");
 
+/// The guests whose component is committed beside its source: never
+/// skipped.
+const COMMITTED: [&str; 1] = ["echo-c"];
+
 /// Copies the guest folder `name` under `root/plugins` when its component
-/// `module` is built; `false` (with a note) where it is not.
+/// `module` is built; `false` (with a note) where it is not, for a guest
+/// whose component is not committed (JavaScript, Python: megabytes each).
 fn installed(root: &Path, name: &str, module: &str) -> bool {
     if !guest_dir(name).join(module).is_file() {
+        assert!(
+            !COMMITTED.contains(&name),
+            "guests/{name}/{module} is committed, yet missing"
+        );
         let why = format!("guests/{name}/{module} is not built (run guests/build.sh)");
         assert!(
             std::env::var_os("PLINTH_REQUIRE_GUESTS").is_none_or(|v| v != "1"),

@@ -382,7 +382,8 @@ async fn a_plugin_folder_dropped_in_while_running_is_added_by_reload() {
     let listed = listing(&client, &base).await;
     assert_eq!(state_of(&listed, "theme-light"), Some("active"));
     assert_eq!(state_of(&listed, "theme-dark"), None);
-    assert_eq!(state_of(&listed, "badges"), None);
+    assert_eq!(state_of(&listed, "rate-limiter-wasm"), None);
+    assert_eq!(state_of(&listed, "@acme/badges"), None);
 
     // A plugin arrives while the app runs: a reload adds and starts it.
     write(
