@@ -105,6 +105,7 @@ mod cache;
 mod disk;
 mod epoch;
 mod error;
+mod files;
 mod grants;
 mod host;
 mod kv;
