@@ -216,11 +216,19 @@ static WAITER: futures_util::lock::Mutex<()> = futures_util::lock::Mutex::new(()
 /// ```
 pub async fn quiesce() {
     let _one_at_a_time = WAITER.lock().await;
+    // The counter new calls are about to go to holds only calls older than
+    // the last grace period. It is empty unless that one was given up on
+    // (its future dropped while it waited): then those calls are still
+    // running, and would be missed once new calls share their counter.
+    let next = ASYNC.epoch.load(Ordering::SeqCst).wrapping_add(1) & 1;
+    let mut backoff = Backoff::default();
+    while ASYNC.calls[next].load(Ordering::SeqCst) != 0 {
+        backoff.wait().await;
+    }
     // Async calls: new ones go to the other counter; wait for this one.
     let old = ASYNC.epoch.fetch_add(1, Ordering::SeqCst) & 1;
     // Sync calls: the threads caught inside one, with their word.
     let caught = caught_in_sync_calls();
-    let mut backoff = Backoff::default();
     loop {
         let async_done = ASYNC.calls[old].load(Ordering::SeqCst) == 0;
         let sync_done = caught
@@ -301,6 +309,25 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
+
+    /// A grace period given up on leaves its calls running: the next one
+    /// must still wait for them, though new calls then share their counter.
+    #[test]
+    fn a_grace_period_after_one_given_up_on_still_waits_for_its_calls() {
+        use std::future::Future;
+        let poll = |f: &mut std::pin::Pin<Box<dyn Future<Output = ()>>>| {
+            f.as_mut()
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+        };
+        let call = AsyncCall::enter();
+        let mut given_up: std::pin::Pin<Box<dyn Future<Output = ()>>> = Box::pin(quiesce());
+        assert!(poll(&mut given_up).is_pending(), "waits for the call");
+        drop(given_up);
+        let mut next: std::pin::Pin<Box<dyn Future<Output = ()>>> = Box::pin(quiesce());
+        assert!(poll(&mut next).is_pending(), "still waits for the call");
+        drop(call);
+        futures_executor::block_on(next);
+    }
 
     #[test]
     fn nested_calls_count_one_exit() {

@@ -83,8 +83,17 @@ impl FaultQueue {
         }
     }
 
-    pub(crate) fn take(&self) -> Vec<HookFault> {
-        std::mem::take(&mut self.book().queue)
+    /// The oldest fault queued, left in the queue.
+    pub(crate) fn first(&self) -> Option<HookFault> {
+        self.book().queue.first().cloned()
+    }
+
+    /// Removes the oldest fault, once it has been dealt with.
+    pub(crate) fn pop_first(&self) {
+        let mut book = self.book();
+        if !book.queue.is_empty() {
+            book.queue.remove(0);
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -146,6 +146,45 @@ fn initialize_all_dropped_after_any_number_of_polls() {
     }
 }
 
+const BOOM: Key<Action<u32>> = Key::new("boom");
+
+/// Taps `BOOM` with a callback that always fails.
+struct Faulty;
+
+impl Plugin for Faulty {
+    fn metadata(&self) -> Metadata {
+        Metadata::new("a", "1.0.0")
+    }
+    fn initialize(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        ctx.hooks().on(&BOOM)?.try_tap(|_| Err("broken".into()));
+        Ok(())
+    }
+}
+
+#[test]
+fn apply_faults_dropped_after_any_number_of_polls() {
+    for polls in 0.. {
+        let mut manager = Manager::new();
+        manager.register(Faulty).unwrap();
+        // A dependent that suspends in destroy: the cascade stops it first.
+        let mut b = Yielding::new("b", 3);
+        b.meta = b.meta.with_dependency("a", "*");
+        manager.register(b).unwrap();
+        futures::executor::block_on(manager.initialize_all()).unwrap();
+        assert!(manager.hooks().hook(&BOOM).unwrap().call(&1).is_err());
+        let completed = poll_n(manager.apply_faults(), polls);
+        // However far it got, the next operation finishes the cascade:
+        // the plugin that faulted never stays active.
+        futures::executor::block_on(manager.apply_faults());
+        assert_eq!(manager.state("a"), Some(Failed), "after {polls} polls");
+        assert_ne!(manager.state("b"), Some(Active), "after {polls} polls");
+        if completed {
+            assert!(polls > 2, "the dependent really suspended");
+            break;
+        }
+    }
+}
+
 #[test]
 fn enable_and_disable_dropped_after_any_number_of_polls() {
     for polls in 0.. {

@@ -25,6 +25,20 @@ pub(crate) struct AdminState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) events: Arc<StateEvents>,
     pub(crate) folders: Arc<PluginFolders>,
+    /// The server's phase: an operation that gets the manager once the
+    /// server is stopping is refused, so that nothing starts after (or
+    /// races) the manager's shutdown.
+    pub(crate) phase: Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl AdminState {
+    fn stopping(&self) -> bool {
+        self.phase.load(std::sync::atomic::Ordering::Acquire) == crate::server::STOPPING
+    }
+}
+
+fn stopping_error() -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
 }
 
 impl axum::extract::FromRef<AdminState> for Arc<StateEvents> {
@@ -73,10 +87,13 @@ where
     T: Send + 'static,
     F: for<'m> FnOnce(&'m mut Manager) -> BoxFuture<'m, T> + Send + 'static,
 {
-    let manager = state.manager.clone();
+    let (manager, admin) = (state.manager.clone(), state.clone());
     tokio::spawn(async move {
         let mut manager = manager.lock_owned().await;
-        operation(&mut manager).await
+        if admin.stopping() {
+            return None;
+        }
+        Some(operation(&mut manager).await)
     })
     .await
     .map_err(|e| {
@@ -85,7 +102,8 @@ where
             StatusCode::INTERNAL_SERVER_ERROR,
             "the operation did not complete",
         )
-    })
+    })?
+    .ok_or_else(stopping_error)
 }
 
 async fn list(State(state): State<AdminState>) -> ApiResult {
@@ -328,19 +346,44 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
     };
     manager.set_config(next);
     let mut restarted = Vec::new();
+    // Every plugin that did not stop cleanly or start again, with why: the
+    // configuration is saved, so each plugin stopped is tried, not only
+    // those before the first failure.
+    let mut failed = Vec::new();
     if manager.state(&name) == Some(PluginState::Active) {
-        let stopped = manager
-            .disable(&name)
-            .await
-            .map_err(|e| manager_error(&name, e))?;
+        let stopped = match manager.disable(&name).await {
+            Ok(stopped) => stopped,
+            Err(ManagerError::StoppedWithFailures {
+                stopped,
+                failed: unclean,
+                ..
+            }) => {
+                failed.extend(
+                    unclean
+                        .into_iter()
+                        .map(|(p, r)| json!({ "plugin": p, "reason": r.to_string() })),
+                );
+                stopped
+            }
+            Err(e) => return Err(manager_error(&name, e)),
+        };
         // Dependents were stopped first: start in the reverse order.
         for plugin in stopped.iter().rev() {
-            manager
-                .enable(plugin)
-                .await
-                .map_err(|e| manager_error(plugin, e))?;
-            restarted.push(plugin.clone());
+            match manager.enable(plugin).await {
+                Ok(_) => restarted.push(plugin.clone()),
+                Err(e) => failed.push(json!({ "plugin": plugin, "reason": e.to_string() })),
+            }
         }
+    }
+    if !failed.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("the configuration of \"{name}\" is saved, but not every plugin it stopped started again"),
+        )
+        .with("plugin", name)
+        .with("config", resolved)
+        .with("restarted", restarted)
+        .with("failed", failed));
     }
     Ok(Json(json!({
         "success": true,
@@ -352,22 +395,34 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
 /// Scans the plugin folders again (off the async threads, before taking
 /// the manager), then, under the lock, replaces what changed and
 /// registers and starts what is new.
+///
+/// One task from the scan to the last replacement, holding the folders'
+/// turn throughout: two reloads never interleave, so a scan is never
+/// applied after a newer one (which would put an older version back), and
+/// the reload completes even when the request's future is dropped.
 async fn reload(State(state): State<AdminState>) -> ApiResult {
-    let folders = state.folders.clone();
-    let scan = tokio::task::spawn_blocking(move || folders.scan())
-        .await
-        .map_err(|e| {
-            tracing::error!("scanning the plugin folders: {e}");
-            ApiError::new(
+    let (folders, manager, admin) = (state.folders.clone(), state.manager.clone(), state.clone());
+    let reloading = tokio::spawn(async move {
+        let _turn = folders.turn.clone().lock_owned().await;
+        let scanning = folders.clone();
+        let scan = tokio::task::spawn_blocking(move || scanning.scan()).await?;
+        let mut manager = manager.lock_owned().await;
+        if admin.stopping() {
+            return Ok(None);
+        }
+        Ok::<_, tokio::task::JoinError>(Some(folders.reload(&mut manager, &scan).await))
+    });
+    let report = match reloading.await {
+        Ok(Ok(Some(report))) => report,
+        Ok(Ok(None)) => return Err(stopping_error()),
+        Ok(Err(e)) | Err(e) => {
+            tracing::error!("reloading the plugin folders: {e}");
+            return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "scanning the plugin folders did not complete",
-            )
-        })?;
-    let folders = state.folders.clone();
-    let report = on_manager(&state, move |manager| {
-        Box::pin(async move { folders.reload(manager, &scan).await })
-    })
-    .await?;
+                "reloading the plugin folders did not complete",
+            ));
+        }
+    };
     for error in &report.errors {
         tracing::warn!("plugin folders: {error}");
     }

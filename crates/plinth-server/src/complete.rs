@@ -11,6 +11,12 @@
 //! driven on, so one slow callback holds back neither the events behind it
 //! nor the responses (its later callbacks then run after theirs).
 //!
+//! The queue is bounded, and so are the calls parked beside it: when
+//! requests finish faster than their callbacks run, a response waits for
+//! room in the queue before it leaves ([`QUEUE`], [`PARKED`]). Memory stays
+//! bounded and no event is dropped to make room; only a request whose
+//! client hangs up while its response waits for room loses its event.
+//!
 //! The queue serves the runtime it was started on. An event from another
 //! runtime, or after that runtime is gone, runs on a task of its own where
 //! it was served, as every event did before. A panicking callback (under a
@@ -26,7 +32,8 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use plinth_hooks::{Action, Hook};
 use tokio::runtime::{self, Handle};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver, Sender, channel};
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
@@ -36,6 +43,12 @@ use crate::RequestComplete;
 /// layer's tracker from reporting it done.
 type Queued = (RequestComplete, TaskTrackerToken);
 
+/// Events queued and not started yet; beyond it, a response waits.
+pub(crate) const QUEUE: usize = 4096;
+/// Calls parked on an async callback at once; beyond it, the queue is
+/// not drained until one finishes.
+pub(crate) const PARKED: usize = 1024;
+
 /// The `request:complete` queue of one layer.
 pub(crate) struct Completions {
     hook: Arc<Action<RequestComplete>>,
@@ -44,7 +57,7 @@ pub(crate) struct Completions {
     tracker: TaskTracker,
     /// Made, with its task, on the first event (a layer may be built
     /// outside any runtime), with the runtime the task runs on.
-    queue: OnceLock<(runtime::Id, UnboundedSender<Queued>)>,
+    queue: OnceLock<(runtime::Id, Sender<Queued>)>,
 }
 
 impl Completions {
@@ -64,20 +77,27 @@ impl Completions {
         &self.tracker
     }
 
-    /// Queues `done` for the callbacks. Needs a tokio runtime.
-    pub(crate) fn push(&self, done: RequestComplete) {
+    /// Queues `done` for the callbacks, waiting for room when the queue is
+    /// full. Needs a tokio runtime.
+    pub(crate) async fn push(&self, done: RequestComplete) {
         let here = Handle::current().id();
         let (home, queue) = self.queue.get_or_init(|| {
-            let (queue, events) = unbounded_channel();
+            let (queue, events) = channel(QUEUE);
             tokio::spawn(drain(self.hook.clone(), events));
             (here, queue)
         });
         let mut event = (done, self.tracker.token());
         if *home == here {
-            match queue.send(event) {
+            // Without a wait while there is room: most events.
+            let sent = match queue.try_send(event) {
                 Ok(()) => return,
+                Err(TrySendError::Full(full)) => queue.send(full).await.map_err(|e| e.0),
                 // The queue's runtime was shut down.
-                Err(refused) => event = refused.0,
+                Err(TrySendError::Closed(refused)) => Err(refused),
+            };
+            match sent {
+                Ok(()) => return,
+                Err(refused) => event = refused,
             }
         }
         // Another runtime than the queue's, or the queue is gone: a task of
@@ -93,12 +113,16 @@ impl Completions {
 
 /// Runs the queued events until every sender is gone, then finishes the
 /// calls still waiting.
-async fn drain(hook: Arc<Action<RequestComplete>>, mut events: UnboundedReceiver<Queued>) {
+async fn drain(hook: Arc<Action<RequestComplete>>, mut events: Receiver<Queued>) {
     type Waiting<'h> = Pin<Box<dyn Future<Output = ()> + Send + 'h>>;
     let mut waiting: FuturesUnordered<Waiting<'_>> = FuturesUnordered::new();
     loop {
         let next = poll_fn(|cx| {
             while let Poll::Ready(Some(())) = waiting.poll_next_unpin(cx) {}
+            if waiting.len() >= PARKED {
+                // Woken when a parked call finishes.
+                return Poll::Pending;
+            }
             events.poll_recv(cx)
         })
         .await;

@@ -28,6 +28,9 @@ pub struct PluginFolders {
     /// What each plugin these folders registered was registered from, by
     /// name: a reload replaces a plugin whose folder no longer matches.
     registered: Arc<Mutex<HashMap<String, Fingerprint>>>,
+    /// Held by a reload from its scan to its last replacement: reloads take
+    /// turns (see the admin route).
+    pub(crate) turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What a plugin folder held when its plugin was registered: the identity
@@ -167,6 +170,7 @@ impl PluginFolders {
             loaders,
             registrar: Arc::new(as_manifest_plugin),
             registered: Arc::default(),
+            turn: Arc::default(),
         }
     }
 
@@ -238,7 +242,10 @@ impl PluginFolders {
     /// - every other plugin is left as it is: those registered otherwise,
     ///   those unchanged, and those whose folder is gone.
     ///
-    /// What happened is in the report; nothing is an error.
+    /// What happened is in the report; nothing is an error. Apply scans in
+    /// the order they were made, one reload at a time (the admin route
+    /// does): a scan applied after a newer one would put the older
+    /// version back.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -424,7 +424,7 @@ where
                     status: response.status().as_u16(),
                     duration_ms: u64::try_from(arrived.elapsed().as_millis()).unwrap_or(u64::MAX),
                 };
-                shared.complete.push(done);
+                shared.complete.push(done).await;
             }
             Ok(response)
         })

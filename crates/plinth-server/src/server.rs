@@ -201,7 +201,7 @@ fn parse_addr(text: &str) -> Result<SocketAddr, std::net::AddrParseError> {
 
 const STARTING: u8 = 0;
 const READY: u8 = 1;
-const STOPPING: u8 = 2;
+pub(crate) const STOPPING: u8 = 2;
 
 /// A plinth application served over HTTP: the application's routes with
 /// the request hooks around them, the admin API, `/healthz`, `/readyz` and
@@ -417,6 +417,7 @@ impl Server {
             metrics: self.metrics.clone(),
             events: self.events.clone(),
             folders: self.folders.clone(),
+            phase: self.phase.clone(),
         })
         .route_layer(middleware::from_fn_with_state(
             AdminGate {

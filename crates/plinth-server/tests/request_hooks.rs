@@ -489,6 +489,52 @@ async fn request_complete_runs_in_answer_order_and_a_waiting_callback_holds_noth
     assert_eq!(seen.lock().unwrap().last().unwrap(), "slow done");
 }
 
+/// The queue's bounds (`complete.rs`): events queued, and calls parked on
+/// an async callback.
+const QUEUE: usize = 4096;
+const PARKED: usize = 1024;
+
+#[tokio::test(flavor = "current_thread")]
+async fn when_callbacks_fall_behind_a_response_waits_for_room_and_no_event_is_lost() {
+    let hooks = plinth_hooks::Registry::new();
+    let (seen, layer, app) = logged(&hooks);
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let g = gate.clone();
+    hooks
+        .hook(&plinth_server::REQUEST_COMPLETE)
+        .unwrap()
+        .tap_async(PluginUrn::new("slow").unwrap(), move |_| {
+            let gate = g.clone();
+            async move {
+                drop(gate.acquire().await?);
+                Ok(())
+            }
+        });
+    // Every call parks on the gate: the first `PARKED` events are parked,
+    // the next `QUEUE` wait in the queue, and each of their responses
+    // leaves at once.
+    for _ in 0..PARKED + QUEUE {
+        let answered = tokio::time::timeout(Duration::from_secs(10), answered(app.clone(), "/a"));
+        assert_eq!(answered.await.expect("room in the queue"), 200);
+    }
+    // The queue is full: the next response waits for room.
+    let mut next = Box::pin(answered(app.clone(), "/last"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), next.as_mut())
+            .await
+            .is_err(),
+        "a response went out past a full queue"
+    );
+    // Callbacks catch up: it leaves, and every event ran.
+    gate.add_permits(PARKED + QUEUE + 1);
+    let last = tokio::time::timeout(Duration::from_secs(10), next).await;
+    assert_eq!(last.expect("room made in the queue"), 200);
+    drained(&layer).await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), PARKED + QUEUE + 1);
+    assert_eq!(seen.last().unwrap(), "/last");
+}
+
 #[test]
 fn a_layer_outliving_its_first_runtime_still_completes_requests() {
     let (seen, layer, app) = logged(&plinth_hooks::Registry::new());

@@ -12,8 +12,9 @@
 //! `write = ["data"]`), `file` the path under it.
 //!
 //! Nothing is lost on purpose: a failed write keeps the lines for the next
-//! flush (a warning in the log), and a failed `destroy` says how many lines
-//! it kept; the instance keeps them for another `destroy`. With more than
+//! flush (a warning in the log). A failed `destroy` is the one loss, and
+//! says how many lines it could not write: the host drops the instance
+//! after it. With more than
 //! one instance each buffers its own calls, so lines from different
 //! instances may reach the file out of order.
 
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 /// The configuration, defaults filled in.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct Config {
     dir: String,
     file: String,
@@ -135,7 +136,7 @@ impl Plugin for AuditLogger {
     fn destroy(&mut self) -> Result<(), String> {
         let pending = self.pending;
         self.flush()
-            .map_err(|e| format!("{pending} audit lines kept, not written: {e}"))
+            .map_err(|e| format!("{pending} audit lines lost, not written: {e}"))
     }
 }
 

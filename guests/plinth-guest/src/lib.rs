@@ -2,7 +2,8 @@
 //!
 //! A sandboxed plugin is a WebAssembly *component* of the `plinth:plugin`
 //! world (`crates/plinth-wasm/wit/plugin.wit`): the host calls its exports
-//! (`initialize`, `on-hook`, `on-message`, `destroy`, `entities`) with JSON
+//! (`initialize`, `on-hook`, `on-message`, `destroy`, `entities`,
+//! `answer`) with JSON
 //! text, and the plugin reaches the outside world only through the host's
 //! imports, each checked against the capabilities the application granted.
 //! This crate hides the component plumbing: implement [`Plugin`], name the
@@ -13,7 +14,6 @@
 //!
 //! /// Counts the requests it sees and tags every `user:action`.
 //! struct Counter {
-//!     seen: u64,
 //!     tag: String,
 //! }
 //!
@@ -21,11 +21,13 @@
 //!     fn initialize(config: Value) -> Result<Self, String> {
 //!         let tag = config["tag"].as_str().unwrap_or("seen").to_owned();
 //!         host::log::info(&format!("counter up, tagging with {tag:?}"));
-//!         Ok(Counter { seen: 0, tag })
+//!         Ok(Counter { tag })
 //!     }
 //!
 //!     fn on_hook(&mut self, hook: &str, mut payload: Value) -> Result<Value, String> {
-//!         self.seen += 1;
+//!         // In the key-value store, which every instance shares: a field
+//!         // would count only the calls of its own instance.
+//!         host::kv::add("seen", 1)?;
 //!         match hook {
 //!             // A filter: the answer is the new value.
 //!             "user:action" => {
@@ -39,7 +41,8 @@
 //!     }
 //!
 //!     fn entities(&self) -> Value {
-//!         json!({ "counters": { "seen": self.seen } })
+//!         let seen = host::kv::add("seen", 0).unwrap_or(0);
+//!         json!({ "counters": { "seen": seen } })
 //!     }
 //! }
 //!
@@ -54,11 +57,16 @@
 //! # State
 //!
 //! The host runs one or more *instances* of a plugin (`[sandbox] instances`
-//! in its manifest). Each instance is initialized once with the
-//! configuration, and its [`Plugin`] value lives in the instance between
-//! calls. With more than one instance the host spreads calls over them, so
-//! state that all calls must see belongs in the plugin's key-value store
-//! ([`host::kv`]), which every instance shares.
+//! in its manifest; the application's default, 2 unless it says otherwise,
+//! when the manifest is silent, and never more than the application
+//! allows). Each instance is initialized once with the configuration, and
+//! its [`Plugin`] value lives in the instance between calls. With more
+//! than one instance the host spreads calls over them: hooks, messages,
+//! `entities` and `answer` alike run on whichever instance is free. A
+//! second instance is made only when calls overlap, so a test that calls
+//! one at a time never sees the state split. State that all calls must see
+//! belongs in the plugin's key-value store ([`host::kv`]), which every
+//! instance shares.
 //!
 //! # Errors and panics
 //!
@@ -100,7 +108,11 @@ use __bindings::exports::plinth::plugin::guest::Guest;
 /// the shape the hook expects.
 pub trait Plugin: Sized + 'static {
     /// Called once per fresh instance with the validated configuration
-    /// (`{}` when the application gives none). An `Err` fails the start.
+    /// (`{}` when the application gives none). An `Err` from the first
+    /// instance fails the plugin's start. Later instances (made when calls
+    /// overlap, or after a trap) are initialized inside the call that needs
+    /// them: their `Err` is that call's error, and the next such call tries
+    /// again. Keep `initialize` deterministic.
     fn initialize(config: Value) -> Result<Self, String>;
 
     /// A call of hook `hook` with its payload.
@@ -119,8 +131,9 @@ pub trait Plugin: Sized + 'static {
     }
 
     /// Called on every instance when the plugin stops: the place to flush.
-    /// After `Ok` the instance holds no plugin value any more; after an
-    /// `Err` it keeps it, so that a later `destroy` can try again.
+    /// An `Err` is reported as the plugin's failure to stop; the host then
+    /// drops the instance all the same, so whatever `destroy` did not
+    /// write by then is lost.
     fn destroy(&mut self) -> Result<(), String> {
         Ok(())
     }

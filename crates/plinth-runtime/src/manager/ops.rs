@@ -322,32 +322,43 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         if self.faults.is_empty() {
             return failed;
         }
-        for fault in self.faults.take() {
-            let Some(&i) = self.index.get(fault.activation.urn().as_str()) else {
-                continue; // not a plugin of ours
-            };
-            let current = self.slots[i]
-                .activation
-                .as_ref()
-                .is_some_and(|a| Arc::ptr_eq(a, &fault.activation));
-            if self.slots[i].state != PluginState::Active || !current {
-                continue; // of an activation that has ended meanwhile
-            }
-            let root = FailureReason::Hook {
-                hook: fault.hook,
-                fault: fault.fault,
-            };
-            let going = self.active_dependents(i);
-            let reasons = self.cascade_reasons(&going, root);
-            for (&j, reason) in going.iter().zip(reasons).rev() {
-                self.stop(j, Some(reason)).await;
-                failed.push(self.slots[j].meta.name().to_string());
-            }
+        // Each fault leaves the queue only once its cascade is done: an
+        // operation dropped half-way leaves it for the next one, which
+        // stops what is still active (a fault whose plugin no longer runs
+        // that activation is skipped).
+        while let Some(fault) = self.faults.first() {
+            self.apply_fault(fault, &mut failed).await;
+            self.faults.pop_first();
         }
         if !failed.is_empty() {
             self.publish_snapshot();
         }
         failed
+    }
+
+    /// Fails the plugin of `fault`, if it still runs the activation that
+    /// faulted, and its active dependents; their names go to `failed`.
+    async fn apply_fault(&mut self, fault: crate::faults::HookFault, failed: &mut Vec<String>) {
+        let Some(&i) = self.index.get(fault.activation.urn().as_str()) else {
+            return; // not a plugin of ours
+        };
+        let current = self.slots[i]
+            .activation
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a, &fault.activation));
+        if self.slots[i].state != PluginState::Active || !current {
+            return; // of an activation that has ended meanwhile
+        }
+        let root = FailureReason::Hook {
+            hook: fault.hook,
+            fault: fault.fault,
+        };
+        let going = self.active_dependents(i);
+        let reasons = self.cascade_reasons(&going, root);
+        for (&j, reason) in going.iter().zip(reasons).rev() {
+            self.stop(j, Some(reason)).await;
+            failed.push(self.slots[j].meta.name().to_string());
+        }
     }
 }
 
