@@ -13,8 +13,19 @@
 #    targets the world in crates/plinth-wasm/wit.
 #
 # Installs Debian's packages when they are missing (needs root or sudo).
-# Works from any directory. CARGO_BUILD_JOBS limits the parallel jobs.
+# Steps 3 and 4 also need npm and python3, and fetch their pinned tools from
+# the npm registry and PyPI; `build.sh --rust` stops after the Rust guests
+# (and their copies into the example application), for an author of a Rust
+# guest without those. Works from any directory. CARGO_BUILD_JOBS limits the
+# parallel jobs.
 set -euo pipefail
+
+rust_only=false
+case "${1:-}" in
+  "") ;;
+  --rust) rust_only=true ;;
+  *) printf 'usage: guests/build.sh [--rust]\n' >&2; exit 2 ;;
+esac
 
 guests="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$guests")"
@@ -135,6 +146,35 @@ for manifest in "$guests"/*/plinth.toml; do
   built=$((built + 1))
 done
 
+# The example application runs the audit logger and the rate limiter
+# sandboxed too: its plugins folder gets each one's manifest, component and
+# schema (copies, so that the app's folder is self-contained, as an
+# operator's would be).
+app_plugins="$root/examples/app/plugins"
+for guest in audit-logger rate-limiter; do
+  to="$app_plugins/$guest-wasm"
+  mkdir -p "$to"
+  for file in "$guests/$guest"/plinth.toml "$guests/$guest"/*.wasm "$guests/$guest"/*.json; do
+    [[ -f $file ]] && cp "$file" "$to/"
+  done
+  say "copied $guest into ${to#"$root"/}"
+done
+
+summary() {
+  say "$built components built in $((SECONDS - started))s; the guests' components now:"
+  for manifest in "$guests"/*/plinth.toml; do
+    dir="$(dirname "$manifest")"
+    module="$(module_of "$manifest")"
+    [[ -f $dir/$module ]] || continue
+    printf '  %8d bytes  %s\n' "$(wc -c <"$dir/$module")" "${dir#"$root"/}/$module" >&2
+  done
+}
+
+if $rust_only; then
+  summary
+  exit 0
+fi
+
 # --- 3. the C guest ------------------------------------------------------------
 
 # Debian's clang and wasi-libc, as a reactor (no `_start`), with the world's
@@ -193,23 +233,4 @@ fi
 (cd "$root" && "$componentize" --check guests/echo-py/echo_py.wasm --wit crates/plinth-wasm/wit)
 built=$((built + 1))
 
-say "$built components built in $((SECONDS - started))s:"
-for manifest in "$guests"/*/plinth.toml; do
-  dir="$(dirname "$manifest")"
-  module="$(module_of "$manifest")"
-  printf '  %8d bytes  %s\n' "$(wc -c <"$dir/$module")" "${dir#"$root"/}/$module" >&2
-done
-
-# The example application runs the audit logger and the rate limiter
-# sandboxed too: its plugins folder gets each one's manifest, component and
-# schema (copies, so that the app's folder is self-contained, as an
-# operator's would be).
-app_plugins="$root/examples/app/plugins"
-for guest in audit-logger rate-limiter; do
-  to="$app_plugins/$guest-wasm"
-  mkdir -p "$to"
-  for file in "$guests/$guest"/plinth.toml "$guests/$guest"/*.wasm "$guests/$guest"/*.json; do
-    [[ -f $file ]] && cp "$file" "$to/"
-  done
-  say "copied $guest into ${to#"$root"/}"
-done
+summary
