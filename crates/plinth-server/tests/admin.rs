@@ -340,6 +340,75 @@ async fn configuration_is_validated_and_an_active_plugin_restarted() {
     server.stop().await;
 }
 
+/// Depends on the limiter, and starts once only: its second `initialize`
+/// fails.
+#[derive(Default)]
+struct StartsOnce {
+    started: std::sync::atomic::AtomicBool,
+}
+
+impl plinth_runtime::Plugin for StartsOnce {
+    fn metadata(&self) -> plinth_runtime::Metadata {
+        plinth_runtime::Metadata::new("once", "1.0.0").with_dependency("limiter", "^1")
+    }
+
+    fn initialize(&mut self, _: &plinth_runtime::Context) -> Result<(), plinth_hooks::BoxError> {
+        if self.started.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err("starts only once".into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_change_starts_again_every_plugin_it_stopped_that_can_start() {
+    let mut manager = manager();
+    manager.register(StartsOnce::default()).unwrap();
+    let server = Running::start(manager, Some(TOKEN)).await;
+    assert_eq!(server.state_of("once").await, "active");
+
+    let response = server
+        .admin(Method::PUT, "/api/admin/plugins/limiter/config")
+        .json(&json!({ "maxRequests": 500 }))
+        .send()
+        .await
+        .unwrap();
+    // Saved; one dependent did not start again, and did not keep the
+    // others from starting.
+    assert_eq!(response.status(), 409);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["config"]["maxRequests"], 500, "{body}");
+    let mut restarted: Vec<&str> = body["restarted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    restarted.sort_unstable();
+    assert_eq!(restarted, ["dashboard", "limiter"], "{body}");
+    assert_eq!(body["failed"][0]["plugin"], "once", "{body}");
+    assert!(
+        body["failed"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("starts only once"),
+        "{body}"
+    );
+    assert_eq!(server.state_of("dashboard").await, "active");
+    assert_eq!(server.state_of("limiter").await, "active");
+    assert_eq!(server.state_of("once").await, "failed");
+    let got: Value = server
+        .admin(Method::GET, "/api/admin/plugins/limiter/config")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["config"], json!({ "maxRequests": 500 }));
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_toggles_of_one_plugin_are_serialised() {
     let slow = Slow::new(true);
