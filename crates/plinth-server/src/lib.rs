@@ -15,7 +15,8 @@
 //!   ([`Metrics`], Prometheus), body limit, request timeout and graceful shutdown
 //!   ([`shutdown_signal`]).
 //!
-//! Admin routes (each needs `Authorization: Bearer <token>`):
+//! Admin routes (each needs `Authorization: Bearer <token>`; those that
+//! change the manager answer 503 once the server is stopping):
 //!
 //! | route | does |
 //! | --- | --- |
@@ -23,7 +24,7 @@
 //! | `POST /api/admin/plugins/{name}/toggle` `{"enabled": bool}` | enables or disables; `{"success": true, "started": [...]}` (the plugin and the dependencies started with it, in order) or `{"success": true, "stopped": [...]}` (its dependents and it) |
 //! | `POST /api/admin/plugins/{name}/enable`, `.../disable` | the same, without a body |
 //! | `GET /api/admin/plugins/{name}/config` | its configuration section, resolved with defaults, and schema |
-//! | `PUT /api/admin/plugins/{name}/config` (the section as the body) | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active |
+//! | `PUT /api/admin/plugins/{name}/config` (the section as the body) | replaces the section if valid (else 422 listing every violation with its JSON pointer), restarting the plugin if active, with the dependents its stop stopped: `{"success", "config", "restarted"}`; 409 with `restarted` and `failed` (each with its reason) when one of them did not start again, the section saved all the same |
 //! | `POST /api/admin/reload` | scans the plugin folders ([`ServerConfig::plugin_dirs`]) again: registers and starts the plugins not known yet, replaces those whose folder changed (manifest, schema or module file; running again if they ran), leaves the others; `{"success": true, "dirs", "added", "updated", "failed": [{"plugin", "reason"}], "unchanged", "errors"}` |
 //! | `GET /api/admin/graph` | the dependency graph: nodes and edges |
 //! | `GET /api/admin/graph.svg` | the same graph as a picture: plugins in columns by dependency depth, colored by state |
