@@ -157,6 +157,13 @@ fn errors_name_file_line_and_column() {
         1,
         "numeric-like",
     );
+    // An extension's name becomes an entity key too.
+    assert_at(
+        &format!("{HEADER}[extensions.\"app:tools\"]\n\"1\" = \"tools\"\n"),
+        5,
+        1,
+        "extension name \"1\" is numeric-like",
+    );
     assert_at(
         &format!("{HEADER}[permissions]\nfs = []\n"),
         5,

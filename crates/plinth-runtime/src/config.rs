@@ -445,19 +445,25 @@ fn apply_defaults(
     let schemas = expand(root, schema);
     match value {
         Value::Object(map) => {
-            for properties in schemas.iter().filter_map(|s| s.get("properties")) {
-                let Value::Object(properties) = properties else {
-                    continue;
-                };
-                for (key, sub) in properties {
-                    if !map.contains_key(key)
-                        && let Some(default) = default_of(root, sub)
-                    {
-                        map.insert(key.clone(), default.clone());
-                    }
-                    if let Some(child) = map.get_mut(key) {
-                        descend(root, sub, child, escape(key), path)?;
-                    }
+            let properties = || {
+                schemas
+                    .iter()
+                    .filter_map(|s| s.get("properties")?.as_object())
+                    .flatten()
+            };
+            // Every schema's defaults first: a property's default may come
+            // from one schema (an `allOf` member) and the defaults inside it
+            // from another, which must find it there when it descends.
+            for (key, sub) in properties() {
+                if !map.contains_key(key)
+                    && let Some(default) = default_of(root, sub)
+                {
+                    map.insert(key.clone(), default.clone());
+                }
+            }
+            for (key, sub) in properties() {
+                if let Some(child) = map.get_mut(key) {
+                    descend(root, sub, child, escape(key), path)?;
                 }
             }
         }
@@ -630,6 +636,16 @@ mod tests {
                     "properties": { "pool": { "type": "integer", "default": 4 } }
                 }
             }
+        });
+        let config = resolve_config(&json!({}), "x", Some(&schema)).unwrap();
+        assert_eq!(config, json!({ "db": { "pool": 4 } }));
+    }
+
+    #[test]
+    fn a_default_from_one_schema_is_filled_by_the_defaults_of_another() {
+        let schema = json!({
+            "properties": { "db": { "properties": { "pool": { "default": 4 } } } },
+            "allOf": [{ "properties": { "db": { "default": {} } } }]
         });
         let config = resolve_config(&json!({}), "x", Some(&schema)).unwrap();
         assert_eq!(config, json!({ "db": { "pool": 4 } }));

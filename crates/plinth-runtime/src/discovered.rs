@@ -259,9 +259,7 @@ impl ManifestPlugin {
                     let EntityKeyRef::Name(key) = key else {
                         return None; // manifests have no symbols
                     };
-                    // TOML values always have a JSON form (datetimes become strings).
-                    let value = serde_json::to_value(value).ok()?;
-                    Some((key.to_owned(), value))
+                    Some((key.to_owned(), plinth_extensions::toml_to_json(value)))
                 })
                 .collect();
             out.insert(ty.as_str(), converted);

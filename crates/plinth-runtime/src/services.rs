@@ -18,6 +18,10 @@ struct Entry {
 /// ([`Context::provide`](crate::Context::provide)), and they are withdrawn
 /// when it stops. To share a trait object, store an `Arc<dyn Trait>`.
 ///
+/// The latest provider of a type is the one [`get`](Self::get) answers; a
+/// plugin's service that shadows another's is withdrawn alone when the
+/// plugin stops, and the one before it answers again.
+///
 /// ```
 /// use std::sync::Arc;
 /// use plinth_runtime::Services;
@@ -36,7 +40,10 @@ struct Entry {
 /// ```
 #[derive(Default)]
 pub struct Services {
-    entries: RwLock<HashMap<TypeId, Entry>>,
+    /// Per type, every provider's entry, the visible one last: a plugin's
+    /// service shadows the application's (or another plugin's) without
+    /// replacing it, and its withdrawal uncovers what it shadowed.
+    entries: RwLock<HashMap<TypeId, Vec<Entry>>>,
 }
 
 impl Services {
@@ -50,8 +57,9 @@ impl Services {
         Self::default()
     }
 
-    /// Provides `value` as the service of type `T`, replacing (and
-    /// returning) the previous one.
+    /// Provides `value` as the application's service of type `T`,
+    /// replacing (and returning) the application's previous one. It is
+    /// the one `get` answers until a plugin provides another.
     ///
     /// ```
     /// # use plinth_runtime::Services;
@@ -77,9 +85,15 @@ impl Services {
         owner: Option<PluginUrn>,
     ) -> Option<Arc<T>> {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .insert(TypeId::of::<T>(), Entry { value, owner })
-            .and_then(|old| old.value.downcast::<T>().ok())
+        let stack = entries.entry(TypeId::of::<T>()).or_default();
+        // One entry per provider: its previous one goes, whatever it shadowed
+        // or was shadowed by.
+        let previous = stack
+            .iter()
+            .position(|e| e.owner == owner)
+            .map(|i| stack.remove(i));
+        stack.push(Entry { value, owner });
+        previous.and_then(|old| old.value.downcast::<T>().ok())
     }
 
     /// The service of type `T`, if provided.
@@ -94,10 +108,12 @@ impl Services {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(&TypeId::of::<T>())
+            .and_then(|stack| stack.last())
             .and_then(|e| e.value.clone().downcast::<T>().ok())
     }
 
-    /// Removes the service of type `T`.
+    /// Removes the service of type `T` (and those it shadowed): `get` then
+    /// answers `None`.
     ///
     /// ```
     /// # use plinth_runtime::Services;
@@ -110,6 +126,7 @@ impl Services {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         entries
             .remove(&TypeId::of::<T>())
+            .and_then(|mut stack| stack.pop())
             .and_then(|e| e.value.downcast::<T>().ok())
     }
 
@@ -126,9 +143,14 @@ impl Services {
     /// ```
     pub fn remove_owner(&self, owner: &PluginUrn) -> usize {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
-        let before = entries.len();
-        entries.retain(|_, e| e.owner.as_ref() != Some(owner));
-        before - entries.len()
+        let mut removed = 0;
+        entries.retain(|_, stack| {
+            let before = stack.len();
+            stack.retain(|e| e.owner.as_ref() != Some(owner));
+            removed += before - stack.len();
+            !stack.is_empty()
+        });
+        removed
     }
 
     /// Number of services.
@@ -186,5 +208,36 @@ pub(crate) fn missing<T>(plugin: &str) -> ServiceError {
     ServiceError::Missing {
         plugin: plugin.to_string(),
         service: type_name::<T>(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugins_service_shadows_the_applications_and_its_withdrawal_uncovers_it() {
+        let services = Services::new();
+        let (a, b) = (PluginUrn::new("a").unwrap(), PluginUrn::new("b").unwrap());
+        services.insert(String::from("smtp"));
+        assert!(services.insert_owned(String::from("fake"), &a).is_none());
+        assert!(services.insert_owned(String::from("other"), &b).is_none());
+        assert_eq!(services.get::<String>().unwrap().as_str(), "other");
+        // A provider's second service replaces its first, and is the latest.
+        assert_eq!(
+            services
+                .insert_owned(String::from("fake 2"), &a)
+                .unwrap()
+                .as_str(),
+            "fake"
+        );
+        assert_eq!(services.get::<String>().unwrap().as_str(), "fake 2");
+        assert_eq!(services.remove_owner(&a), 1);
+        assert_eq!(services.get::<String>().unwrap().as_str(), "other");
+        assert_eq!(services.remove_owner(&b), 1);
+        assert_eq!(services.get::<String>().unwrap().as_str(), "smtp");
+        assert_eq!(services.len(), 1);
+        assert_eq!(services.remove::<String>().unwrap().as_str(), "smtp");
+        assert!(services.is_empty());
     }
 }

@@ -193,3 +193,37 @@ async fn services_provided_by_a_plugin_are_withdrawn_when_it_stops() {
     assert!(manager.services().get::<String>().is_none());
     assert_eq!(*manager.services().get::<u32>().unwrap(), 7);
 }
+
+/// Three levels: the plugin asked for fails for the root cause, not for
+/// its direct dependency being left disabled.
+#[tokio::test]
+async fn enable_names_the_root_cause_two_levels_down() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = log();
+    let fails = Arc::new(AtomicUsize::new(0));
+    let mut manager = Manager::new();
+    manager
+        .register(Probe::new("db", &l).init(common::Init::FailTimes(fails.clone())))
+        .unwrap();
+    manager
+        .register(Probe::new("api", &l).dep("db", "*"))
+        .unwrap();
+    manager
+        .register(Probe::new("web", &l).dep("api", "*"))
+        .unwrap();
+    manager.initialize_all().await.unwrap();
+    manager.disable("db").await.unwrap();
+    fails.store(1, Ordering::SeqCst);
+    let Err(ManagerError::NotStarted { plugin, reason }) = manager.enable("web").await else {
+        panic!("web must not start");
+    };
+    assert_eq!(plugin, "web");
+    let text = reason.to_string();
+    assert!(text.contains("database unreachable"), "{text}");
+    assert!(
+        text.contains("\"api\"") && text.contains("\"db\""),
+        "{text}"
+    );
+    assert_eq!(manager.state("db"), Some(Failed));
+}

@@ -49,11 +49,26 @@ enum Source {
     Lazy(Arc<LazyFactory>),
 }
 
+impl Source {
+    /// The plugin that declared it; `None` for the application's.
+    fn owner(&self) -> Option<&str> {
+        match self {
+            Source::Ready(_) => None,
+            Source::Lazy(lazy) => Some(lazy.plugin()),
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     name: Arc<str>,
     activation: Activation,
     source: Source,
+    /// The declarations of this name this one took over from, each of
+    /// another owner, latest last: withdrawing a plugin's puts back the one
+    /// before it, so which one answers does not depend on the order plugins
+    /// were toggled in.
+    shadowed: Vec<(Activation, Source)>,
 }
 
 #[derive(Default)]
@@ -279,18 +294,34 @@ impl ExtensionRegistry {
     ///     .register_lazy("p", "theirs", lazy("b"), Activation::Auto);
     /// assert_eq!(r.remove_owner("a"), 1);
     /// assert_eq!(r.extension_names("p"), ["theirs"]);
+    ///
+    /// // A name two plugins declare is the latest's; withdrawing it puts
+    /// // the other's back.
+    /// r.register_lazy("p", "fmt", lazy("c"), Activation::Auto)
+    ///     .register_lazy("p", "fmt", lazy("d"), Activation::ByName);
+    /// assert_eq!(r.remove_owner("d"), 1);
+    /// assert_eq!(r.extension_names("p"), ["theirs", "fmt"]);
+    /// assert_eq!(r.remove_owner("c"), 1);
+    /// assert_eq!(r.extension_names("p"), ["theirs"]);
     /// ```
     pub fn remove_owner(&self, plugin: &str) -> usize {
         let mut points = self.points.write().unwrap_or_else(PoisonError::into_inner);
-        points
-            .values_mut()
-            .map(|p| {
-                p.retain(|e| match &e.source {
-                    Source::Lazy(lazy) => lazy.plugin() != plugin,
-                    Source::Ready(_) => true,
-                })
-            })
-            .sum()
+        let mut removed = 0;
+        for point in points.values_mut() {
+            for entry in &mut point.entries {
+                let before = entry.shadowed.len();
+                entry.shadowed.retain(|(_, s)| s.owner() != Some(plugin));
+                removed += before - entry.shadowed.len();
+                if entry.source.owner() == Some(plugin)
+                    && let Some((activation, source)) = entry.shadowed.pop()
+                {
+                    (entry.activation, entry.source) = (activation, source);
+                    removed += 1;
+                }
+            }
+            removed += point.retain(|e| e.source.owner() != Some(plugin));
+        }
+        removed
     }
 
     /// The names of a point's extensions, in registration order.
@@ -542,8 +573,17 @@ fn insert_into(
     match slot.index.get(name) {
         Some(&at) => {
             let entry = &mut slot.entries[at];
-            entry.activation = activation;
-            entry.source = source;
+            let owner = source.owner().map(str::to_owned);
+            entry
+                .shadowed
+                .retain(|(_, s)| s.owner() != owner.as_deref());
+            let previous = std::mem::replace(&mut entry.source, source);
+            let previous_activation = std::mem::replace(&mut entry.activation, activation);
+            // The same owner's declaration is replaced; another's is kept
+            // underneath.
+            if previous.owner() != owner.as_deref() {
+                entry.shadowed.push((previous_activation, previous));
+            }
         }
         None => {
             let name: Arc<str> = Arc::from(name);
@@ -552,6 +592,7 @@ fn insert_into(
                 name,
                 activation,
                 source,
+                shadowed: Vec::new(),
             });
         }
     }

@@ -7,6 +7,7 @@
 mod api;
 mod depth;
 mod error;
+mod json;
 mod location;
 mod model;
 mod raw;
@@ -14,6 +15,7 @@ mod read;
 
 pub use api::PLUGIN_API_VERSION;
 pub use error::ManifestError;
+pub use json::toml_to_json;
 pub use model::{
     ConfigSchema, Dependency, ExtensionDecl, HookDecl, MANIFEST_FILE, Manifest, Permissions,
     Sandbox,

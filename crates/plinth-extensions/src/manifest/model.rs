@@ -391,8 +391,7 @@ impl Manifest {
                 Some(match config.schema.into_inner() {
                     RawSchema::Inline(table) => ConfigSchema {
                         file: None,
-                        schema: serde_json::to_value(table)
-                            .map_err(|e| invalid(at, format!("config schema: {e}")))?,
+                        schema: super::json::table_to_json(&table),
                     },
                     RawSchema::File(file) => {
                         let relative = Path::new(&file);
@@ -428,6 +427,17 @@ impl Manifest {
             for (ext, decl) in entries {
                 non_empty("extension name", ext.get_ref())
                     .map_err(|m| invalid(ext.span().start, m))?;
+                // The name becomes a key of the plugin's `extension:<point>`
+                // entities: checked here, where the error can give a line.
+                if plinth_core::guard::is_numeric_like(ext.get_ref()) {
+                    return Err(invalid(
+                        ext.span().start,
+                        format!(
+                            "extension name {:?} is numeric-like (it becomes an entity key)",
+                            ext.get_ref()
+                        ),
+                    ));
+                }
                 let (module, activation) = match decl {
                     RawExtension::Module(module) => {
                         (ModuleRef::parse(&module, None), Activation::Auto)

@@ -268,16 +268,34 @@ impl<S: EmptyEntities + 'static> Manager<S> {
         i: usize,
         report: &mut StartReport,
     ) -> Result<(), FailureReason> {
+        let graph = self.graph();
         let mut outcome = Ok(());
+        // The plugins that did not start in this call, with why: a plugin
+        // after one of them fails for its root cause, where `start` would
+        // only find the dependency not active (a disabled plugin whose
+        // dependency fails stays disabled).
+        let mut failed_here: Vec<(usize, FailureReason)> = Vec::new();
         for j in self.required_closure(i) {
             if self.slots[j].state == PluginState::Active {
                 continue;
             }
-            let result = self.start(j).await;
+            let failed_dependency = graph.requires[j]
+                .iter()
+                .find_map(|d| failed_here.iter().find(|(f, _)| f == d));
+            let result = match failed_dependency {
+                Some((d, reason)) => Err(FailureReason::dependency_failed(
+                    self.slots[*d].meta.name(),
+                    reason,
+                )),
+                None => self.start(j).await,
+            };
             let name = self.slots[j].meta.name().to_string();
             match &result {
                 Ok(()) => report.started.push(name),
-                Err(reason) => report.failed.push((name, reason.clone())),
+                Err(reason) => {
+                    failed_here.push((j, reason.clone()));
+                    report.failed.push((name, reason.clone()));
+                }
             }
             if j == i {
                 outcome = result;
