@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{CallFailure, WasmError};
+use crate::host::Level;
 use crate::pool::Pool;
 
 /// How a guest's hook call went, for the callback to act on.
@@ -30,15 +31,26 @@ pub(crate) enum Answer {
 pub(crate) fn call(pool: &Pool, hook: &str, payload: String) -> Result<Answer, CallFailure> {
     match pool.on_hook(hook, payload) {
         Ok(json) => Ok(Answer::Json(json)),
-        Err(e) if e.is_trap() || matches!(e, CallFailure::Busy(_)) => {
-            let shared = pool.shared();
-            shared.span.in_scope(|| {
-                tracing::warn!(plugin = %shared.name, hook, "call skipped: {e}");
-            });
+        Err(e) if skippable(&e) => {
+            skipped(pool, &format!("hook {hook}"), &e);
             Ok(Answer::Skipped)
         }
         Err(e) => Err(e),
     }
+}
+
+/// A trap within the plugin's restart bound, or every instance busy past
+/// the deadline: an overload, not a misdeed.
+fn skippable(failure: &CallFailure) -> bool {
+    failure.is_trap() || matches!(failure, CallFailure::Busy(_))
+}
+
+/// Warns that a call was skipped, as a line of the plugin's, within its
+/// log rate: a guest that traps on every other call would otherwise flood
+/// the log at the rate the application calls it.
+fn skipped(pool: &Pool, call: &str, failure: &CallFailure) {
+    pool.shared()
+        .log(Level::Warn, || format!("{call}: call skipped: {failure}"));
 }
 
 type Tapper = dyn Fn(&PluginHooks, i32, Arc<Pool>) -> Result<Handle, ContextError> + Send + Sync;
@@ -315,8 +327,16 @@ impl HookBridge {
 
 /// Hands a bus message to the plugin served by `pool`.
 fn deliver(pool: &Pool, topic: &str, json: String) -> Result<(), BoxError> {
-    pool.on_message(topic, json)
-        .map_err(|kind| on_message_error(pool, topic, kind))
+    match pool.on_message(topic, json) {
+        Ok(()) => Ok(()),
+        // As for a hook: the message counts as not delivered, and the
+        // subscription stands.
+        Err(e) if skippable(&e) => {
+            skipped(pool, &format!("message on {topic}"), &e);
+            Ok(())
+        }
+        Err(kind) => Err(on_message_error(pool, topic, kind)),
+    }
 }
 
 fn on_message_error(pool: &Pool, topic: &str, kind: CallFailure) -> BoxError {

@@ -37,7 +37,7 @@ fn confined(plugin: &Shared, dir: &str, file: &Path) -> Result<(), String> {
     if inside_granted(plugin, dir, parent)? && !link {
         Ok(())
     } else {
-        Err(outside(file, dir))
+        Err(outside(plugin, file, dir))
     }
 }
 
@@ -56,11 +56,13 @@ fn inside_granted(plugin: &Shared, dir: &str, folder: &Path) -> Result<bool, Str
     Ok(real.starts_with(&root))
 }
 
-fn outside(file: &Path, dir: &str) -> String {
-    format!(
-        "{} leads outside the granted directory {dir:?}",
+/// Refuses, as a denied attempt, a file that a link leads out of the
+/// granted directory `dir`.
+fn outside(plugin: &Shared, file: &Path, dir: &str) -> String {
+    plugin.deny(format!(
+        "{}, which leads outside the granted directory {dir:?} through a link",
         file.display()
-    )
+    ))
 }
 
 pub(crate) fn read_file(plugin: &Shared, path: &str) -> Result<Vec<u8>, String> {
@@ -104,7 +106,7 @@ pub(crate) fn write_file(
         Some(parent) if !parent.exists() => {
             let existing = parent.ancestors().find(|a| a.exists()).unwrap_or(parent);
             if !inside_granted(plugin, &dir, existing)? {
-                return Err(outside(&file, &dir));
+                return Err(outside(plugin, &file, &dir));
             }
             to_make = parent.ancestors().take_while(|a| *a != existing).collect();
             to_make.reverse();
@@ -206,6 +208,8 @@ mod tests {
         p.caps.write = vec!["data".into()];
         let err = write_file(&p, "data/out/deep/x.txt", b"x", false).unwrap_err();
         assert!(err.contains("leads outside the granted directory"), "{err}");
+        assert!(err.starts_with("denied: "), "{err}");
+        assert_eq!(p.counters.denied.load(std::sync::atomic::Ordering::Relaxed), 1);
         assert!(!elsewhere.join("deep").exists());
         write_file(&p, "data/in/x.txt", b"x", false).unwrap();
         assert_eq!(std::fs::read(data.join("data/in/x.txt")).unwrap(), b"x");

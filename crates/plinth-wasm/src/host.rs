@@ -101,7 +101,7 @@ impl Shared {
     /// Logs the line `message` makes at `level` in the plugin's span, if
     /// the subscriber wants it and the plugin is within its rate. Lines
     /// the subscriber would discard do not count against the rate.
-    fn log(&self, level: Level, message: impl FnOnce() -> String) {
+    pub(crate) fn log(&self, level: Level, message: impl FnOnce() -> String) {
         // In the span: a filter may be scoped to it.
         self.span.in_scope(|| {
             if !level.enabled() {
@@ -228,7 +228,7 @@ impl ResourceLimiter for StoreData {
 #[derive(ComponentType, Lift, Clone, Copy, Debug)]
 #[component(enum)]
 #[repr(u8)]
-enum Level {
+pub(crate) enum Level {
     #[component(name = "trace")]
     Trace,
     #[component(name = "debug")]

@@ -244,7 +244,7 @@ impl Pool {
         };
         match init.call(&mut slot.store, (self.shared.config.clone(),)) {
             Ok((Ok(()),)) => Ok(slot),
-            Ok((Err(message),)) => Err(CallFailure::Guest(message)),
+            Ok((Err(message),)) => Err(guest_error(&message)),
             Err(err) => Err(self.failure(err)),
         }
     }
@@ -346,7 +346,6 @@ impl Pool {
         &self,
         f: impl FnOnce(&mut Slot) -> wasmtime::Result<Result<R, String>>,
     ) -> Result<R, CallFailure> {
-        self.shared.counters.calls.fetch_add(1, Ordering::Relaxed);
         let outcome = self.in_shard(f);
         self.freed();
         match outcome {
@@ -356,7 +355,7 @@ impl Pool {
                 if self.traps_in_a_row.load(Ordering::Relaxed) != 0 {
                     self.traps_in_a_row.store(0, Ordering::Relaxed);
                 }
-                answer.map_err(CallFailure::Guest)
+                answer.map_err(|message| guest_error(&message))
             }
             Err(failure) => Err(self.count(failure)),
         }
@@ -373,12 +372,19 @@ impl Pool {
         }
         // Entered before a new instance is made: its `initialize` runs
         // guest code too, which may publish.
+        // Counted once it is sure to enter the guest: refused calls (busy,
+        // stopped, nested) are not calls into it.
+        self.shared.counters.calls.fetch_add(1, Ordering::Relaxed);
         let _entered = Entered::new(self.id());
         let slot = match &mut *shard {
-            Some(slot) => slot,
+            Some(slot) => {
+                self.arm(&mut slot.store);
+                slot
+            }
+            // Armed when made: its `initialize` and this call share one
+            // deadline (and one allowance of fuel), not one each.
             empty => empty.insert(self.make()?),
         };
-        self.arm(&mut slot.store);
         let outcome = f(slot);
         outcome.map_err(|err| {
             // After a trap wasmtime refuses every further call into the
@@ -479,7 +485,7 @@ impl Pool {
             self.arm(&mut slot.store);
             match destroy.call(&mut slot.store, ()) {
                 Ok((Ok(()),)) => {}
-                Ok((Err(message),)) => failures.push(CallFailure::Guest(message)),
+                Ok((Err(message),)) => failures.push(guest_error(&message)),
                 Err(err) => failures.push(self.failure(err)),
             }
         }
@@ -497,4 +503,31 @@ impl Drop for Pool {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A guest's error text as the host keeps it: bounded and on one line, as
+/// its log lines are, since it reaches the host's log and the plugin's
+/// failure reason.
+fn guest_error(message: &str) -> CallFailure {
+    CallFailure::Guest(crate::logs::loggable(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guest's error text reaches the host's log and the plugin's failure
+    /// reason: on one line, and bounded, as its log lines are.
+    #[test]
+    fn a_guest_error_is_kept_on_one_line_and_bounded() {
+        let CallFailure::Guest(text) = guest_error("bad\nERROR forged line") else {
+            unreachable!()
+        };
+        assert_eq!(text, "bad\\nERROR forged line");
+        let CallFailure::Guest(text) = guest_error(&"x".repeat(1 << 20)) else {
+            unreachable!()
+        };
+        assert!(text.len() < 9 << 10, "{}", text.len());
+        assert!(text.ends_with("bytes more)"), "{}", &text[text.len() - 40..]);
+    }
 }

@@ -657,6 +657,31 @@ fn sandboxed_calls_nest_at_most_two_deep_on_a_thread() {
     assert_eq!(manager.state("echoing"), Some(PluginState::Active));
 }
 
+/// A subscriber that traps within its restart bound is skipped, as a hook
+/// is: the message counts as not delivered, and the plugin stays active and
+/// subscribed.
+#[test]
+fn a_subscriber_that_traps_within_its_bound_stays_active() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = tmp.path().join("plugins");
+    let speaks = format!("{TAPS_ECHO}[bus]\npublish = [\"loop\"]\n");
+    plugin_dir(&plugins, "speaker", republisher(), &speaks);
+    plugin_dir(
+        &plugins,
+        "fragile",
+        common::trapping_subscriber(),
+        "[bus]\nsubscribe = [\"loop\"]\n[sandbox]\nmax-restarts = 3\n",
+    );
+    let rt = runtime(tmp.path(), Policy::new(tmp.path().join("data")), limits());
+    let mut manager = started(&rt, tmp.path());
+    for _ in 0..2 {
+        assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+    }
+    block_on(manager.apply_faults());
+    assert_eq!(manager.state("fragile"), Some(PluginState::Active));
+    assert_eq!(rt.stats("fragile").unwrap().traps, 2);
+}
+
 /// An instance made for a nested call is made inside it: its `initialize`,
 /// which may publish too, counts as a level, so instances that publish as
 /// they start cannot chain past the bound either.

@@ -286,6 +286,27 @@ fn republishing(init: &str) -> String {
     )
 }
 
+/// Echoes hook payloads; traps on every bus message.
+pub fn trapping_subscriber() -> String {
+    importing(
+        r#"    (export "publish" (func (param "topic" string) (param "message" string) (result (result (error string)))))"#,
+        &[("publish", "publish", true)],
+        r#"    (import "libc" "mem" (memory 1))
+    (import "host" "publish" (func $publish (param i32 i32 i32 i32 i32)))
+    (func (export "initialize") (param i32 i32) (result i32)
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))
+    (func (export "on-hook") (param $hp i32) (param $hl i32) (param $pp i32) (param $pl i32) (result i32)
+      (i32.store8 (i32.const 32) (i32.const 0))
+      (i32.store (i32.const 36) (local.get $pp))
+      (i32.store (i32.const 40) (local.get $pl))
+      (i32.const 32))
+    (func (export "on-message") (param $tp i32) (param $tl i32) (param $mp i32) (param $ml i32) (result i32)
+      unreachable)"#,
+        true,
+    )
+}
+
 /// Stores each hook payload under the key `k` with `kv-set`.
 pub fn hoarder() -> String {
     importing(
