@@ -98,10 +98,11 @@ impl Graph {
 }
 
 /// Kahn's algorithm over required and optional edges, smallest
-/// registration index first. When only cycles remain, the first plugin
-/// blocked by optional edges alone is released (optional edges yield);
-/// failing that, the first remaining plugin (it is on a required cycle and
-/// will fail anyway).
+/// registration index first. When only cycles remain, the first plugin on
+/// one of them that is blocked by optional edges alone is released (an
+/// optional edge yields only where it closes a cycle: a plugin merely
+/// behind a cycle waits for it); failing that, the first remaining plugin
+/// (it is on a required cycle and will fail anyway).
 fn order(requires: &[Vec<usize>], optional: &[Vec<usize>]) -> Vec<usize> {
     let n = requires.len();
     let mut dependents = vec![Vec::new(); n];
@@ -125,7 +126,9 @@ fn order(requires: &[Vec<usize>], optional: &[Vec<usize>]) -> Vec<usize> {
         let next = match ready.pop_first() {
             Some(i) => i,
             None => (0..n)
-                .find(|&i| !done[i] && required_left[i] == 0)
+                .find(|&i| {
+                    !done[i] && required_left[i] == 0 && on_cycle(i, requires, optional, &done)
+                })
                 .or_else(|| (0..n).find(|&i| !done[i]))
                 .unwrap_or_default(),
         };
@@ -149,6 +152,23 @@ fn order(requires: &[Vec<usize>], optional: &[Vec<usize>]) -> Vec<usize> {
 }
 
 const OPTIONAL_BIT: usize = 1 << (usize::BITS - 1);
+
+/// Whether `i` reaches itself through the dependencies, required or
+/// optional, of plugins not yet ordered.
+fn on_cycle(i: usize, requires: &[Vec<usize>], optional: &[Vec<usize>], done: &[bool]) -> bool {
+    let mut seen = vec![false; requires.len()];
+    let mut stack: Vec<usize> = requires[i].iter().chain(&optional[i]).copied().collect();
+    while let Some(j) = stack.pop() {
+        if j == i {
+            return true;
+        }
+        if done[j] || std::mem::replace(&mut seen[j], true) {
+            continue;
+        }
+        stack.extend(requires[j].iter().chain(&optional[j]));
+    }
+    false
+}
 
 /// Every plugin on a cycle of required edges, with the shortest cycle
 /// through it (`a -> b -> a`), following dependencies in declaration order.
@@ -289,6 +309,15 @@ mod tests {
             Metadata::new("b", "1.0.0"),
         ];
         assert_eq!(names(&metas, &graph(&metas).order), ["b", "a"]);
+
+        // `a` is behind the cycle of `b` and `c`, not on it: its optional
+        // edge holds, and the cycle's own yields.
+        let metas = [
+            Metadata::new("a", "1.0.0").with_optional_dependency("b", "*"),
+            Metadata::new("b", "1.0.0").with_optional_dependency("c", "*"),
+            Metadata::new("c", "1.0.0").with_optional_dependency("b", "*"),
+        ];
+        assert_eq!(names(&metas, &graph(&metas).order), ["b", "a", "c"]);
     }
 
     #[test]

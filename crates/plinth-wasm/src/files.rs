@@ -209,7 +209,10 @@ mod tests {
         let err = write_file(&p, "data/out/deep/x.txt", b"x", false).unwrap_err();
         assert!(err.contains("leads outside the granted directory"), "{err}");
         assert!(err.starts_with("denied: "), "{err}");
-        assert_eq!(p.counters.denied.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(
+            p.counters.denied.load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
         assert!(!elsewhere.join("deep").exists());
         write_file(&p, "data/in/x.txt", b"x", false).unwrap();
         assert_eq!(std::fs::read(data.join("data/in/x.txt")).unwrap(), b"x");

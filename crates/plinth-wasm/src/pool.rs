@@ -528,6 +528,10 @@ mod tests {
             unreachable!()
         };
         assert!(text.len() < 9 << 10, "{}", text.len());
-        assert!(text.ends_with("bytes more)"), "{}", &text[text.len() - 40..]);
+        assert!(
+            text.ends_with("bytes more)"),
+            "{}",
+            &text[text.len() - 40..]
+        );
     }
 }
