@@ -157,7 +157,13 @@ impl ManifestPlugin {
             meta = meta.with_dependency(dep.name.clone(), &dep.req.to_string());
         }
         if let Some(schema) = &m.config_schema {
-            meta = meta.with_config_schema(schema.schema.clone());
+            let origin = match &schema.file {
+                Some(file) => file.display().to_string(),
+                None => format!("{} ([config] schema)", m.path.display()),
+            };
+            meta = meta
+                .with_config_schema(schema.schema.clone())
+                .with_config_schema_origin(origin);
         }
         meta
     }

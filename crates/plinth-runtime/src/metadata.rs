@@ -139,6 +139,8 @@ pub struct Metadata {
     author: Option<String>,
     dependencies: Vec<Dependency>,
     config_schema: Option<Value>,
+    /// Where the schema was written, for an invalid schema's error.
+    config_schema_origin: Option<String>,
     timeout: Option<Duration>,
     notices: Vec<String>,
     problems: Vec<MetadataError>,
@@ -179,6 +181,7 @@ impl Metadata {
             author: None,
             dependencies: Vec::new(),
             config_schema: None,
+            config_schema_origin: None,
             timeout: None,
             notices: Vec::new(),
             problems,
@@ -277,6 +280,32 @@ impl Metadata {
     pub fn with_config_schema(mut self, schema: Value) -> Self {
         self.config_schema = Some(schema);
         self
+    }
+
+    /// Names where the configuration schema was written (its file, or the
+    /// manifest holding it), so that the error of a schema that does not
+    /// compile says where to look.
+    ///
+    /// ```
+    /// # use plinth_runtime::Metadata;
+    /// let meta = Metadata::new("a", "1.0.0")
+    ///     .with_config_schema(serde_json::json!({"type": "strnig"}))
+    ///     .with_config_schema_origin("plugins/a/config.schema.json");
+    /// assert_eq!(meta.config_schema_origin(), Some("plugins/a/config.schema.json"));
+    /// ```
+    pub fn with_config_schema_origin(mut self, origin: impl Into<String>) -> Self {
+        self.config_schema_origin = Some(origin.into());
+        self
+    }
+
+    /// Where the configuration schema was written, if the plugin said.
+    ///
+    /// ```
+    /// # use plinth_runtime::Metadata;
+    /// assert!(Metadata::new("a", "1.0.0").config_schema_origin().is_none());
+    /// ```
+    pub fn config_schema_origin(&self) -> Option<&str> {
+        self.config_schema_origin.as_deref()
     }
 
     /// Sets how long an async `initialize` or `destroy` may take, overriding

@@ -118,3 +118,44 @@ async fn a_manifest_dependency_outside_its_range_fails_the_plugin() {
     let reason = manager.reason("ui").unwrap().to_string();
     assert!(reason.contains("core") && reason.contains("^2"), "{reason}");
 }
+
+/// A schema that does not compile fails its plugin with the file to look
+/// in: the schema's own, or the manifest holding it.
+#[tokio::test]
+async fn an_invalid_configuration_schema_names_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, file: &str, body: &str| {
+        std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        std::fs::write(dir.path().join(name).join(file), body).unwrap();
+    };
+    write(
+        "filed",
+        "plinth.toml",
+        "[plugin]\nname = \"filed\"\nversion = \"1.0.0\"\n[config]\nschema = \"config.schema.json\"\n",
+    );
+    write("filed", "config.schema.json", r#"{"type": "strnig"}"#);
+    write(
+        "inline",
+        "plinth.toml",
+        "[plugin]\nname = \"inline\"\nversion = \"1.0.0\"\n[config.schema]\ntype = \"strnig\"\n",
+    );
+    let discovery = scan([dir.path()]);
+    assert!(discovery.errors.is_empty(), "{:?}", discovery.errors);
+    let mut manager = Manager::new();
+    let errors = manager.register_discovered(
+        &discovery,
+        &Arc::new(ExtensionRegistry::new()),
+        &Arc::new(Loaders::new()),
+    );
+    assert!(errors.is_empty());
+    let _ = manager.initialize_all().await;
+    for (plugin, file) in [
+        ("filed", "filed/config.schema.json"),
+        ("inline", "inline/plinth.toml"),
+    ] {
+        assert_eq!(manager.state(plugin), Some(Failed));
+        let reason = manager.reason(plugin).unwrap().to_string();
+        assert!(reason.contains("invalid configuration schema"), "{reason}");
+        assert!(reason.contains(file), "{reason}");
+    }
+}

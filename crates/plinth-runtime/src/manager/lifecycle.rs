@@ -17,8 +17,8 @@ use crate::context::plugin_span;
 use crate::faults::FaultQueue;
 use crate::reason::InitializeErrors;
 use crate::{
-    Context, FailureReason, Fault, PluginState, STATE_CHANGED, Services, StateChange, allowed,
-    resolve_config, snapshot,
+    ConfigError, Context, FailureReason, Fault, PluginState, STATE_CHANGED, Services, StateChange,
+    allowed, resolve_config, snapshot,
 };
 
 impl<S: EmptyEntities + 'static> Manager<S> {
@@ -96,6 +96,16 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     pub(super) async fn initialize(&mut self, i: usize) -> Result<Arc<S>, FailureReason> {
         let slot = &self.slots[i];
         let config = resolve_config(&self.config, slot.meta.name(), slot.meta.config_schema())
+            .map_err(|e| match (e, slot.meta.config_schema_origin()) {
+                // Where to look: the schema's file, or its manifest.
+                (ConfigError::InvalidSchema { plugin, message }, Some(origin)) => {
+                    ConfigError::InvalidSchema {
+                        plugin,
+                        message: format!("{origin}: {message}"),
+                    }
+                }
+                (e, _) => e,
+            })
             .map_err(FailureReason::Config)?;
         let activation = slot.activation.clone().expect("set by start");
         let ctx = Context::new(
