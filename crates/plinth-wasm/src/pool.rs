@@ -141,9 +141,11 @@ const MAX_NESTED: usize = 2;
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// The pools this thread is inside a call of, to catch a plugin
-    /// calling itself back while its instances are all busy.
-    static INSIDE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// The pools this thread is inside a call of, each with the call's
+    /// deadline: to catch a plugin calling itself back while its instances
+    /// are all busy, and to bound a nested call's wait by its caller's
+    /// deadline.
+    static INSIDE: RefCell<Vec<(usize, Instant)>> = const { RefCell::new(Vec::new()) };
     /// This thread's place in the round-robin of shards.
     static THREAD: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
 }
@@ -168,9 +170,16 @@ impl Entered {
         }
     }
 
-    fn new(pool: usize) -> Entered {
-        INSIDE.with(|inside| inside.borrow_mut().push(pool));
+    fn new(pool: usize, due: Instant) -> Entered {
+        INSIDE.with(|inside| inside.borrow_mut().push((pool, due)));
         Entered
+    }
+
+    /// The earliest deadline of the calls this thread is inside, if any:
+    /// a call nested in them cannot wait past it (its caller would be
+    /// interrupted, and charged with the trap, meanwhile).
+    fn outer_due() -> Option<Instant> {
+        INSIDE.with(|inside| inside.borrow().iter().map(|&(_, due)| due).min())
     }
 }
 
@@ -271,10 +280,15 @@ impl Pool {
     /// fails its start.
     pub fn start(&self) -> Result<(), CallFailure> {
         Entered::check_depth()?;
-        let _entered = Entered::new(self.id());
+        let _entered = Entered::new(self.id(), self.due());
         let slot = self.make()?;
         *lock(&self.shards[0]) = Some(slot);
         Ok(())
+    }
+
+    /// When a call starting now must end: its deadline from now.
+    fn due(&self) -> Instant {
+        Instant::now() + Duration::from_millis(self.limits.deadline_ms)
     }
 
     fn id(&self) -> usize {
@@ -307,10 +321,11 @@ impl Pool {
         if let Some(guard) = try_all() {
             return Ok(guard);
         }
-        if INSIDE.with(|inside| inside.borrow().contains(&self.id())) {
+        if INSIDE.with(|inside| inside.borrow().iter().any(|&(id, _)| id == self.id())) {
             return Err(CallFailure::Reentrant);
         }
-        let until = Instant::now() + Duration::from_millis(self.limits.deadline_ms);
+        let until = self.due();
+        let until = Entered::outer_due().map_or(until, |outer| outer.min(until));
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let mut wait = lock(&self.wait);
         let found = loop {
@@ -375,7 +390,7 @@ impl Pool {
         // Counted once it is sure to enter the guest: refused calls (busy,
         // stopped, nested) are not calls into it.
         self.shared.counters.calls.fetch_add(1, Ordering::Relaxed);
-        let _entered = Entered::new(self.id());
+        let _entered = Entered::new(self.id(), self.due());
         let slot = match &mut *shard {
             Some(slot) => {
                 self.arm(&mut slot.store);
@@ -481,7 +496,7 @@ impl Pool {
                 failures.push(nested);
                 continue;
             }
-            let _entered = Entered::new(self.id());
+            let _entered = Entered::new(self.id(), self.due());
             self.arm(&mut slot.store);
             match destroy.call(&mut slot.store, ()) {
                 Ok((Ok(()),)) => {}

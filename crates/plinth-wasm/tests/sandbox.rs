@@ -1082,6 +1082,53 @@ fn a_slow_plugin_holds_no_other_plugin_past_its_deadline() {
     assert_eq!(rt.stats("slow").unwrap().traps, 1);
 }
 
+/// A publisher's call waits for a busy subscriber only until its own
+/// deadline, not the subscriber's: past it, the publisher would be
+/// interrupted, and charged with the trap, for another's slowness.
+#[test]
+fn a_nested_call_waits_no_longer_than_its_callers_deadline() {
+    const LOOP: Topic<Value> = Topic::new("loop");
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = tmp.path().join("plugins");
+    plugin_dir(
+        &plugins,
+        "speaker",
+        republisher(),
+        &format!("{TAPS_ECHO}[bus]\npublish = [\"loop\"]\n[sandbox]\ndeadline-ms = 300\n"),
+    );
+    plugin_dir(
+        &plugins,
+        "busy",
+        common::spinning_subscriber(),
+        "[bus]\nsubscribe = [\"loop\"]\n[sandbox]\ninstances = 1\ndeadline-ms = 4000\nmax-restarts = 10\n",
+    );
+    let rt = runtime(
+        tmp.path(),
+        Policy::new(tmp.path().join("data")),
+        limits().with_max_restarts(10),
+    );
+    let manager = started(&rt, tmp.path());
+    let bus = manager.bus().clone();
+    // Its start's calls (`entities`) are counted already.
+    let before = rt.stats("busy").unwrap().calls;
+    std::thread::scope(|s| {
+        // The subscriber's one instance spins for its 4 s.
+        let spinning = s.spawn(move || bus.publish(&LOOP, &json!("first")));
+        while rt.stats("busy").unwrap().calls == before {
+            std::thread::yield_now();
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(echo_call(&manager, "x").unwrap(), "x");
+        // Bounded by the speaker's 300 ms, not the subscriber's 4 s.
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        spinning.join().unwrap().unwrap();
+    });
+}
+
 mod in_process {
     use plinth_runtime::{Metadata, Plugin};
 

@@ -288,10 +288,21 @@ fn republishing(init: &str) -> String {
 
 /// Echoes hook payloads; traps on every bus message.
 pub fn trapping_subscriber() -> String {
+    subscriber("unreachable")
+}
+
+/// Echoes hook payloads; spins on every bus message until interrupted.
+pub fn spinning_subscriber() -> String {
+    subscriber("(loop $l (br $l))\n      unreachable")
+}
+
+/// Echoes hook payloads; runs `on_message` (which must not return) on
+/// every bus message.
+fn subscriber(on_message: &str) -> String {
     importing(
         r#"    (export "publish" (func (param "topic" string) (param "message" string) (result (result (error string)))))"#,
         &[("publish", "publish", true)],
-        r#"    (import "libc" "mem" (memory 1))
+        &r#"    (import "libc" "mem" (memory 1))
     (import "host" "publish" (func $publish (param i32 i32 i32 i32 i32)))
     (func (export "initialize") (param i32 i32) (result i32)
       (i32.store8 (i32.const 16) (i32.const 0))
@@ -302,7 +313,8 @@ pub fn trapping_subscriber() -> String {
       (i32.store (i32.const 40) (local.get $pl))
       (i32.const 32))
     (func (export "on-message") (param $tp i32) (param $tl i32) (param $mp i32) (param $ml i32) (result i32)
-      unreachable)"#,
+      ON_MESSAGE)"#
+            .replace("ON_MESSAGE", on_message),
         true,
     )
 }
