@@ -227,3 +227,28 @@ async fn enable_names_the_root_cause_two_levels_down() {
     );
     assert_eq!(manager.state("db"), Some(Failed));
 }
+
+/// A plugin never started whose dependency fails in the same `enable`
+/// ends failed, with its reason, as `start` records it.
+#[tokio::test]
+async fn enable_of_a_new_plugin_whose_dependency_fails_records_its_failure() {
+    let l = log();
+    let mut manager = Manager::new();
+    manager
+        .register(Probe::new("db", &l).fail_times(1))
+        .unwrap();
+    manager
+        .register(Probe::new("api", &l).dep("db", "*"))
+        .unwrap();
+    let Err(ManagerError::NotStarted { reason, .. }) = manager.enable("api").await else {
+        panic!("api must not start");
+    };
+    assert!(
+        reason.to_string().contains("database unreachable"),
+        "{reason}"
+    );
+    assert_eq!(manager.state("db"), Some(Failed));
+    assert_eq!(manager.state("api"), Some(Failed));
+    let recorded = manager.reason("api").unwrap().to_string();
+    assert!(recorded.contains("\"db\""), "{recorded}");
+}

@@ -367,11 +367,30 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
             }
             Err(e) => return Err(manager_error(&name, e)),
         };
-        // Dependents were stopped first: start in the reverse order.
+        // Dependents were stopped first: start in the reverse order. One
+        // whose required dependency did not start is not tried: its
+        // `enable` would only try that dependency again.
+        let mut not_started: Vec<String> = Vec::new();
         for plugin in stopped.iter().rev() {
-            match manager.enable(plugin).await {
+            let needs = manager.metadata(plugin).and_then(|meta| {
+                meta.dependencies()
+                    .iter()
+                    .filter(|d| !d.optional)
+                    .find(|d| not_started.contains(&d.name))
+                    .map(|d| d.name.clone())
+            });
+            let outcome = match needs {
+                Some(dependency) => Err(format!(
+                    "its dependency \"{dependency}\" did not start again"
+                )),
+                None => manager.enable(plugin).await.map_err(|e| e.to_string()),
+            };
+            match outcome {
                 Ok(_) => restarted.push(plugin.clone()),
-                Err(e) => failed.push(json!({ "plugin": plugin, "reason": e.to_string() })),
+                Err(reason) => {
+                    not_started.push(plugin.clone());
+                    failed.push(json!({ "plugin": plugin, "reason": reason }));
+                }
             }
         }
     }

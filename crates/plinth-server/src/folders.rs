@@ -515,15 +515,15 @@ mod tests {
         std::fs::write(dir.join("limiter/config.schema.json"), SCHEMA).unwrap();
     }
 
+    #[cfg(unix)]
     #[tokio::test(flavor = "current_thread")]
     async fn a_changed_schema_file_is_seen_in_a_folder_given_by_a_relative_path() {
-        // A folder of this crate's, named relative to the tests' working
-        // directory (the crate's), as `pluginDirs: ["plugins"]` would be.
-        let tmp = tempfile::Builder::new()
-            .prefix(".folders-test-")
-            .tempdir_in(".")
-            .unwrap();
-        let relative = PathBuf::from(tmp.path().file_name().unwrap());
+        // A temporary folder named relative to the working directory, as
+        // `pluginDirs: ["plugins"]` would be: up to the root, then down.
+        let tmp = tempfile::tempdir().unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let up: PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+        let relative = up.join(tmp.path().strip_prefix("/").unwrap());
         assert!(relative.is_relative());
         write_plugin(&relative, "1.0.0");
         let folders = PluginFolders::new([&relative]);

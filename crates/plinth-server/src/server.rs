@@ -506,6 +506,10 @@ impl Server {
         let phase = self.phase.clone();
         let folders = self.folders.clone();
         let starting = tokio::spawn(async move {
+            // The folders' turn first, as a reload takes it: a reload that
+            // scanned before this start registered a newer scan would put
+            // older versions back.
+            let _turn = folders.turn.clone().lock_owned().await;
             let mut manager = manager.lock_owned().await;
             if !folders.dirs().is_empty() {
                 let scanning = folders.clone();

@@ -341,10 +341,19 @@ async fn configuration_is_validated_and_an_active_plugin_restarted() {
 }
 
 /// Depends on the limiter, and starts once only: its second `initialize`
-/// fails.
+/// fails. Counts its `initialize` calls.
 #[derive(Default)]
 struct StartsOnce {
-    started: std::sync::atomic::AtomicBool,
+    started: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Depends on `once`; does nothing else.
+struct After;
+
+impl plinth_runtime::Plugin for After {
+    fn metadata(&self) -> plinth_runtime::Metadata {
+        plinth_runtime::Metadata::new("after", "1.0.0").with_dependency("once", "^1")
+    }
 }
 
 impl plinth_runtime::Plugin for StartsOnce {
@@ -353,7 +362,11 @@ impl plinth_runtime::Plugin for StartsOnce {
     }
 
     fn initialize(&mut self, _: &plinth_runtime::Context) -> Result<(), plinth_hooks::BoxError> {
-        if self.started.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if self
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
             return Err("starts only once".into());
         }
         Ok(())
@@ -363,9 +376,13 @@ impl plinth_runtime::Plugin for StartsOnce {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configuration_change_starts_again_every_plugin_it_stopped_that_can_start() {
     let mut manager = manager();
-    manager.register(StartsOnce::default()).unwrap();
+    let once = StartsOnce::default();
+    let initialized = once.started.clone();
+    manager.register(once).unwrap();
+    manager.register(After).unwrap();
     let server = Running::start(manager, Some(TOKEN)).await;
     assert_eq!(server.state_of("once").await, "active");
+    assert_eq!(server.state_of("after").await, "active");
 
     let response = server
         .admin(Method::PUT, "/api/admin/plugins/limiter/config")
@@ -394,6 +411,17 @@ async fn a_configuration_change_starts_again_every_plugin_it_stopped_that_can_st
             .contains("starts only once"),
         "{body}"
     );
+    // Its dependent is not started, so `once` is not tried a third time.
+    assert_eq!(body["failed"][1]["plugin"], "after", "{body}");
+    assert!(
+        body["failed"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("\"once\" did not start again"),
+        "{body}"
+    );
+    assert_eq!(initialized.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(server.state_of("after").await, "disabled");
     assert_eq!(server.state_of("dashboard").await, "active");
     assert_eq!(server.state_of("limiter").await, "active");
     assert_eq!(server.state_of("once").await, "failed");

@@ -392,14 +392,14 @@ impl Pool {
         self.shared.counters.calls.fetch_add(1, Ordering::Relaxed);
         let _entered = Entered::new(self.id(), self.due());
         let slot = match &mut *shard {
-            Some(slot) => {
-                self.arm(&mut slot.store);
-                slot
-            }
-            // Armed when made: its `initialize` and this call share one
-            // deadline (and one allowance of fuel), not one each.
+            Some(slot) => slot,
             empty => empty.insert(self.make()?),
         };
+        // Armed again for the call: a store made for it spent its own
+        // deadline and fuel on `initialize`, as the first instance does at
+        // the start. (The caller may so wait two deadlines: one for the
+        // instance, one for the call.)
+        self.arm(&mut slot.store);
         let outcome = f(slot);
         outcome.map_err(|err| {
             // After a trap wasmtime refuses every further call into the

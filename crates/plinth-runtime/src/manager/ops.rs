@@ -282,11 +282,15 @@ impl<S: EmptyEntities + 'static> Manager<S> {
             let failed_dependency = graph.requires[j]
                 .iter()
                 .find_map(|d| failed_here.iter().find(|(f, _)| f == d));
-            let result = match failed_dependency {
-                Some((d, reason)) => Err(FailureReason::dependency_failed(
-                    self.slots[*d].meta.name(),
-                    reason,
-                )),
+            let root = failed_dependency.map(|(d, reason)| {
+                FailureReason::dependency_failed(self.slots[*d].meta.name(), reason)
+            });
+            let result = match root {
+                // Disabled it stays, as `start` would leave it.
+                Some(root) if self.slots[j].state == PluginState::Disabled => Err(root),
+                // Loaded or failed, `start` records its failure; the answer
+                // names the root cause.
+                Some(root) => self.start(j).await.map_err(|_| root),
                 None => self.start(j).await,
             };
             let name = self.slots[j].meta.name().to_string();
