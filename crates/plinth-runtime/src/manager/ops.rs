@@ -261,8 +261,8 @@ impl<S: EmptyEntities + 'static> Manager<S> {
 
     /// Starts `i` after those of its required dependencies that are not
     /// active, in start order, recording each in `report`; `i`'s outcome.
-    /// A dependency that fails is `i`'s reason too, through `start`'s
-    /// check.
+    /// A dependency that fails, here or earlier in `report`, is the root
+    /// cause of the plugins after it.
     pub(super) async fn start_needed(
         &mut self,
         i: usize,
@@ -270,20 +270,21 @@ impl<S: EmptyEntities + 'static> Manager<S> {
     ) -> Result<(), FailureReason> {
         let graph = self.graph();
         let mut outcome = Ok(());
-        // The plugins that did not start in this call, with why: a plugin
-        // after one of them fails for its root cause, where `start` would
-        // only find the dependency not active (a disabled plugin whose
-        // dependency fails stays disabled).
-        let mut failed_here: Vec<(usize, FailureReason)> = Vec::new();
         for j in self.required_closure(i) {
             if self.slots[j].state == PluginState::Active {
                 continue;
             }
-            let failed_dependency = graph.requires[j]
-                .iter()
-                .find_map(|d| failed_here.iter().find(|(f, _)| f == d));
-            let root = failed_dependency.map(|(d, reason)| {
-                FailureReason::dependency_failed(self.slots[*d].meta.name(), reason)
+            // A dependency that did not start (as `report` records): `j`
+            // fails for its root cause, where `start` would only find the
+            // dependency not active (a disabled plugin whose dependency
+            // fails stays disabled).
+            let root = graph.requires[j].iter().find_map(|&d| {
+                let dependency = self.slots[d].meta.name();
+                report
+                    .failed
+                    .iter()
+                    .find(|(name, _)| name == dependency)
+                    .map(|(_, reason)| FailureReason::dependency_failed(dependency, reason))
             });
             let result = match root {
                 // Disabled it stays, as `start` would leave it.
@@ -296,10 +297,7 @@ impl<S: EmptyEntities + 'static> Manager<S> {
             let name = self.slots[j].meta.name().to_string();
             match &result {
                 Ok(()) => report.started.push(name),
-                Err(reason) => {
-                    failed_here.push((j, reason.clone()));
-                    report.failed.push((name, reason.clone()));
-                }
+                Err(reason) => report.failed.push((name, reason.clone())),
             }
             if j == i {
                 outcome = result;
