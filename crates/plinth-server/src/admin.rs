@@ -32,8 +32,13 @@ pub(crate) struct AdminState {
 }
 
 impl AdminState {
-    fn stopping(&self) -> bool {
-        self.phase.load(std::sync::atomic::Ordering::Acquire) == crate::server::STOPPING
+    /// The manager, once the operations before have finished; `None` once
+    /// the server is stopping.
+    async fn manager_unless_stopping(&self) -> Option<tokio::sync::OwnedMutexGuard<Manager>> {
+        let manager = self.manager.clone().lock_owned().await;
+        let stopping =
+            self.phase.load(std::sync::atomic::Ordering::Acquire) == crate::server::STOPPING;
+        (!stopping).then_some(manager)
     }
 }
 
@@ -87,12 +92,9 @@ where
     T: Send + 'static,
     F: for<'m> FnOnce(&'m mut Manager) -> BoxFuture<'m, T> + Send + 'static,
 {
-    let (manager, admin) = (state.manager.clone(), state.clone());
+    let admin = state.clone();
     tokio::spawn(async move {
-        let mut manager = manager.lock_owned().await;
-        if admin.stopping() {
-            return None;
-        }
+        let mut manager = admin.manager_unless_stopping().await?;
         Some(operation(&mut manager).await)
     })
     .await
@@ -420,15 +422,14 @@ async fn replace_config(manager: &mut Manager, name: String, section: Value) -> 
 /// applied after a newer one (which would put an older version back), and
 /// the reload completes even when the request's future is dropped.
 async fn reload(State(state): State<AdminState>) -> ApiResult {
-    let (folders, manager, admin) = (state.folders.clone(), state.manager.clone(), state.clone());
+    let (folders, admin) = (state.folders.clone(), state.clone());
     let reloading = tokio::spawn(async move {
         let _turn = folders.turn.clone().lock_owned().await;
         let scanning = folders.clone();
         let scan = tokio::task::spawn_blocking(move || scanning.scan()).await?;
-        let mut manager = manager.lock_owned().await;
-        if admin.stopping() {
+        let Some(mut manager) = admin.manager_unless_stopping().await else {
             return Ok(None);
-        }
+        };
         Ok::<_, tokio::task::JoinError>(Some(folders.reload(&mut manager, &scan).await))
     });
     let report = match reloading.await {
